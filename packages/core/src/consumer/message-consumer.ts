@@ -1,0 +1,159 @@
+import { ClosedError, InvalidArgumentError, InvalidPayloadError } from '../errors.js';
+import { defaultLogger } from '../logging.js';
+import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
+import { assertName, type MessageDefinition, type PayloadOf } from '../message/message-definition.js';
+import type { Broker, DeliveryBatch, Subscription } from '../ports/broker.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store, StoreTransaction, Transaction } from '../ports/store.js';
+import { validatePayload } from '../schema.js';
+import { MESSAGE_HEADER_REPLAY_FOR } from '../sql/sql-store.js';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
+
+export type MessageHandler<H, D extends MessageDefinition> = (
+  tx: Transaction<H>,
+  payload: PayloadOf<D>,
+  message: MessageEnvelope,
+) => Promise<void> | void;
+
+interface Registration<H> {
+  readonly definition: MessageDefinition;
+  readonly handler: (tx: StoreTransaction<H>, payload: unknown, message: MessageEnvelope) => Promise<void> | void;
+}
+
+export interface MessageConsumerOptions<H> {
+  /** The consumer group and inbox name: unique per logical consumer, stable across restarts. */
+  readonly name: string;
+  readonly store: Store<H>;
+  readonly broker: Broker;
+  /** Attempts before a message goes to dead letters. Default 5. */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffPolicy;
+  readonly maxBatchSize?: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/**
+ * Runs message handlers exactly once in effect: each message's id is recorded in the inbox in
+ * the same local transaction as the handler's writes. Within a partition messages are handled
+ * one after another (a failing one holds its partition while it is retried); partitions run
+ * in parallel.
+ */
+export class MessageConsumer<H = unknown> {
+  private readonly registrations = new Map<string, Registration<H>>();
+  private subscription: Subscription | undefined;
+  private readonly stopping = new AbortController();
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: MessageConsumerOptions<H>) {
+    assertName('consumer name', options.name);
+    this.maxAttempts = options.maxAttempts ?? 5;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new InvalidArgumentError(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
+    }
+    this.backoff = options.backoff ?? defaultBackoff;
+    this.logger = (options.logger ?? defaultLogger()).child({ component: 'consumer', consumer: options.name });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Registers the handler of one message type. Register everything before `start()`. */
+  handle<D extends MessageDefinition>(definition: D, handler: MessageHandler<H, D>): this {
+    if (this.subscription) throw new InvalidArgumentError(`consumer ${this.name}: register handlers before start()`);
+    if (this.registrations.has(definition.type)) {
+      throw new InvalidArgumentError(`consumer ${this.name}: ${definition.type} already has a handler`);
+    }
+    this.registrations.set(definition.type, {
+      definition,
+      handler: handler as Registration<H>['handler'],
+    });
+    return this;
+  }
+
+  async start(): Promise<void> {
+    if (this.registrations.size === 0) throw new InvalidArgumentError(`consumer ${this.name}: no handlers registered`);
+    const channels = [...new Set([...this.registrations.values()].map((r) => r.definition.channel))];
+    this.subscription = await this.options.broker.subscribe({
+      group: this.name,
+      channels,
+      handler: (batch) => this.handleBatch(batch),
+      ...(this.options.maxBatchSize ? { maxBatchSize: this.options.maxBatchSize } : {}),
+    });
+  }
+
+  assignedPartitions(): string[] {
+    return this.subscription?.assignedPartitions() ?? [];
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.subscription?.close();
+  }
+
+  private async handleBatch(batch: DeliveryBatch): Promise<void> {
+    for (const message of batch.messages) {
+      if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
+      await this.handleMessage(message);
+    }
+  }
+
+  /** Handles one message to the end: applied, duplicate, or dead-lettered. Throws only on stop. */
+  async handleMessage(message: MessageEnvelope): Promise<void> {
+    const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
+    if (replayFor !== undefined && replayFor !== this.name) return;
+    const registration = this.registrations.get(message.type);
+    if (!registration) return;
+    const { store } = this.options;
+    const log = () =>
+      this.logger.child({
+        messageId: message.id,
+        messageType: message.type,
+        correlationId: message.headers[MessageHeader.correlationId],
+      });
+
+    for (;;) {
+      try {
+        await store.transaction(
+          async (tx) => {
+            if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+            let payload: unknown;
+            try {
+              payload = await validatePayload(registration.definition.schema, message.payload, message.type, 'receive');
+            } catch (error) {
+              if (!(error instanceof InvalidPayloadError)) throw error;
+              // A payload that fails its schema will fail every time: park it now, no retries.
+              await tx.inbox.addDeadLetter({ consumer: this.name, message, error: error.message, stack: null, attempts: 1 });
+              log().error({ err: error }, 'invalid message moved to dead letters');
+              return;
+            }
+            await registration.handler(tx, payload, message);
+          },
+          { causedBy: message },
+        );
+        return;
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        const attempts = await store.recordFailedAttempt(this.name, message.id, err.message);
+        if (attempts >= this.maxAttempts) {
+          await store.transaction(async (tx) => {
+            if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+            await tx.inbox.addDeadLetter({ consumer: this.name, message, error: err.message, stack: err.stack ?? null, attempts });
+          });
+          log().error({ err, attempts }, 'message moved to dead letters after its last attempt');
+          return;
+        }
+        const delay = backoffDelay(this.backoff, attempts);
+        log().warn({ err, attempts, retryInMs: delay }, 'message handler failed; retrying');
+        await this.clock.sleep(delay, this.stopping.signal);
+        if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// Errors
+export {
+  ClosedError,
+  ConcordError,
+  ConcordErrorCode,
+  ConcurrencyConflictError,
+  IllegalStateError,
+  InvalidArgumentError,
+  InvalidPayloadError,
+  NotFoundError,
+  isConcordError,
+  type PayloadIssue,
+} from './errors.js';
+
+// Messages
+export { newId } from './ids.js';
+export { validatePayload, type SchemaInput, type SchemaOutput, type StandardSchemaV1 } from './schema.js';
+export { MessageHeader, type MessageEnvelope } from './message/envelope.js';
+export {
+  defineEvent,
+  defineMessage,
+  type MessageDefinition,
+  type MessageDefinitionOptions,
+  type MessageKind,
+  type PayloadInputOf,
+  type PayloadOf,
+} from './message/message-definition.js';
+export { hashPartitionKey, partitionFor } from './message/partition.js';
+
+// Ports
+export type { Broker, BrokerCapabilities, DeliveryBatch, SubscribeOptions, Subscription } from './ports/broker.js';
+export { systemClock, type Clock } from './ports/clock.js';
+export type { Logger } from './ports/logger.js';
+export type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterStore,
+  InboxOps,
+  NewDeadLetter,
+  OutboxLag,
+  OutboxReader,
+  OutboxRecord,
+  Store,
+  StoreCapabilities,
+  StoreTransaction,
+  Transaction,
+  TransactionOptions,
+} from './ports/store.js';
+export { createLogger, defaultLogger, silentLogger } from './logging.js';
+
+// Outbox and consumers
+export type { OutboxWriter, SendOptions } from './outbox/outbox-writer.js';
+export { OutboxRelay, type OutboxRelayOptions, type OutboxRelayStats } from './outbox/outbox-relay.js';
+export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
+export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
+
+// SQL layer (the SPI adapter packages build on)
+export type { SqlColumnTypes, SqlDialect, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
+export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
+export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
+export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';
+export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
+export { brokerMigrations } from './sql/broker-schema.js';
+export { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './sql/envelope-row.js';
+export { WakeSignal } from './util/wake-signal.js';

@@ -1,0 +1,115 @@
+import type { MessageEnvelope } from '../message/envelope.js';
+import type { OutboxWriter } from '../outbox/outbox-writer.js';
+
+export interface StoreCapabilities {
+  /** Several relays can claim outbox rows at once (`FOR UPDATE SKIP LOCKED`). */
+  readonly supportsSkipLocked: boolean;
+  /** Commits can wake relays in other processes (LISTEN/NOTIFY). */
+  readonly supportsNotify: boolean;
+  /** The transaction log can be tailed instead of polling the outbox. */
+  readonly supportsLogTailing: boolean;
+}
+
+/** What user code receives inside `store.transaction(...)`. */
+export interface Transaction<H> {
+  /** The driver's own handle: a better-sqlite3 Database, a pg client, a mysql2 connection. */
+  readonly handle: H;
+  /** Writes messages into the outbox, in this same local transaction. */
+  readonly outbox: OutboxWriter;
+  /** The message being handled when this transaction runs inside a consumer. */
+  readonly causedBy: MessageEnvelope | undefined;
+  /** Runs after a successful commit (never on rollback). */
+  afterCommit(fn: () => void): void;
+}
+
+export interface OutboxRecord {
+  /** Monotonic row id within this store. */
+  readonly position: number;
+  readonly shard: number;
+  readonly envelope: MessageEnvelope;
+}
+
+export interface OutboxLag {
+  /** Messages written but not yet accepted by the broker. */
+  readonly count: number;
+  /** Age in milliseconds of the oldest such message, or null when none. */
+  readonly oldestAgeMs: number | null;
+}
+
+export interface OutboxReader {
+  fetchUnsent(limit: number): Promise<OutboxRecord[]>;
+  markSent(positions: readonly number[]): Promise<void>;
+  lag(): Promise<OutboxLag>;
+  /** Deletes sent rows older than the given age; returns how many went. */
+  purgeSent(olderThanMs: number): Promise<number>;
+  /** Called after each commit that wrote outbox rows in this process. */
+  onCommitted(listener: () => void): () => void;
+}
+
+export interface DeadLetter {
+  readonly id: number;
+  readonly consumer: string;
+  readonly message: MessageEnvelope;
+  readonly error: string;
+  readonly stack: string | null;
+  readonly attempts: number;
+  readonly failedAt: number;
+  readonly replayedAt: number | null;
+}
+
+export interface DeadLetterFilter {
+  readonly consumer?: string;
+  readonly includeReplayed?: boolean;
+  readonly limit?: number;
+}
+
+export interface DeadLetterStore {
+  list(filter?: DeadLetterFilter): Promise<DeadLetter[]>;
+  get(id: number): Promise<DeadLetter | undefined>;
+  /**
+   * Sends the message again, through the outbox, to the one consumer that failed it, with a new
+   * id (so no other consumer applies it twice). Refuses a letter already replayed.
+   */
+  replay(id: number): Promise<MessageEnvelope>;
+}
+
+export interface NewDeadLetter {
+  readonly consumer: string;
+  readonly message: MessageEnvelope;
+  readonly error: string;
+  readonly stack: string | null;
+  readonly attempts: number;
+}
+
+export interface InboxOps {
+  /** Records that `consumer` handled `messageId`; false if it already had. */
+  tryRecord(consumer: string, messageId: string): Promise<boolean>;
+  /** Parks a message that cannot be handled; the same transaction records it in the inbox. */
+  addDeadLetter(letter: NewDeadLetter): Promise<void>;
+}
+
+export interface TransactionOptions {
+  readonly causedBy?: MessageEnvelope;
+}
+
+/** Concord's own view of a transaction: the user's, plus the framework's tables. */
+export interface StoreTransaction<H> extends Transaction<H> {
+  readonly inbox: InboxOps;
+}
+
+/**
+ * The store port: a service's own database. A business change and the messages it causes
+ * commit in one local transaction.
+ */
+export interface Store<H = unknown> {
+  readonly dialect: string;
+  readonly capabilities: StoreCapabilities;
+  /** Applies pending schema migrations; safe to call from many processes at once. */
+  migrate(): Promise<void>;
+  transaction<T>(fn: (tx: StoreTransaction<H>) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
+  readonly outbox: OutboxReader;
+  readonly deadLetters: DeadLetterStore;
+  /** Counts a failed attempt for (consumer, message); returns the attempts so far. */
+  recordFailedAttempt(consumer: string, messageId: string, error: string): Promise<number>;
+  close(): Promise<void>;
+}

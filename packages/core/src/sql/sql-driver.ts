@@ -1,0 +1,64 @@
+import type { StoreCapabilities } from '../ports/store.js';
+
+/** Runs SQL written with `?` placeholders; each driver rewrites them as its server wants. */
+export interface SqlExecutor {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Returns the number of rows changed. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface SqlColumnTypes {
+  /** Auto-incrementing 64-bit primary key column definition, including PRIMARY KEY. */
+  readonly autoId: string;
+  /** A short indexed string (ids, names): must be usable in a primary key. */
+  readonly key: string;
+  /** Unbounded text (JSON payloads, stacks). */
+  readonly text: string;
+  readonly int: string;
+  readonly bigint: string;
+}
+
+/**
+ * The real differences between SQLite, PostgreSQL and MySQL, and nothing else: the SQL text
+ * that is the same everywhere lives once, in core.
+ */
+export interface SqlDialect {
+  readonly name: 'sqlite' | 'postgres' | 'mysql';
+  readonly capabilities: StoreCapabilities;
+  readonly types: SqlColumnTypes;
+  /** Qualifies a Concord table name (schema or prefix). */
+  table(name: string): string;
+  /** Quotes an identifier that may be a reserved word. */
+  quote(identifier: string): string;
+  /** An INSERT that does nothing when the primary key already exists. */
+  insertIgnore(table: string, columns: readonly string[], rows?: number): string;
+  /** Suffix that row-locks what a SELECT reads, or '' where the engine locks whole databases. */
+  readonly forUpdate: string;
+  /** `WHERE ...` for a partial index, or '' where partial indexes do not exist. */
+  partialIndexWhere(condition: string): string;
+  /** Statements (run in order) to create an index only when missing. */
+  createIndex(name: string, table: string, columns: string, where?: string): string;
+}
+
+export interface SqlTransactionOptions {
+  /** Read-only work may skip the writer lock where the driver has one. */
+  readonly readOnly?: boolean;
+}
+
+/**
+ * What an adapter package implements: connections, transactions and placeholders. Drivers
+ * retry a whole transaction on serialization failures and deadlocks, so `fn` may run twice.
+ */
+export interface SqlDriver<H = unknown> {
+  readonly dialect: SqlDialect;
+  transaction<T>(fn: (exec: SqlExecutor, handle: H) => Promise<T>, options?: SqlTransactionOptions): Promise<T>;
+  /** Runs statements outside an explicit transaction (each commits on its own). */
+  run<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Serializes schema changes across processes (advisory lock, BEGIN IMMEDIATE...). */
+  withMigrationLock<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Optional cross-process wake-up (PostgreSQL NOTIFY): called inside the writing transaction. */
+  notify?(exec: SqlExecutor, topic: string): Promise<void>;
+  /** Optional: subscribe to `notify` from any process. */
+  listen?(topic: string, listener: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

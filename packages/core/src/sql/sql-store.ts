@@ -1,0 +1,325 @@
+import { IllegalStateError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
+import type { MessageDefinition, PayloadInputOf } from '../message/message-definition.js';
+import { partitionFor } from '../message/partition.js';
+import { buildEnvelope, type OutboxWriter, type SendOptions } from '../outbox/outbox-writer.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterStore,
+  InboxOps,
+  NewDeadLetter,
+  OutboxLag,
+  OutboxReader,
+  OutboxRecord,
+  Store,
+  StoreTransaction,
+  TransactionOptions,
+} from '../ports/store.js';
+import { chunk } from '../util/chunk.js';
+import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
+import { runMigrations, type Migration } from './migrations.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+
+export const OUTBOX_TOPIC = 'concord_outbox';
+export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
+
+export interface SqlStoreOptions {
+  readonly clock?: Clock;
+  /** Extra migration sets owned by other Concord modules (sagas, barrier...), run by `migrate`. */
+  readonly extraMigrations?: ReadonlyArray<{ component: string; migrations: readonly Migration[] }>;
+}
+
+type Row = Record<string, unknown>;
+const OUTBOX_INSERT_COLUMNS = [...ENVELOPE_COLUMNS, 'shard'];
+
+/**
+ * The Store port written once for every SQL database; the driver supplies the connection
+ * and the dialect supplies the few real differences.
+ */
+export class SqlStore<H = unknown> implements Store<H> {
+  readonly dialect: string;
+  readonly capabilities;
+  readonly outbox: OutboxReader;
+  readonly deadLetters: DeadLetterStore;
+  protected readonly clock: Clock;
+  private readonly committedListeners = new Set<() => void>();
+  private readonly extraMigrations: NonNullable<SqlStoreOptions['extraMigrations']>;
+
+  constructor(
+    readonly driver: SqlDriver<H>,
+    options: SqlStoreOptions = {},
+  ) {
+    this.dialect = driver.dialect.name;
+    this.capabilities = driver.dialect.capabilities;
+    this.clock = options.clock ?? systemClock;
+    this.extraMigrations = options.extraMigrations ?? [];
+    this.outbox = this.createOutboxReader();
+    this.deadLetters = this.createDeadLetterStore();
+  }
+
+  protected t(name: string): string {
+    return this.driver.dialect.table(name);
+  }
+
+  async migrate(): Promise<void> {
+    await runMigrations(this.driver, 'store', storeMigrations);
+    for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
+  }
+
+  transaction<T>(fn: (tx: StoreTransaction<H>) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    return this.sqlTransaction(fn, options);
+  }
+
+  /** `transaction` with Concord's SQL executor exposed, for core modules that own tables. */
+  async sqlTransaction<T>(
+    fn: (tx: SqlStoreTransaction<H>) => Promise<T> | T,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    let committed: SqlStoreTransaction<H> | undefined;
+    const result = await this.driver.transaction(async (exec, handle) => {
+      const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy);
+      const value = await fn(tx);
+      if (tx.outboxWrites > 0 && this.driver.notify) await this.driver.notify(exec, OUTBOX_TOPIC);
+      committed = tx;
+      return value;
+    });
+    if (committed) committed.committed();
+    return result;
+  }
+
+  /** Inserts envelopes into the outbox on `exec`; used by transactions and by replays. */
+  async insertOutbox(exec: SqlExecutor, envelopes: readonly MessageEnvelope[]): Promise<void> {
+    for (const rows of chunk(envelopes, 200)) {
+      const params: unknown[] = [];
+      for (const e of rows) params.push(...envelopeValues(e), partitionFor(e.partitionKey, OUTBOX_SHARDS));
+      await exec.execute(
+        `INSERT INTO ${this.t('outbox')} (${OUTBOX_INSERT_COLUMNS.join(', ')}) VALUES ${valuesPlaceholders(OUTBOX_INSERT_COLUMNS.length, rows.length)}`,
+        params,
+      );
+    }
+  }
+
+  /** @internal called by a transaction after its commit. */
+  notifyCommitted(): void {
+    for (const listener of this.committedListeners) listener();
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  async recordFailedAttempt(consumer: string, messageId: string, error: string): Promise<number> {
+    return this.driver.transaction(async (exec) => {
+      const rows = await exec.query<{ attempts: number | string }>(
+        `SELECT attempts FROM ${this.t('attempts')} WHERE consumer = ? AND message_id = ?${this.driver.dialect.forUpdate}`,
+        [consumer, messageId],
+      );
+      const attempts = rows[0] ? Number(rows[0].attempts) + 1 : 1;
+      if (rows[0]) {
+        await exec.execute(
+          `UPDATE ${this.t('attempts')} SET attempts = ?, last_error = ?, updated_at = ? WHERE consumer = ? AND message_id = ?`,
+          [attempts, error, this.now(), consumer, messageId],
+        );
+      } else {
+        await exec.execute(
+          `INSERT INTO ${this.t('attempts')} (consumer, message_id, attempts, last_error, updated_at) VALUES (?, ?, ?, ?, ?)`,
+          [consumer, messageId, attempts, error, this.now()],
+        );
+      }
+      return attempts;
+    });
+  }
+
+  /** Deletes inbox rows older than `olderThanMs` (see docs: inbox retention). */
+  async purgeInbox(olderThanMs: number): Promise<number> {
+    return this.driver.run((exec) =>
+      exec.execute(`DELETE FROM ${this.t('inbox')} WHERE processed_at < ?`, [this.now() - olderThanMs]),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.committedListeners.clear();
+    await this.driver.close();
+  }
+
+  protected createOutboxReader(): OutboxReader {
+    return {
+      fetchUnsent: (limit) =>
+        this.driver.run(async (exec) => {
+          const rows = await exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
+            `SELECT position, shard, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('outbox')} ` +
+              `WHERE sent_at IS NULL ORDER BY position LIMIT ?`,
+            [limit],
+          );
+          return rows.map(
+            (r): OutboxRecord => ({ position: Number(r.position), shard: Number(r.shard), envelope: envelopeFromRow(r) }),
+          );
+        }),
+      markSent: (positions) => this.markSent(positions),
+      lag: () =>
+        this.driver.run(async (exec) => {
+          const rows = await exec.query<{ n: number | string; oldest: number | string | null }>(
+            `SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM ${this.t('outbox')} WHERE sent_at IS NULL`,
+          );
+          const row = rows[0];
+          const count = Number(row?.n ?? 0);
+          const oldest = row?.oldest == null ? null : Number(row.oldest);
+          return { count, oldestAgeMs: oldest == null ? null : Math.max(0, this.now() - oldest) } satisfies OutboxLag;
+        }),
+      purgeSent: (olderThanMs) =>
+        this.driver.run((exec) =>
+          exec.execute(`DELETE FROM ${this.t('outbox')} WHERE sent_at IS NOT NULL AND sent_at < ?`, [
+            this.now() - olderThanMs,
+          ]),
+        ),
+      onCommitted: (listener) => {
+        this.committedListeners.add(listener);
+        return () => this.committedListeners.delete(listener);
+      },
+    };
+  }
+
+  protected async markSent(positions: readonly number[]): Promise<void> {
+    if (positions.length === 0) return;
+    const now = this.now();
+    await this.driver.run(async (exec) => {
+      for (const part of chunk(positions, 500)) {
+        await exec.execute(
+          `UPDATE ${this.t('outbox')} SET sent_at = ? WHERE position IN (${part.map(() => '?').join(', ')})`,
+          [now, ...part],
+        );
+      }
+    });
+  }
+
+  protected createDeadLetterStore(): DeadLetterStore {
+    const select = `SELECT id, consumer, error, stack, attempts, failed_at, replayed_at, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('dead_letters')}`;
+    const toLetter = (r: Row): DeadLetter => ({
+      id: Number(r.id),
+      consumer: String(r.consumer),
+      message: envelopeFromRow(r as unknown as EnvelopeRow),
+      error: String(r.error),
+      stack: r.stack == null ? null : String(r.stack),
+      attempts: Number(r.attempts),
+      failedAt: Number(r.failed_at),
+      replayedAt: r.replayed_at == null ? null : Number(r.replayed_at),
+    });
+    return {
+      list: (filter: DeadLetterFilter = {}) =>
+        this.driver.run(async (exec) => {
+          const where: string[] = [];
+          const params: unknown[] = [];
+          if (filter.consumer) {
+            where.push('consumer = ?');
+            params.push(filter.consumer);
+          }
+          if (!filter.includeReplayed) where.push('replayed_at IS NULL');
+          const rows = await exec.query<Row>(
+            `${select}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+            [...params, filter.limit ?? 100],
+          );
+          return rows.map(toLetter);
+        }),
+      get: (id) =>
+        this.driver.run(async (exec) => {
+          const rows = await exec.query<Row>(`${select} WHERE id = ?`, [id]);
+          return rows[0] ? toLetter(rows[0]) : undefined;
+        }),
+      replay: async (id) => {
+        let envelope: MessageEnvelope | undefined;
+        await this.sqlTransaction(async (tx) => {
+          const exec = tx.exec;
+          const rows = await exec.query<Row>(`${select} WHERE id = ?${this.driver.dialect.forUpdate}`, [id]);
+          if (!rows[0]) throw new NotFoundError('dead letter', id);
+          const letter = toLetter(rows[0]);
+          if (letter.replayedAt != null) throw new IllegalStateError(`dead letter ${id} was already replayed`);
+          envelope = {
+            ...letter.message,
+            id: newId(),
+            createdAt: this.now(),
+            headers: {
+              ...letter.message.headers,
+              [MessageHeader.replayOf]: letter.message.id,
+              [MESSAGE_HEADER_REPLAY_FOR]: letter.consumer,
+            },
+          };
+          await tx.outbox.sendEnvelope(envelope);
+          await exec.execute(`UPDATE ${this.t('dead_letters')} SET replayed_at = ? WHERE id = ?`, [this.now(), id]);
+          // A replayed message may fail again: its attempts start from zero.
+          await exec.execute(`DELETE FROM ${this.t('attempts')} WHERE consumer = ? AND message_id = ?`, [
+            letter.consumer,
+            letter.message.id,
+          ]);
+        });
+        return envelope!;
+      },
+    };
+  }
+}
+
+export class SqlStoreTransaction<H> implements StoreTransaction<H> {
+  outboxWrites = 0;
+  private afterCommitHooks: Array<() => void> | undefined;
+  readonly outbox: OutboxWriter;
+  readonly inbox: InboxOps;
+
+  constructor(
+    private readonly store: SqlStore<H>,
+    /** The executor bound to this transaction, for Concord's own SQL modules. */
+    readonly exec: SqlExecutor,
+    readonly handle: H,
+    readonly causedBy: MessageEnvelope | undefined,
+  ) {
+    this.outbox = {
+      send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
+        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now());
+        await this.sendEnvelope(envelope);
+        return envelope;
+      },
+      sendEnvelope: (envelope) => this.sendEnvelope(envelope),
+    };
+    const d = store.driver.dialect;
+    this.inbox = {
+      tryRecord: async (consumer, messageId) =>
+        (await this.exec.execute(d.insertIgnore(d.table('inbox'), ['consumer', 'message_id', 'processed_at']), [
+          consumer,
+          messageId,
+          this.store.now(),
+        ])) === 1,
+      addDeadLetter: (letter: NewDeadLetter) =>
+        this.exec
+          .execute(
+            `INSERT INTO ${d.table('dead_letters')} (consumer, ${ENVELOPE_COLUMNS.join(', ')}, error, stack, attempts, failed_at) ` +
+              `VALUES ${valuesPlaceholders(ENVELOPE_COLUMNS.length + 5, 1)}`,
+            [
+              letter.consumer,
+              ...envelopeValues(letter.message),
+              letter.error,
+              letter.stack,
+              letter.attempts,
+              this.store.now(),
+            ],
+          )
+          .then(() => undefined),
+    };
+  }
+
+  private async sendEnvelope(envelope: MessageEnvelope): Promise<void> {
+    await this.store.insertOutbox(this.exec, [envelope]);
+    this.outboxWrites++;
+  }
+
+  afterCommit(fn: () => void): void {
+    (this.afterCommitHooks ??= []).push(fn);
+  }
+
+  /** @internal */
+  committed(): void {
+    if (this.outboxWrites > 0) this.store.notifyCommitted();
+    for (const hook of this.afterCommitHooks ?? []) hook();
+  }
+}

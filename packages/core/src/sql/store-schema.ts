@@ -1,0 +1,35 @@
+import type { Migration } from './migrations.js';
+
+/** Schema of a service's own Concord tables. Each change ships as a new version, never an edit. */
+export const storeMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'outbox, inbox, attempts, dead letters',
+    up: (d) => {
+      const t = d.types;
+      return [
+        `CREATE TABLE ${d.table('outbox')} (position ${t.autoId}, message_id ${t.key} NOT NULL, ` +
+          `channel ${t.key} NOT NULL, message_type ${t.key} NOT NULL, partition_key ${t.key} NOT NULL, ` +
+          `shard ${t.int} NOT NULL, headers ${t.text} NOT NULL, payload ${t.text} NOT NULL, ` +
+          `schema_version ${t.int} NOT NULL, created_at ${t.bigint} NOT NULL, sent_at ${t.bigint} NULL)`,
+        d.createIndex('concord_outbox_unsent', d.table('outbox'), 'sent_at, position', 'sent_at IS NULL'),
+        `CREATE TABLE ${d.table('inbox')} (consumer ${t.key} NOT NULL, message_id ${t.key} NOT NULL, ` +
+          `processed_at ${t.bigint} NOT NULL, PRIMARY KEY (consumer, message_id))`,
+        d.createIndex('concord_inbox_processed', d.table('inbox'), 'processed_at'),
+        `CREATE TABLE ${d.table('attempts')} (consumer ${t.key} NOT NULL, message_id ${t.key} NOT NULL, ` +
+          `attempts ${t.int} NOT NULL, last_error ${t.text} NOT NULL, updated_at ${t.bigint} NOT NULL, ` +
+          `PRIMARY KEY (consumer, message_id))`,
+        `CREATE TABLE ${d.table('dead_letters')} (id ${t.autoId}, consumer ${t.key} NOT NULL, ` +
+          `message_id ${t.key} NOT NULL, channel ${t.key} NOT NULL, message_type ${t.key} NOT NULL, ` +
+          `partition_key ${t.key} NOT NULL, headers ${t.text} NOT NULL, payload ${t.text} NOT NULL, ` +
+          `schema_version ${t.int} NOT NULL, created_at ${t.bigint} NOT NULL, error ${t.text} NOT NULL, ` +
+          `stack ${t.text} NULL, attempts ${t.int} NOT NULL, failed_at ${t.bigint} NOT NULL, ` +
+          `replayed_at ${t.bigint} NULL)`,
+        d.createIndex('concord_dead_letters_consumer', d.table('dead_letters'), 'consumer, id'),
+      ];
+    },
+  },
+];
+
+/** Number of outbox shards: relays on servers with SKIP LOCKED lease shards to keep per-key order. */
+export const OUTBOX_SHARDS = 32;

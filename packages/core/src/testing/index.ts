@@ -1,0 +1,5 @@
+export { describeStoreConformance, type StoreUnderTest } from './store-conformance.js';
+export { describeBrokerConformance, testEnvelope, type BrokerUnderTest } from './broker-conformance.js';
+export { describeMessagingConformance, type MessagingUnderTest } from './messaging-conformance.js';
+export { counterEvent, counterSchema, type CounterPayload } from './test-messages.js';
+export { eventually, uniqueName } from './wait.js';

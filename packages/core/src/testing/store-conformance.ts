@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidPayloadError, IllegalStateError, isConcordError } from '../errors.js';
+import { MessageHeader } from '../message/envelope.js';
+import type { Store } from '../ports/store.js';
+import { MESSAGE_HEADER_REPLAY_FOR } from '../sql/sql-store.js';
+import { counterEvent } from './test-messages.js';
+import { uniqueName } from './wait.js';
+
+export interface StoreUnderTest<H = unknown> {
+  readonly store: Store<H>;
+  /** Drops whatever the factory created (database, schema, file). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The Store port's contract. Every adapter runs it against its real server:
+ * `describeStoreConformance('postgres', () => openTestStore())`.
+ */
+export function describeStoreConformance<H>(name: string, factory: () => Promise<StoreUnderTest<H>>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let sut: StoreUnderTest<H>;
+    let store: Store<H>;
+    const Counted = counterEvent(uniqueName('conformance'));
+
+    beforeAll(async () => {
+      sut = await factory();
+      store = sut.store;
+    });
+    afterAll(async () => {
+      await sut?.cleanup();
+    });
+
+    async function drainUnsent() {
+      const records = await store.outbox.fetchUnsent(10_000);
+      await store.outbox.markSent(records.map((r) => r.position));
+      return records;
+    }
+
+    it('applies migrations idempotently', async () => {
+      await store.migrate();
+      await store.migrate();
+    });
+
+    it('commits outbox messages with the transaction, in order, envelope intact', async () => {
+      await drainUnsent();
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'a', seq: 1 });
+        await tx.outbox.send(Counted, { key: 'a', seq: 2 }, { headers: { 'x-test': 'yes' } });
+      });
+      const records = await store.outbox.fetchUnsent(100);
+      expect(records.map((r) => (r.envelope.payload as { seq: number }).seq)).toEqual([1, 2]);
+      const [first, second] = records;
+      expect(first!.position).toBeLessThan(second!.position);
+      expect(second!.envelope).toMatchObject({
+        type: Counted.type,
+        channel: Counted.channel,
+        partitionKey: 'a',
+        schemaVersion: 1,
+        payload: { key: 'a', seq: 2 },
+      });
+      expect(second!.envelope.headers['x-test']).toBe('yes');
+      expect(second!.envelope.headers[MessageHeader.correlationId]).toBe(second!.envelope.id);
+      expect(second!.envelope.id).toMatch(/^[0-9a-f-]{36}$/);
+      await drainUnsent();
+    });
+
+    it('sends nothing when the business transaction rolls back', async () => {
+      await drainUnsent();
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.outbox.send(Counted, { key: 'b', seq: 1 });
+          throw new Error('business rule failed');
+        }),
+      ).rejects.toThrow('business rule failed');
+      expect(await store.outbox.fetchUnsent(100)).toEqual([]);
+      expect((await store.outbox.lag()).count).toBe(0);
+    });
+
+    it('refuses an invalid payload at send with a named error, writing nothing', async () => {
+      const error = await store
+        .transaction(async (tx) => {
+          await tx.outbox.send(Counted, { key: 'c', seq: 'one' } as never);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidPayloadError);
+      expect(isConcordError(error, 'INVALID_PAYLOAD')).toBe(true);
+      expect((error as InvalidPayloadError).issues).toEqual([{ path: 'seq', message: 'expected an integer' }]);
+      expect(await store.outbox.fetchUnsent(100)).toEqual([]);
+    });
+
+    it('propagates correlation and causation from the message being handled', async () => {
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'd', seq: 1 });
+      });
+      const [cause] = await drainUnsent();
+      await store.transaction(
+        async (tx) => {
+          await tx.outbox.send(Counted, { key: 'd', seq: 2 });
+        },
+        { causedBy: cause!.envelope },
+      );
+      const [effect] = await drainUnsent();
+      expect(effect!.envelope.headers[MessageHeader.causationId]).toBe(cause!.envelope.id);
+      expect(effect!.envelope.headers[MessageHeader.correlationId]).toBe(cause!.envelope.id);
+    });
+
+    it('reports lag: count and age of the oldest unsent message', async () => {
+      await drainUnsent();
+      expect(await store.outbox.lag()).toEqual({ count: 0, oldestAgeMs: null });
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'e', seq: 1 });
+        await tx.outbox.send(Counted, { key: 'e', seq: 2 });
+      });
+      const lag = await store.outbox.lag();
+      expect(lag.count).toBe(2);
+      expect(lag.oldestAgeMs).toBeGreaterThanOrEqual(0);
+      await drainUnsent();
+      expect((await store.outbox.lag()).count).toBe(0);
+    });
+
+    it('notifies committed-outbox listeners after commit only', async () => {
+      let calls = 0;
+      const off = store.outbox.onCommitted(() => calls++);
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'f', seq: 1 });
+      });
+      await store.transaction(async (tx) => tx.outbox.send(Counted, { key: 'f', seq: 2 })).catch(() => {});
+      await store
+        .transaction(async (tx) => {
+          await tx.outbox.send(Counted, { key: 'f', seq: 3 });
+          throw new Error('rollback');
+        })
+        .catch(() => {});
+      off();
+      expect(calls).toBe(2);
+      await drainUnsent();
+    });
+
+    it('runs afterCommit hooks only when the transaction commits', async () => {
+      const ran: string[] = [];
+      await store.transaction((tx) => tx.afterCommit(() => ran.push('committed')));
+      await store
+        .transaction((tx) => {
+          tx.afterCommit(() => ran.push('rolled back'));
+          throw new Error('no');
+        })
+        .catch(() => {});
+      expect(ran).toEqual(['committed']);
+    });
+
+    it('records an inbox entry once per consumer, and rolls it back with the transaction', async () => {
+      const id = uniqueName('msg');
+      expect(await store.transaction((tx) => tx.inbox.tryRecord('c1', id))).toBe(true);
+      expect(await store.transaction((tx) => tx.inbox.tryRecord('c1', id))).toBe(false);
+      expect(await store.transaction((tx) => tx.inbox.tryRecord('c2', id))).toBe(true);
+      const other = uniqueName('msg');
+      await store
+        .transaction(async (tx) => {
+          await tx.inbox.tryRecord('c1', other);
+          throw new Error('rollback');
+        })
+        .catch(() => {});
+      expect(await store.transaction((tx) => tx.inbox.tryRecord('c1', other))).toBe(true);
+    });
+
+    it('counts failed attempts per consumer and message', async () => {
+      const id = uniqueName('msg');
+      expect(await store.recordFailedAttempt('c1', id, 'boom')).toBe(1);
+      expect(await store.recordFailedAttempt('c1', id, 'boom')).toBe(2);
+      expect(await store.recordFailedAttempt('c2', id, 'boom')).toBe(1);
+    });
+
+    it('keeps dead letters and replays one once, to its consumer only, with a new id', async () => {
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'g', seq: 1 });
+      });
+      const [record] = await drainUnsent();
+      const consumer = uniqueName('dlq');
+      await store.transaction(async (tx) => {
+        await tx.inbox.tryRecord(consumer, record!.envelope.id);
+        await tx.inbox.addDeadLetter({ consumer, message: record!.envelope, error: 'boom', stack: 'at x', attempts: 3 });
+      });
+      const letters = await store.deadLetters.list({ consumer });
+      expect(letters).toHaveLength(1);
+      const letter = letters[0]!;
+      expect(letter).toMatchObject({ consumer, error: 'boom', stack: 'at x', attempts: 3, replayedAt: null });
+      expect(letter.message).toEqual(record!.envelope);
+      expect(await store.deadLetters.get(letter.id)).toEqual(letter);
+
+      const replayed = await store.deadLetters.replay(letter.id);
+      expect(replayed.id).not.toBe(record!.envelope.id);
+      expect(replayed.headers[MessageHeader.replayOf]).toBe(record!.envelope.id);
+      expect(replayed.headers[MESSAGE_HEADER_REPLAY_FOR]).toBe(consumer);
+      const [sent] = await drainUnsent();
+      expect(sent!.envelope).toEqual(replayed);
+      expect(await store.deadLetters.list({ consumer })).toEqual([]);
+      expect((await store.deadLetters.list({ consumer, includeReplayed: true }))[0]!.replayedAt).not.toBeNull();
+      await expect(store.deadLetters.replay(letter.id)).rejects.toBeInstanceOf(IllegalStateError);
+      await expect(store.deadLetters.replay(999_999_999)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+}

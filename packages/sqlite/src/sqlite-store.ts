@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SqlBroker, SqlStore, type SqlBrokerOptions, type SqlStoreOptions } from '@concord/core';
+import { SqliteDriver, type SqliteDatabase, type SqliteDriverOptions } from './sqlite-driver.js';
+
+export type SqliteStoreOptions = SqliteDriverOptions & SqlStoreOptions;
+
+function ensureDirectory(filename: string): void {
+  if (filename !== ':memory:' && !filename.startsWith('file:')) mkdirSync(dirname(filename), { recursive: true });
+}
+
+/** Opens (creating when missing) a service's SQLite store and applies its migrations. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqlStore<SqliteDatabase>> {
+  ensureDirectory(options.filename);
+  const store = new SqlStore(new SqliteDriver(options), options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+export type SqliteBrokerOptions = SqliteDriverOptions & SqlBrokerOptions;
+
+/**
+ * Opens the in-database broker on its own SQLite file, shared by the services of one
+ * machine (SQLite's WAL lets several processes use it).
+ */
+export async function openSqliteBroker(options: SqliteBrokerOptions): Promise<SqlBroker> {
+  ensureDirectory(options.filename);
+  const driver = new SqliteDriver(options);
+  const broker = new SqlBroker(driver, options);
+  try {
+    await broker.migrate();
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return broker;
+}

@@ -50,6 +50,7 @@ export { createLogger, defaultLogger, silentLogger } from './logging.js';
 
 // Outbox and consumers
 export type { OutboxWriter, SendOptions } from './outbox/outbox-writer.js';
+export type { Relay } from './outbox/relay.js';
 export { OutboxRelay, type OutboxRelayOptions, type OutboxRelayStats } from './outbox/outbox-relay.js';
 export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
 export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';

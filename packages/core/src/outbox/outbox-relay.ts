@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { OutboxLag, Store } from '../ports/store.js';
 import { WakeSignal } from '../util/wake-signal.js';
+import type { Relay } from './relay.js';
 
 export interface OutboxRelayOptions {
   readonly store: Store;
@@ -34,7 +35,7 @@ export interface OutboxRelayStats {
  * accepted it, so a crash at any point repeats a publish, never skips one. Rows are read in
  * commit order and the broker keeps array order per partition key, so per-key order holds.
  */
-export class OutboxRelay {
+export class OutboxRelay implements Relay {
   private readonly wakeSignal = new WakeSignal();
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;

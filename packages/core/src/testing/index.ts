@@ -3,3 +3,4 @@ export { describeBrokerConformance, testEnvelope, type BrokerUnderTest } from '.
 export { describeMessagingConformance, type MessagingUnderTest } from './messaging-conformance.js';
 export { counterEvent, counterSchema, type CounterPayload } from './test-messages.js';
 export { eventually, uniqueName } from './wait.js';
+export { serviceAvailable, services, type ServiceCheck } from './services.js';

@@ -12,9 +12,21 @@ export interface SqliteDriverOptions {
    * loss; `FULL` syncs every commit to disk.
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
-  /** How long to wait for another process's write lock. Default 5 s. */
+  /** How long to wait for another connection's write lock. Default 5 s. */
   readonly busyTimeoutMs?: number;
 }
+
+/**
+ * better-sqlite3 is synchronous: SQLite's own busy_timeout would spin while blocking the event
+ * loop, so a second connection in the same process could never let the first one finish
+ * (deadlock until timeout). The driver waits for locks asynchronously instead.
+ */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -30,12 +42,14 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
   private readonly statements = new Map<string, Statement>();
   private closed = false;
   private readonly exec: SqlExecutor;
+  private readonly busyTimeoutMs: number;
 
   constructor(options: SqliteDriverOptions) {
     this.db = new Database(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.db.pragma('busy_timeout = 0');
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.db.pragma('foreign_keys = ON');
     this.exec = {
       query: async <R>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...bind(params)) as R[],
@@ -59,12 +73,25 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     return result;
   }
 
+  /** Retries `attempt` while another connection holds the write lock, up to busyTimeoutMs. */
+  private async whileBusy<T>(attempt: () => T | Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() + wait > deadline) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
   transaction<T>(fn: (exec: SqlExecutor, handle: SqliteDatabase) => Promise<T>): Promise<T> {
     return this.lock(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
+      await this.whileBusy(() => this.db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await fn(this.exec, this.db);
-        this.db.exec('COMMIT');
+        await this.whileBusy(() => this.db.exec('COMMIT'));
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -73,8 +100,9 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     });
   }
 
+  /** Statements outside a transaction; the whole `fn` is retried while the database is busy. */
   run<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.lock(() => fn(this.exec));
+    return this.lock(() => this.whileBusy(() => fn(this.exec)));
   }
 
   withMigrationLock<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {

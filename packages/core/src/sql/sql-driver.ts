@@ -52,7 +52,8 @@ export interface SqlTransactionOptions {
 export interface SqlDriver<H = unknown> {
   readonly dialect: SqlDialect;
   transaction<T>(fn: (exec: SqlExecutor, handle: H) => Promise<T>, options?: SqlTransactionOptions): Promise<T>;
-  /** Runs statements outside an explicit transaction (each commits on its own). */
+  /** Runs statements outside an explicit transaction (each commits on its own). `fn` must be
+   * idempotent: a driver may run it again after a transient lock or connection error. */
   run<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
   /** Serializes schema changes across processes (advisory lock, BEGIN IMMEDIATE...). */
   withMigrationLock<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;

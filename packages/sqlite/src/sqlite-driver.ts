@@ -14,6 +14,14 @@ export interface SqliteDriverOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
   /** How long to wait for another connection's write lock. Default 5 s. */
   readonly busyTimeoutMs?: number;
+  /** Most transactions sharing one COMMIT (group commit). 1 turns grouping off. Default 128. */
+  readonly maxGroupCommit?: number;
+}
+
+interface PendingTransaction {
+  fn: (exec: SqlExecutor, handle: SqliteDatabase) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -43,6 +51,8 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
   private closed = false;
   private readonly exec: SqlExecutor;
   private readonly busyTimeoutMs: number;
+  private readonly pendingTransactions: PendingTransaction[] = [];
+  private readonly maxGroupSize: number;
 
   constructor(options: SqliteDriverOptions) {
     this.db = new Database(options.filename);
@@ -50,7 +60,13 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('busy_timeout = 0');
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.maxGroupSize = options.maxGroupCommit ?? 128;
     this.db.pragma('foreign_keys = ON');
+    // Outbox, inbox and broker tables are write-heavy: a larger page cache and memory-mapped
+    // reads keep hot B-tree pages out of syscalls.
+    this.db.pragma('cache_size = -32000');
+    this.db.pragma('mmap_size = 268435456');
+    this.db.pragma('temp_store = MEMORY');
     this.exec = {
       query: async <R>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...bind(params)) as R[],
       execute: async (sql: string, params: readonly unknown[] = []) => this.prepare(sql).run(...bind(params)).changes,
@@ -86,18 +102,62 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     }
   }
 
+  /**
+   * Group commit: transactions that queue up while the connection is busy run together, one
+   * after another, each inside its own savepoint, and share a single COMMIT. Each keeps its
+   * own atomicity (a failure rolls back to its savepoint only); callers hear back only after
+   * the shared COMMIT, so nobody sees a success that could still be lost.
+   */
   transaction<T>(fn: (exec: SqlExecutor, handle: SqliteDatabase) => Promise<T>): Promise<T> {
-    return this.lock(async () => {
-      await this.whileBusy(() => this.db.exec('BEGIN IMMEDIATE'));
-      try {
-        const result = await fn(this.exec, this.db);
-        await this.whileBusy(() => this.db.exec('COMMIT'));
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
+    if (this.closed) return Promise.reject(new ClosedError('sqlite store'));
+    return new Promise<T>((resolve, reject) => {
+      this.pendingTransactions.push({ fn, resolve, reject } as PendingTransaction);
+      if (this.pendingTransactions.length === 1) void this.lock(() => this.commitGroup());
     });
+  }
+
+  private async commitGroup(): Promise<void> {
+    const group = this.pendingTransactions.splice(0, this.maxGroupSize);
+    if (this.pendingTransactions.length > 0) void this.lock(() => this.commitGroup());
+    if (group.length === 0) return;
+    const done: Array<{ member: PendingTransaction; value: unknown }> = [];
+    try {
+      await this.whileBusy(() => this.db.exec('BEGIN IMMEDIATE'));
+    } catch (error) {
+      for (const member of group) member.reject(error);
+      return;
+    }
+    for (const member of group) {
+      const single = group.length === 1;
+      if (!single) this.prepare('SAVEPOINT concord_group').run();
+      try {
+        const value = await member.fn(this.exec, this.db);
+        if (!single) this.prepare('RELEASE SAVEPOINT concord_group').run();
+        done.push({ member, value });
+      } catch (error) {
+        if (this.db.inTransaction && !single) {
+          this.prepare('ROLLBACK TO SAVEPOINT concord_group').run();
+          this.prepare('RELEASE SAVEPOINT concord_group').run();
+        } else if (this.db.inTransaction) {
+          this.db.exec('ROLLBACK');
+        }
+        member.reject(error);
+        if (!this.db.inTransaction && done.length > 0) {
+          // SQLite rolled back the whole transaction itself (e.g. disk full): the members that
+          // had succeeded are gone too.
+          for (const d of done.splice(0)) d.member.reject(error);
+        }
+        if (!this.db.inTransaction) return;
+      }
+    }
+    try {
+      await this.whileBusy(() => this.db.exec('COMMIT'));
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const d of done) d.member.reject(error);
+      return;
+    }
+    for (const d of done) d.member.resolve(d.value);
   }
 
   /** Statements outside a transaction; the whole `fn` is retried while the database is busy. */

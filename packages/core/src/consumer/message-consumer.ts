@@ -97,63 +97,110 @@ export class MessageConsumer<H = unknown> {
     await this.subscription?.close();
   }
 
+  /**
+   * Handles a batch in as few local transactions as possible: messages run one after another
+   * in one transaction, each in its own savepoint. The first one that fails ends the group;
+   * what succeeded before it commits, and the failed one goes through `handleMessage`
+   * (its own transaction, retries, dead letters) before the rest of the batch continues.
+   */
   private async handleBatch(batch: DeliveryBatch): Promise<void> {
-    for (const message of batch.messages) {
+    const messages = batch.messages.filter((m) => this.registrationFor(m) !== undefined);
+    let next = 0;
+    while (next < messages.length) {
       if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
-      await this.handleMessage(message);
+      let failed = -1;
+      let failure: unknown;
+      const start = next;
+      const end = await this.options.store.transaction(async (tx) => {
+        failed = -1;
+        let i = start;
+        for (; i < messages.length; i++) {
+          const message = messages[i]!;
+          try {
+            await tx.savepoint((sub) => this.apply(sub, this.registrationFor(message)!, message), { causedBy: message });
+          } catch (error) {
+            failed = i;
+            failure = error;
+            break;
+          }
+        }
+        return i;
+      });
+      if (failed === -1) {
+        next = end;
+      } else {
+        const message = messages[failed]!;
+        if ((await this.afterFailure(message, failure)) === 'retry') await this.handleMessage(message);
+        next = failed + 1;
+      }
     }
+  }
+
+  private registrationFor(message: MessageEnvelope): Registration<H> | undefined {
+    const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
+    if (replayFor !== undefined && replayFor !== this.name) return undefined;
+    return this.registrations.get(message.type);
+  }
+
+  /** Inbox check, receive-side validation and the handler, inside the caller's transaction. */
+  private async apply(tx: StoreTransaction<H>, registration: Registration<H>, message: MessageEnvelope): Promise<void> {
+    if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+    let payload: unknown;
+    try {
+      payload = await validatePayload(registration.definition.schema, message.payload, message.type, 'receive');
+    } catch (error) {
+      if (!(error instanceof InvalidPayloadError)) throw error;
+      // A payload that fails its schema will fail every time: park it now, no retries.
+      await tx.inbox.addDeadLetter({ consumer: this.name, message, error: error.message, stack: null, attempts: 1 });
+      this.logFor(message).error({ err: error }, 'invalid message moved to dead letters');
+      return;
+    }
+    await registration.handler(tx, payload, message);
+  }
+
+  private logFor(message: MessageEnvelope): Logger {
+    return this.logger.child({
+      messageId: message.id,
+      messageType: message.type,
+      correlationId: message.headers[MessageHeader.correlationId],
+    });
   }
 
   /** Handles one message to the end: applied, duplicate, or dead-lettered. Throws only on stop. */
   async handleMessage(message: MessageEnvelope): Promise<void> {
-    const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
-    if (replayFor !== undefined && replayFor !== this.name) return;
-    const registration = this.registrations.get(message.type);
+    const registration = this.registrationFor(message);
     if (!registration) return;
-    const { store } = this.options;
-    const log = () =>
-      this.logger.child({
-        messageId: message.id,
-        messageType: message.type,
-        correlationId: message.headers[MessageHeader.correlationId],
-      });
-
     for (;;) {
       try {
-        await store.transaction(
-          async (tx) => {
-            if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
-            let payload: unknown;
-            try {
-              payload = await validatePayload(registration.definition.schema, message.payload, message.type, 'receive');
-            } catch (error) {
-              if (!(error instanceof InvalidPayloadError)) throw error;
-              // A payload that fails its schema will fail every time: park it now, no retries.
-              await tx.inbox.addDeadLetter({ consumer: this.name, message, error: error.message, stack: null, attempts: 1 });
-              log().error({ err: error }, 'invalid message moved to dead letters');
-              return;
-            }
-            await registration.handler(tx, payload, message);
-          },
-          { causedBy: message },
-        );
+        await this.options.store.transaction((tx) => this.apply(tx, registration, message), { causedBy: message });
         return;
       } catch (error) {
-        const err = error instanceof Error ? error : new Error(String(error));
-        const attempts = await store.recordFailedAttempt(this.name, message.id, err.message);
-        if (attempts >= this.maxAttempts) {
-          await store.transaction(async (tx) => {
-            if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
-            await tx.inbox.addDeadLetter({ consumer: this.name, message, error: err.message, stack: err.stack ?? null, attempts });
-          });
-          log().error({ err, attempts }, 'message moved to dead letters after its last attempt');
-          return;
-        }
-        const delay = backoffDelay(this.backoff, attempts);
-        log().warn({ err, attempts, retryInMs: delay }, 'message handler failed; retrying');
-        await this.clock.sleep(delay, this.stopping.signal);
-        if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
+        if ((await this.afterFailure(message, error)) === 'dead-lettered') return;
       }
     }
   }
+
+  /**
+   * Counts the failed attempt; past the limit parks the message in dead letters, otherwise
+   * waits the backoff delay. Throws when the consumer stops meanwhile, so the batch is not acked.
+   */
+  private async afterFailure(message: MessageEnvelope, error: unknown): Promise<'retry' | 'dead-lettered'> {
+    const { store } = this.options;
+    const err = error instanceof Error ? error : new Error(String(error));
+    const attempts = await store.recordFailedAttempt(this.name, message.id, err.message);
+    if (attempts >= this.maxAttempts) {
+      await store.transaction(async (tx) => {
+        if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+        await tx.inbox.addDeadLetter({ consumer: this.name, message, error: err.message, stack: err.stack ?? null, attempts });
+      });
+      this.logFor(message).error({ err, attempts }, 'message moved to dead letters after its last attempt');
+      return 'dead-lettered';
+    }
+    const delay = backoffDelay(this.backoff, attempts);
+    this.logFor(message).warn({ err, attempts, retryInMs: delay }, 'message handler failed; retrying');
+    await this.clock.sleep(delay, this.stopping.signal);
+    if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
+    return 'retry';
+  }
+
 }

@@ -20,6 +20,11 @@ export interface Transaction<H> {
   readonly causedBy: MessageEnvelope | undefined;
   /** Runs after a successful commit (never on rollback). */
   afterCommit(fn: () => void): void;
+  /**
+   * Runs `fn` in a savepoint: if it throws, only its own writes (and its afterCommit hooks)
+   * are undone and the error is rethrown; the enclosing transaction goes on.
+   */
+  savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T>;
 }
 
 export interface OutboxRecord {

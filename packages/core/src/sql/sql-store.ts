@@ -264,6 +264,7 @@ export class SqlStore<H = unknown> implements Store<H> {
 export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   outboxWrites = 0;
   private afterCommitHooks: Array<() => void> | undefined;
+  private savepointDepth = 0;
   readonly outbox: OutboxWriter;
   readonly inbox: InboxOps;
 
@@ -315,6 +316,26 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   afterCommit(fn: () => void): void {
     (this.afterCommitHooks ??= []).push(fn);
+  }
+
+  async savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T> {
+    const name = `concord_sp${++this.savepointDepth}`;
+    await this.exec.execute(`SAVEPOINT ${name}`);
+    const child = new SqlStoreTransaction(this.store, this.exec, this.handle, options?.causedBy ?? this.causedBy);
+    child.savepointDepth = this.savepointDepth;
+    try {
+      const value = await fn(child as this);
+      await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
+      this.outboxWrites += child.outboxWrites;
+      if (child.afterCommitHooks) (this.afterCommitHooks ??= []).push(...child.afterCommitHooks);
+      return value;
+    } catch (error) {
+      await this.exec.execute(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
+      throw error;
+    } finally {
+      this.savepointDepth--;
+    }
   }
 
   /** @internal */

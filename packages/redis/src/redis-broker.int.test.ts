@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@concord/core';
+import {
+  describeBrokerConformance,
+  describeMessagingConformance,
+  serviceAvailable,
+  services,
+  uniqueName,
+} from '@concord/core/testing';
+import { openSqliteStore } from '@concord/sqlite';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deleteKeysWithPrefix, openRedisBroker, type RedisBrokerOptions } from './index.js';
+
+const available = await serviceAvailable(services.redis);
+const url = 'redis://127.0.0.1:6379';
+const keyPrefix = `${uniqueName('concord-test-broker')}:`;
+const timings: RedisBrokerOptions = { url, keyPrefix, leaseMs: 1_000, pollIntervalMs: 100, logger: silentLogger };
+
+const admin = available ? new Redis(url) : undefined;
+// File-level: runs after every suite below, the conformance ones included.
+afterAll(async () => {
+  if (!admin) return;
+  await deleteKeysWithPrefix(admin, keyPrefix);
+  admin.disconnect();
+});
+
+describe.skipIf(!available)('redis broker', () => {
+  it('records a channel partition count once, so instances configured differently agree', async () => {
+    const a = await openRedisBroker({ ...timings, partitions: 4 });
+    const b = await openRedisBroker({ ...timings, partitions: 8 });
+    try {
+      const channel = uniqueName('ch');
+      expect(await a.partitionsOf(channel)).toBe(4);
+      expect(await b.partitionsOf(channel)).toBe(4);
+      expect(await b.partitionsOf(uniqueName('ch'))).toBe(8);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('says it is not durable on a server without an fsync per write', async () => {
+    const broker = await openRedisBroker(timings);
+    try {
+      const config = (await admin!.call('CONFIG', 'GET', 'appendonly')) as string[];
+      if (config[1] === 'no') expect(broker.capabilities.durable).toBe(false);
+      expect(broker.capabilities.partitionedConsumers).toBe(true);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+if (available) {
+  describeBrokerConformance('redis streams', async () => {
+    const broker = await openRedisBroker(timings);
+    return { broker, openPeer: () => openRedisBroker(timings), cleanup: () => broker.close() };
+  });
+
+  describeMessagingConformance('sqlite store + redis broker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'concord-redis-'));
+    const store = await openSqliteStore({ filename: join(dir, 'service.db') });
+    const broker = await openRedisBroker(timings);
+    return {
+      store,
+      broker,
+      cleanup: async () => {
+        await broker.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}

@@ -1,0 +1,230 @@
+import {
+  ClosedError,
+  InvalidArgumentError,
+  WakeSignal,
+  defaultLogger,
+  partitionFor,
+  systemClock,
+  type Broker,
+  type BrokerCapabilities,
+  type Clock,
+  type Logger,
+  type MessageEnvelope,
+  type SubscribeOptions,
+  type Subscription,
+} from '@concord/core';
+import { envelopeFields } from './envelope-fields.js';
+import type { RedisBrokerClient, RedisSubscriberClient } from './redis-client.js';
+import { RedisCommandError } from './redis-errors.js';
+import { RedisBrokerKeys } from './redis-keys.js';
+import { RedisBrokerSubscription } from './redis-subscription.js';
+import { assertChannel } from './names.js';
+
+export interface RedisBrokerSettings {
+  readonly keyPrefix: string;
+  /** Partitions of a channel first used by this instance; the first count recorded wins. */
+  readonly partitions: number;
+  readonly leaseMs: number;
+  /** Fallback poll of an idle partition when no Pub/Sub wake-up came. */
+  readonly pollIntervalMs: number;
+  readonly maxBatchSize: number;
+  /** Approximate cap per partition stream on XADD (`MAXLEN ~`); null: no cap. */
+  readonly maxLen: number | null;
+  /** Entries older than this AND acknowledged by every group are trimmed; null: never. */
+  readonly retentionMs: number | null;
+  readonly trimIntervalMs: number;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/**
+ * The Broker port on Redis Streams: one stream per (channel, partition), Redis consumer
+ * groups for the port's groups, partition leases so one member of a group reads a partition
+ * at a time. Publishing notifies subscribers over Pub/Sub; a slow poll covers lost notices.
+ */
+export class RedisBroker implements Broker {
+  readonly name = 'redis-streams';
+  readonly keys: RedisBrokerKeys;
+  private readonly channelPartitions = new Map<string, number>();
+  private readonly wakers = new Map<string, Set<WakeSignal>>();
+  private readonly subscriptions = new Set<RedisBrokerSubscription>();
+  private notifier: RedisSubscriberClient | undefined;
+  private notifierReady: Promise<void> | undefined;
+  private readonly notifyChannels = new Set<string>();
+  private closed = false;
+
+  constructor(
+    readonly redis: RedisBrokerClient,
+    readonly settings: RedisBrokerSettings,
+    readonly capabilities: BrokerCapabilities,
+    private readonly ownsClient: boolean,
+  ) {
+    this.keys = new RedisBrokerKeys(settings.keyPrefix);
+  }
+
+  /** The partition count of `channel`, recording the configured count if it has none yet. */
+  async partitionsOf(channel: string): Promise<number> {
+    const known = this.channelPartitions.get(channel);
+    if (known !== undefined) return known;
+    assertChannel(channel);
+    const pipeline = this.redis.pipeline();
+    pipeline.call('HSETNX', this.keys.channels(), channel, this.settings.partitions);
+    pipeline.call('HGET', this.keys.channels(), channel);
+    const replies = await execPipeline(pipeline, 'HSETNX/HGET partitions');
+    const count = Number(replies[1]);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RedisCommandError('HGET partitions', new Error(`channel ${channel} has partition count ${String(replies[1])}`));
+    }
+    this.channelPartitions.set(channel, count);
+    return count;
+  }
+
+  async publish(messages: readonly MessageEnvelope[]): Promise<void> {
+    if (this.closed) throw new ClosedError('redis broker');
+    if (messages.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const m of messages) if (!counts.has(m.channel)) counts.set(m.channel, await this.partitionsOf(m.channel));
+    const { maxLen } = this.settings;
+    const cap = maxLen === null ? [] : ['MAXLEN', '~', maxLen];
+    const pipeline = this.redis.pipeline();
+    const touched = new Map<string, Set<number>>();
+    for (const m of messages) {
+      const partition = partitionFor(m.partitionKey, counts.get(m.channel)!);
+      pipeline.call('XADD', this.keys.stream(m.channel, partition), ...cap, '*', ...envelopeFields(m));
+      let set = touched.get(m.channel);
+      if (!set) touched.set(m.channel, (set = new Set()));
+      set.add(partition);
+    }
+    for (const [channel, partitions] of touched) {
+      // Re-asserting the count is free here and restores it after a Redis restart lost it.
+      pipeline.call('HSETNX', this.keys.channels(), channel, counts.get(channel)!);
+      pipeline.call('PUBLISH', this.keys.notify(channel), [...partitions].join(','));
+    }
+    await execPipeline(pipeline, 'XADD');
+    for (const [channel, partitions] of touched) for (const p of partitions) this.wake(channel, p);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.closed) throw new ClosedError('redis broker');
+    if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
+    await this.listen(options.channels);
+    const subscription = new RedisBrokerSubscription(this, options);
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      await subscription.close();
+      throw error;
+    }
+    return {
+      assignedPartitions: () => subscription.assignedPartitions(),
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  /** @internal A partition worker registers to be woken when its partition gets entries. */
+  addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
+    const key = `${channel}/${partition}`;
+    let set = this.wakers.get(key);
+    if (!set) this.wakers.set(key, (set = new Set()));
+    set.add(signal);
+    return () => set.delete(signal);
+  }
+
+  private wake(channel: string, partition: number): void {
+    for (const w of this.wakers.get(`${channel}/${partition}`) ?? []) w.wake();
+  }
+
+  private async listen(channels: readonly string[]): Promise<void> {
+    if (!this.notifier) {
+      const notifier = this.redis.duplicate();
+      this.notifier = notifier;
+      notifier.on('error', (error) => this.settings.logger.debug({ err: error }, 'redis notifier connection error'));
+      notifier.on('message', (topic, message) => {
+        const channel = topic.slice(this.keys.notify('').length);
+        for (const p of message.split(',')) this.wake(channel, Number(p));
+      });
+    }
+    const fresh = channels.filter((c) => !this.notifyChannels.has(c));
+    for (const c of fresh) this.notifyChannels.add(c);
+    if (fresh.length > 0) {
+      // ioredis re-subscribes by itself after a reconnect.
+      const subscribed = this.notifier.subscribe(...fresh.map((c) => this.keys.notify(c)));
+      this.notifierReady = Promise.all([this.notifierReady, subscribed]).then(() => undefined);
+    }
+    await this.notifierReady;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.subscriptions.clear();
+    await this.notifier?.quit().catch(() => undefined);
+    if (this.ownsClient) await this.redis.quit().catch(() => undefined);
+  }
+}
+
+/** Runs a pipeline; the first failed command fails the whole call. */
+export async function execPipeline(
+  pipeline: { exec(): Promise<Array<[Error | null, unknown]> | null> },
+  operation: string,
+): Promise<unknown[]> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await pipeline.exec();
+  } catch (error) {
+    throw new RedisCommandError(operation, error);
+  }
+  if (!results) throw new RedisCommandError(operation, new Error('pipeline discarded'));
+  const failed = results.find(([error]) => error);
+  if (failed) throw new RedisCommandError(operation, failed[0]);
+  return results.map(([, value]) => value);
+}
+
+export const defaultRedisBrokerSettings = {
+  keyPrefix: 'concord:',
+  partitions: 16,
+  leaseMs: 10_000,
+  pollIntervalMs: 500,
+  maxBatchSize: 256,
+  maxLen: 100_000,
+  retentionMs: 24 * 3_600_000,
+  trimIntervalMs: 30_000,
+} as const;
+
+export function resolveSettings(options: Partial<Omit<RedisBrokerSettings, 'logger' | 'clock'>> & { logger?: Logger; clock?: Clock }): RedisBrokerSettings {
+  const d = defaultRedisBrokerSettings;
+  const settings: RedisBrokerSettings = {
+    keyPrefix: options.keyPrefix ?? d.keyPrefix,
+    partitions: options.partitions ?? d.partitions,
+    leaseMs: options.leaseMs ?? d.leaseMs,
+    pollIntervalMs: options.pollIntervalMs ?? d.pollIntervalMs,
+    maxBatchSize: options.maxBatchSize ?? d.maxBatchSize,
+    maxLen: options.maxLen === undefined ? d.maxLen : options.maxLen,
+    retentionMs: options.retentionMs === undefined ? d.retentionMs : options.retentionMs,
+    trimIntervalMs: options.trimIntervalMs ?? d.trimIntervalMs,
+    logger: (options.logger ?? defaultLogger()).child({ component: 'redis-broker' }),
+    clock: options.clock ?? systemClock,
+  };
+  const positive = (name: string, value: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
+    }
+  };
+  positive('partitions', settings.partitions, 1024);
+  positive('leaseMs', settings.leaseMs);
+  positive('pollIntervalMs', settings.pollIntervalMs);
+  positive('maxBatchSize', settings.maxBatchSize, 10_000);
+  positive('trimIntervalMs', settings.trimIntervalMs);
+  if (settings.maxLen !== null) positive('maxLen', settings.maxLen);
+  if (settings.retentionMs !== null) positive('retentionMs', settings.retentionMs);
+  if (typeof settings.keyPrefix !== 'string' || /[{}\s]/.test(settings.keyPrefix)) {
+    throw new InvalidArgumentError(`keyPrefix must be a string without braces or spaces, got "${settings.keyPrefix}"`);
+  }
+  return settings;
+}

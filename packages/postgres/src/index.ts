@@ -1,0 +1,25 @@
+export { postgresDialect, defaultPostgresDialect, quoteIdent } from './postgres-dialect.js';
+export { PostgresDriver, type PostgresDriverOptions, type PostgresIsolationLevel } from './postgres-driver.js';
+export type { PostgresNotification, PostgresPool, PostgresPoolClient, PostgresQueryResult } from './postgres-pool.js';
+export { rewritePlaceholders } from './placeholders.js';
+export {
+  CommitOutcomeUnknownError,
+  ConnectionUnavailableError,
+  PostgresErrorReason,
+  PostgresStoreError,
+  ReplicationSlotBusyError,
+  isConnectionError,
+  isPostgresStoreError,
+  isRetryableTransactionError,
+} from './postgres-errors.js';
+export { databaseNameOf, dropPostgresDatabase, ensurePostgresDatabase, withDatabase } from './postgres-database.js';
+export {
+  PostgresBroker,
+  PostgresStore,
+  openPostgresBroker,
+  openPostgresStore,
+  type PostgresBrokerOptions,
+  type PostgresConnectionConfig,
+  type PostgresConnectionOptions,
+  type PostgresStoreOptions,
+} from './postgres-store.js';

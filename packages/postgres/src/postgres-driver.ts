@@ -1,0 +1,248 @@
+import type { PoolClient } from 'pg';
+import {
+  ClosedError,
+  defaultLogger,
+  hashPartitionKey,
+  type Logger,
+  type SqlDialect,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlTransactionOptions,
+} from '@concord/core';
+import { postgresDialect } from './postgres-dialect.js';
+import {
+  CommitOutcomeUnknownError,
+  ConnectionUnavailableError,
+  isConnectionError,
+  isNotSentError,
+  isRetryableTransactionError,
+} from './postgres-errors.js';
+import { PostgresListener } from './postgres-listener.js';
+import type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
+import { PlaceholderRewriter } from './placeholders.js';
+
+export type PostgresIsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient> {
+  readonly pool: PostgresPool<C>;
+  /** Schema of Concord's tables, created by the migrations. Default `concord`. */
+  readonly schema?: string;
+  /** Default `read committed`, PostgreSQL's own default. */
+  readonly isolationLevel?: PostgresIsolationLevel;
+  /** Runs of a transaction on serialization failures and deadlocks. Default 10. */
+  readonly maxAttempts?: number;
+  /**
+   * How long a transaction keeps retrying while the server cannot be reached (restart,
+   * failover) before giving up with `ConnectionUnavailableError`. Default 30 s.
+   */
+  readonly reconnectTimeoutMs?: number;
+  /**
+   * `in-transaction` (default): `pg_notify` runs inside the writing transaction, so a wake-up
+   * is never sent for a rollback and never lost after a commit. `after-commit`: sent right
+   * after COMMIT on the same connection; avoids the cluster-wide lock PostgreSQL holds while
+   * committing a notifying transaction (which serializes commits under heavy concurrency), at
+   * the cost of a lost wake-up if the process dies in between (the poll interval covers it).
+   */
+  readonly notifyMode?: 'in-transaction' | 'after-commit';
+  /** End the pool on `close()`. Default false: whoever created the pool ends it. */
+  readonly ownsPool?: boolean;
+  readonly logger?: Logger;
+}
+
+interface TxState {
+  lost: unknown;
+  notifications: Set<string> | undefined;
+}
+
+const MIGRATION_LOCK_CLASS = hashPartitionKey('concord:migrations') | 0;
+
+/**
+ * The SQL driver on a `pg` pool: rewrites placeholders, runs transactions that retry on
+ * serialization failures, deadlocks and connections lost before COMMIT, and provides
+ * LISTEN/NOTIFY wake-ups. The handle given to user code is the pool's client (a `PoolClient`).
+ */
+export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implements SqlDriver<C> {
+  readonly dialect: SqlDialect;
+  readonly schema: string;
+  readonly pool: PostgresPool<C>;
+  readonly logger: Logger;
+  private readonly rewriter = new PlaceholderRewriter();
+  private readonly listener: PostgresListener<C>;
+  private readonly maxAttempts: number;
+  private readonly reconnectTimeoutMs: number;
+  private readonly begin: string;
+  private readonly notifyMode: 'in-transaction' | 'after-commit';
+  private readonly txStates = new WeakMap<SqlExecutor, TxState>();
+  private readonly poolErrorListener: (error: Error) => void;
+  private closed = false;
+
+  constructor(private readonly options: PostgresDriverOptions<C>) {
+    this.schema = options.schema ?? 'concord';
+    this.dialect = postgresDialect(this.schema);
+    this.pool = options.pool;
+    this.logger = (options.logger ?? defaultLogger()).child({ component: 'postgres-driver', schema: this.schema });
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
+    this.notifyMode = options.notifyMode ?? 'in-transaction';
+    this.begin = `BEGIN ISOLATION LEVEL ${(options.isolationLevel ?? 'read committed').toUpperCase()}`;
+    this.listener = new PostgresListener(this.pool, this.logger);
+    // An idle client whose server went away is reported on the pool: an unhandled 'error'
+    // event would end the process, so it is logged and the pool replaces the client.
+    this.poolErrorListener = (error) => this.logger.warn({ err: error }, 'idle PostgreSQL connection lost');
+    this.pool.on('error', this.poolErrorListener);
+  }
+
+  /** An executor running on `client` (outside Concord's transactions too, e.g. in tests). */
+  executor(client: PostgresPoolClient): SqlExecutor {
+    return {
+      query: async <R>(sql: string, params?: readonly unknown[]) =>
+        (await client.query<R>({ text: this.rewriter.rewrite(sql), values: params as unknown[] })).rows,
+      execute: async (sql: string, params?: readonly unknown[]) =>
+        (await client.query({ text: this.rewriter.rewrite(sql), values: params as unknown[] })).rowCount ?? 0,
+    };
+  }
+
+  /** A pooled client, waiting out connection failures up to the reconnect budget. */
+  async acquire(): Promise<C> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new ClosedError('postgres driver');
+      try {
+        return await this.pool.connect();
+      } catch (error) {
+        const waited = Date.now() - started;
+        if (!isConnectionError(error)) throw error;
+        if (waited >= this.reconnectTimeoutMs) throw new ConnectionUnavailableError(waited, error);
+        await sleep(Math.min(1_000, 25 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  async transaction<T>(fn: (exec: SqlExecutor, handle: C) => Promise<T>, options?: SqlTransactionOptions): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.acquire();
+      const state: TxState = { lost: undefined, notifications: undefined };
+      const onError = (error: Error) => (state.lost = error);
+      client.on('error', onError);
+      const exec = this.executor(client);
+      this.txStates.set(exec, state);
+      let commitSent = false;
+      try {
+        await client.query({ text: options?.readOnly ? `${this.begin} READ ONLY` : this.begin });
+        const result = await fn(exec, client);
+        commitSent = true;
+        await client.query({ text: 'COMMIT' });
+        client.removeListener('error', onError);
+        client.release();
+        if (state.notifications) this.sendAfterCommit(state.notifications);
+        return result;
+      } catch (error) {
+        const lost = state.lost !== undefined || isConnectionError(error);
+        if (!lost) await client.query({ text: 'ROLLBACK' }).catch((e: unknown) => (state.lost = e));
+        // A broken client is destroyed, not pooled; it keeps our error listener for late events.
+        if (state.lost === undefined && !lost) client.removeListener('error', onError);
+        client.release(state.lost !== undefined || lost ? asError(state.lost ?? error) : undefined);
+        if (lost && commitSent && !isNotSentError(error)) throw new CommitOutcomeUnknownError(error);
+        const retry =
+          (isRetryableTransactionError(error) && attempt < this.maxAttempts) ||
+          (lost && !this.closed && Date.now() - started < this.reconnectTimeoutMs);
+        if (!retry) throw error;
+        this.logger.debug({ err: error, attempt }, 'transaction failed before commit; running it again');
+        await sleep(Math.min(500, 2 ** attempt + Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  async run<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.acquire();
+    let lost: unknown;
+    const onError = (error: Error) => (lost = error);
+    client.on('error', onError);
+    try {
+      const result = await fn(this.executor(client));
+      client.removeListener('error', onError);
+      client.release();
+      return result;
+    } catch (error) {
+      const broken = lost !== undefined || isConnectionError(error);
+      if (!broken) client.removeListener('error', onError);
+      client.release(broken ? asError(lost ?? error) : undefined);
+      throw error;
+    }
+  }
+
+  withMigrationLock<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.transaction(async (exec) => {
+      // Transaction-scoped: released by COMMIT or by the connection dying, never leaked.
+      await exec.query('SELECT pg_advisory_xact_lock(?, ?)', [MIGRATION_LOCK_CLASS, hashPartitionKey(this.schema) | 0]);
+      // Inside the lock: CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent twin.
+      await exec.execute(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      return fn(exec);
+    });
+  }
+
+  /** The NOTIFY channel for a topic: scoped by schema so two services in one database do not wake each other. */
+  channel(topic: string): string {
+    const name = `${this.schema}.${topic}`;
+    // Channel names are identifiers: at most 63 bytes.
+    return name.length <= 63 ? name : `${name.slice(0, 50)}.${hashPartitionKey(name).toString(36)}`;
+  }
+
+  async notify(exec: SqlExecutor, topic: string): Promise<void> {
+    const state = this.txStates.get(exec);
+    if (this.notifyMode === 'after-commit' && state) {
+      (state.notifications ??= new Set()).add(topic);
+      return;
+    }
+    await exec.query(`SELECT pg_notify(?, '')`, [this.channel(topic)]);
+  }
+
+  listen(topic: string, listener: () => void): Promise<() => Promise<void>> {
+    if (this.closed) return Promise.reject(new ClosedError('postgres driver'));
+    return this.listener.listen(this.channel(topic), listener);
+  }
+
+  private readonly inFlightNotifies = new Map<string, boolean>();
+
+  /** Coalesced: at most one NOTIFY per topic in flight, plus one more if commits came meanwhile. */
+  private sendAfterCommit(topics: Set<string>): void {
+    for (const topic of topics) {
+      if (this.inFlightNotifies.has(topic)) {
+        this.inFlightNotifies.set(topic, true);
+        continue;
+      }
+      this.inFlightNotifies.set(topic, false);
+      const send = (): Promise<void> =>
+        this.run((exec) => exec.query(`SELECT pg_notify(?, '')`, [this.channel(topic)])).then(
+          () => {
+            if (this.inFlightNotifies.get(topic) && !this.closed) {
+              this.inFlightNotifies.set(topic, false);
+              return send();
+            }
+            this.inFlightNotifies.delete(topic);
+          },
+          (error: unknown) => {
+            this.inFlightNotifies.delete(topic);
+            this.logger.debug({ err: error, topic }, 'NOTIFY after commit failed; pollers will catch up');
+          },
+        );
+      void send();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.close();
+    if (this.options.ownsPool) await this.pool.end();
+  }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -23,3 +23,5 @@ export {
   type PostgresConnectionOptions,
   type PostgresStoreOptions,
 } from './postgres-store.js';
+export { PostgresPollingRelay, type PostgresPollingRelayOptions, type PostgresPollingRelayStats } from './polling-relay.js';
+export { ShardLeases } from './shard-leases.js';

@@ -154,21 +154,26 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     }
   }
 
+  /** `fn` is idempotent (SqlDriver contract): it runs again on a fresh connection when its own broke. */
   async run<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.acquire();
-    let lost: unknown;
-    const onError = (error: Error) => (lost = error);
-    client.on('error', onError);
-    try {
-      const result = await fn(this.executor(client));
-      client.removeListener('error', onError);
-      client.release();
-      return result;
-    } catch (error) {
-      const broken = lost !== undefined || isConnectionError(error);
-      if (!broken) client.removeListener('error', onError);
-      client.release(broken ? asError(lost ?? error) : undefined);
-      throw error;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.acquire();
+      let lost: unknown;
+      const onError = (error: Error) => (lost = error);
+      client.on('error', onError);
+      try {
+        const result = await fn(this.executor(client));
+        client.removeListener('error', onError);
+        client.release();
+        return result;
+      } catch (error) {
+        const broken = lost !== undefined || isConnectionError(error);
+        if (!broken) client.removeListener('error', onError);
+        client.release(broken ? asError(lost ?? error) : undefined);
+        if (!broken || this.closed || Date.now() - started >= this.reconnectTimeoutMs) throw error;
+        await sleep(Math.min(1_000, 25 * 2 ** Math.min(attempt, 6)));
+      }
     }
   }
 

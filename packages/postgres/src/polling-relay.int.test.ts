@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger, type MessageEnvelope, type Subscription } from '@concord/core';
+import { counterEvent, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { openPostgresBroker, openPostgresStore, PostgresPollingRelay, type PostgresBroker, type PostgresStore } from './index.js';
+import { kill, startScript } from './testing/child-process.js';
+import { DeliveryRecorder } from './testing/recorder.js';
+import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
+
+const available = await serviceAvailable(services.postgres);
+
+/**
+ * Writes `perKey` messages for each of `keys` keys, seq-major, `perTx` messages per transaction,
+ * with multi-row inserts so the test spends its time relaying, not producing.
+ */
+async function produce(store: PostgresStore, channel: string, keys: number, perKey: number, perTx = 100) {
+  const all: MessageEnvelope[] = [];
+  for (let seq = 0; seq < perKey; seq++) for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `key-${k}`, seq));
+  for (let i = 0; i < all.length; i += perTx) {
+    await store.sqlTransaction(async (tx) => {
+      const part = all.slice(i, i + perTx);
+      await store.insertOutbox(tx.exec, part);
+      tx.outboxWrites += part.length;
+    });
+  }
+}
+
+describe.skipIf(!available)('postgres polling relay', () => {
+  let db: TestDatabase;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('poll');
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await db?.drop();
+  });
+
+  async function open(storeSchema: string, brokerSchema: string): Promise<{ store: PostgresStore; broker: PostgresBroker }> {
+    const store = await openPostgresStore({ connectionString: db.url, schema: storeSchema, poolSize: 4, logger: silentLogger });
+    const broker = await openPostgresBroker({
+      connectionString: db.url,
+      schema: brokerSchema,
+      poolSize: 6,
+      leaseMs: 1_000,
+      logger: silentLogger,
+    });
+    closers.push(() => store.close(), () => broker.close());
+    return { store, broker };
+  }
+
+  async function consume(broker: PostgresBroker, channel: string): Promise<DeliveryRecorder> {
+    const recorder = new DeliveryRecorder();
+    const sub: Subscription = await broker.subscribe({ group: uniqueName('g'), channels: [channel], handler: recorder.handler });
+    closers.push(() => sub.close());
+    return recorder;
+  }
+
+  it('two instances split the shards and keep per-key order (5,000 messages, 16 keys)', async () => {
+    const channel = uniqueName('two');
+    const a = await open('two_store', 'two_broker');
+    const b = await open('two_store', 'two_broker');
+    const options = { broker: a.broker, logger: silentLogger, batchSize: 200, pollIntervalMs: 200, rebalanceIntervalMs: 200 };
+    const first = new PostgresPollingRelay({ ...options, store: a.store });
+    const second = new PostgresPollingRelay({ ...options, store: b.store, broker: b.broker });
+    closers.push(() => first.stop(), () => second.stop());
+    first.start();
+    second.start();
+    await eventually(() => first.ownedShards().length > 0 && second.ownedShards().length > 0, 10_000);
+    await eventually(() => first.ownedShards().length + second.ownedShards().length === 32, 10_000);
+    expect(first.ownedShards().filter((s) => second.ownedShards().includes(s))).toEqual([]);
+
+    const recorder = await consume(a.broker, channel);
+    await produce(a.store, channel, 16, 313, 50);
+    const total = 16 * 313;
+    await eventually(() => recorder.unique === total, 30_000);
+    expect(recorder.outOfOrderKeys(313)).toEqual([]);
+    expect(first.getStats().published).toBeGreaterThan(0);
+    expect(second.getStats().published).toBeGreaterThan(0);
+    expect(first.getStats().published + second.getStats().published).toBeGreaterThanOrEqual(total);
+    expect((await first.lag()).count).toBe(0);
+  });
+
+  it('a relay process killed with SIGKILL mid-stream and restarted loses nothing', async () => {
+    const channel = uniqueName('kill');
+    const { store, broker } = await open('kill_store', 'kill_broker');
+    const total = 16 * 250;
+    await produce(store, channel, 16, 250, 500);
+    const recorder = await consume(broker, channel);
+    const args = [db.url, 'kill_store', 'kill_broker', '50'];
+
+    const child = await startScript('polling-relay-process.ts', args);
+    closers.push(() => kill(child));
+    await eventually(async () => (await store.outbox.lag()).count < total - 200, 20_000, 5);
+    await kill(child, 'SIGKILL');
+    const left = (await store.outbox.lag()).count;
+    expect(left).toBeGreaterThan(0); // it really died mid-stream
+
+    const again = await startScript('polling-relay-process.ts', args);
+    closers.push(() => kill(again));
+    await eventually(async () => (await store.outbox.lag()).count === 0, 30_000);
+    await eventually(() => recorder.unique === total, 20_000);
+    expect(recorder.outOfOrderKeys(250)).toEqual([]);
+    await kill(again, 'SIGTERM');
+  });
+
+  it('wakes on NOTIFY from another process at once', async () => {
+    const channel = uniqueName('wake');
+    const a = await open('wake_store', 'wake_broker');
+    const writer = await openPostgresStore({ connectionString: db.url, schema: 'wake_store', poolSize: 2, logger: silentLogger });
+    closers.push(() => writer.close());
+    // Poll interval far above the time allowed: only the notification can be this quick.
+    const relay = new PostgresPollingRelay({ store: a.store, broker: a.broker, logger: silentLogger, pollIntervalMs: 30_000 });
+    closers.push(() => relay.stop());
+    relay.start();
+    await eventually(() => relay.ownedShards().length === 32, 10_000);
+    const recorder = await consume(a.broker, channel);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await writer.transaction((tx) => tx.outbox.send(counterEvent(channel), { key: 'k', seq: 0 }));
+    await eventually(() => recorder.unique === 1, 5_000, 5);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * A polling relay in its own process, for tests that kill it with SIGKILL.
+ * argv: <database url> <store schema> <broker schema> <batch size>
+ * Prints "ready" once its relay runs.
+ */
+import { silentLogger } from '@concord/core';
+import { openPostgresBroker, openPostgresStore } from '../index.js';
+import { PostgresPollingRelay } from '../polling-relay.js';
+
+const [url, storeSchema, brokerSchema, batch] = process.argv.slice(2) as [string, string, string, string];
+const store = await openPostgresStore({ connectionString: url, schema: storeSchema, poolSize: 3, logger: silentLogger });
+const broker = await openPostgresBroker({ connectionString: url, schema: brokerSchema, poolSize: 3, logger: silentLogger });
+const relay = new PostgresPollingRelay({
+  store,
+  broker,
+  batchSize: Number(batch),
+  publishConcurrency: 1,
+  pollIntervalMs: 100,
+  logger: silentLogger,
+});
+relay.start();
+process.stdout.write('ready\n');
+process.on('SIGTERM', async () => {
+  await relay.stop();
+  await broker.close();
+  await store.close();
+  process.exit(0);
+});

@@ -11,3 +11,11 @@ export {
   RedisUnexpectedReplyError,
   isRedisError,
 } from './redis-errors.js';
+export {
+  RedisViewStore,
+  openRedisViewStore,
+  type RedisViewStoreOptions,
+  type ViewUpdate,
+  type ViewUpdateResult,
+} from './redis-view-store.js';
+export type { DeepPartial } from './view-paths.js';

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
-import { describeBrokerConformance, describeMessagingConformance, describeStoreConformance } from '@concord/core/testing';
+import {
+  describeBrokerConformance,
+  describeMessagingConformance,
+  describeSagaConformance,
+  describeStoreConformance,
+} from '@concord/core/testing';
 import { openSqliteBroker, openSqliteStore } from './index.js';
 
 function tempDir() {
@@ -39,6 +44,24 @@ describeMessagingConformance('sqlite store + sqlite broker', async () => {
     cleanup: async () => {
       await broker.close();
       await store.close();
+      remove();
+    },
+  };
+});
+
+describeSagaConformance('sqlite', async () => {
+  const { dir, remove } = tempDir();
+  const orchestratorStore = await openSqliteStore({ filename: join(dir, 'orders.db') });
+  const participantStore = await openSqliteStore({ filename: join(dir, 'customers.db') });
+  const broker = await openSqliteBroker({ filename: join(dir, 'broker.db'), ...brokerTimings, pollIntervalMs: 20 });
+  return {
+    orchestratorStore,
+    participantStore,
+    broker,
+    cleanup: async () => {
+      await broker.close();
+      await orchestratorStore.close();
+      await participantStore.close();
       remove();
     },
   };

@@ -4,3 +4,4 @@ export { describeMessagingConformance, type MessagingUnderTest } from './messagi
 export { counterEvent, counterSchema, type CounterPayload } from './test-messages.js';
 export { eventually, uniqueName } from './wait.js';
 export { serviceAvailable, services, type ServiceCheck } from './services.js';
+export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.js';

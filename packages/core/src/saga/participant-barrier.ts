@@ -1,0 +1,68 @@
+import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
+import { barrierAction } from './saga-messages.js';
+import type { SagaAction } from './saga-instance.js';
+
+export type BarrierDecision =
+  | { readonly kind: 'run' }
+  /** The same command was handled before: answer with the reply recorded then. */
+  | { readonly kind: 'recorded'; readonly reply: string; readonly body: unknown }
+  /** A compensation arrived before its action: succeed without running anything. */
+  | { readonly kind: 'null-compensation' }
+  /** The action arrived after its compensation: it must not run. */
+  | { readonly kind: 'blocked' };
+
+/**
+ * DTM-style barrier keyed by (saga id, step, action), kept in the participant's database and
+ * written in the same transaction as the handler's effect. It makes duplicate commands return
+ * the recorded reply, turns a compensation without its action into a no-op (null compensation)
+ * and stops the late action from running after it (hanging).
+ */
+export class ParticipantBarrier {
+  constructor(private readonly d: SqlDialect) {}
+
+  private get table() {
+    return this.d.table('saga_barrier');
+  }
+
+  private insert(exec: SqlExecutor, sagaId: string, step: string, action: string, status: string, now: number) {
+    return exec.execute(this.d.insertIgnore(this.table, ['saga_id', 'step', 'action', 'status', 'created_at']), [
+      sagaId,
+      step,
+      action,
+      status,
+      now,
+    ]);
+  }
+
+  private async recorded(exec: SqlExecutor, sagaId: string, step: string, action: string): Promise<BarrierDecision> {
+    const rows = await exec.query<{ status: string; reply_type: string | null; reply_payload: string | null }>(
+      `SELECT status, reply_type, reply_payload FROM ${this.table} WHERE saga_id = ? AND step = ? AND action = ?`,
+      [sagaId, step, action],
+    );
+    const row = rows[0];
+    if (!row || row.status === 'blocked') return { kind: 'blocked' };
+    return { kind: 'recorded', reply: row.reply_type ?? '', body: row.reply_payload == null ? {} : JSON.parse(row.reply_payload) };
+  }
+
+  async enter(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, now: number): Promise<BarrierDecision> {
+    const key = barrierAction(action, attempt);
+    // The insert takes the row (and, on servers, its lock) first: concurrent duplicates wait for us.
+    if ((await this.insert(exec, sagaId, step, key, 'running', now)) !== 1) return this.recorded(exec, sagaId, step, key);
+    if (action === 'invoke') return { kind: 'run' };
+    // A compensation: did its action ever run? Claiming the action's row answers it atomically.
+    if ((await this.insert(exec, sagaId, step, 'invoke', 'blocked', now)) === 1) return { kind: 'null-compensation' };
+    return { kind: 'run' };
+  }
+
+  async record(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, reply: string, body: unknown) {
+    await exec.execute(
+      `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ?`,
+      [reply, JSON.stringify(body ?? {}), sagaId, step, barrierAction(action, attempt)],
+    );
+  }
+
+  /** Deletes barrier rows older than the retention; see docs/sagas.md for why this is safe. */
+  purge(exec: SqlExecutor, olderThan: number): Promise<number> {
+    return exec.execute(`DELETE FROM ${this.table} WHERE created_at < ?`, [olderThan]);
+  }
+}

@@ -1,0 +1,387 @@
+import { defaultBackoff, type BackoffPolicy } from '../consumer/backoff.js';
+import { MessageConsumer } from '../consumer/message-consumer.js';
+import { IllegalStateError, InvalidArgumentError, NotFoundError, isConcordError } from '../errors.js';
+import { newId } from '../ids.js';
+import { defaultLogger } from '../logging.js';
+import type { MessageEnvelope } from '../message/envelope.js';
+import { assertName } from '../message/message-definition.js';
+import type { Broker } from '../ports/broker.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { Transaction } from '../ports/store.js';
+import { validatePayload, type SchemaInput } from '../schema.js';
+import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
+import { WakeSignal } from '../util/wake-signal.js';
+import type { SagaDefinition } from './saga-definition.js';
+import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
+import { SagaRepository, type SagaListFilter } from './saga-repository.js';
+import { SagaTransition } from './saga-transition.js';
+
+export interface SagaOrchestratorOptions<H> {
+  /** Names the reply channel and the reply consumer; stable across restarts. */
+  readonly name: string;
+  readonly store: SqlStore<H>;
+  readonly broker: Broker;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
+  readonly sagas: ReadonlyArray<SagaDefinition<any>>;
+  /** Default `<name>.saga-replies`. */
+  readonly replyChannel?: string;
+  /** Attempts of a retriable step or a compensation before the saga is STUCK. Default 5. */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffPolicy;
+  /** How often due retries and reply deadlines are checked. Default 100 ms. */
+  readonly schedulerIntervalMs?: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface ManualActionOptions {
+  /** Who acted, for the record (a user name, a ticket). */
+  readonly actor?: string;
+  readonly note?: string;
+}
+
+type AnySaga = SagaDefinition<unknown>;
+
+/**
+ * Runs orchestrated sagas: persists each instance in the service's own database, sends step
+ * commands through the outbox, consumes replies, retries, times out, compensates, and parks
+ * what cannot finish as STUCK for a person. Every transition (state, outgoing commands, the
+ * consumed reply's id) commits in one local transaction with optimistic versioning.
+ */
+export class SagaOrchestrator<H = unknown> {
+  readonly replyChannel: string;
+  private readonly sagas = new Map<string, AnySaga>();
+  private readonly repository: SagaRepository;
+  private readonly consumer: MessageConsumer<H>;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly listeners = new Set<(instance: SagaInstance) => void>();
+  private readonly schedulerWake = new WakeSignal();
+  private scheduler: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: SagaOrchestratorOptions<H>) {
+    assertName('orchestrator name', options.name);
+    this.replyChannel = options.replyChannel ?? `${options.name}.saga-replies`;
+    for (const saga of options.sagas) {
+      if (this.sagas.has(saga.name)) throw new InvalidArgumentError(`saga ${saga.name} is registered twice`);
+      this.sagas.set(saga.name, saga as AnySaga);
+    }
+    this.repository = new SagaRepository(options.store.driver.dialect);
+    this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
+    this.clock = options.clock ?? systemClock;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.backoff = options.backoff ?? defaultBackoff;
+    this.consumer = new MessageConsumer<H>({
+      name: `${options.name}.saga-orchestrator`,
+      store: options.store,
+      broker: options.broker,
+      logger: options.logger ?? defaultLogger(),
+      clock: this.clock,
+      maxAttempts: 10,
+    }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
+      this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start();
+    this.scheduler = this.runScheduler(this.stopping.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.consumer.stop();
+    await this.scheduler;
+  }
+
+  /** Called after each committed transition, with the instance as committed. */
+  onChange(listener: (instance: SagaInstance) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Starts a saga: validates its data, runs its first local steps and sends its first command,
+   * all in `tx` when given (so the saga starts atomically with the caller's own writes) or in a
+   * new transaction. With a caller-assigned `sagaId`, starting the same saga again is a no-op.
+   */
+  async begin<D>(
+    saga: SagaDefinition<D>,
+    data: SchemaInput<SagaDefinition<D>['schema']> | D,
+    options: { sagaId?: string; tx?: Transaction<H> } = {},
+  ): Promise<string> {
+    const definition = this.sagas.get(saga.name);
+    if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
+    const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
+    const sagaId = options.sagaId ?? newId();
+    const run = async (tx: SqlStoreTransaction<H>) => {
+      const existing = await this.repository.load(tx.exec, sagaId);
+      if (existing) {
+        if (existing.sagaType !== saga.name) {
+          throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
+        }
+        return;
+      }
+      const now = this.clock.now();
+      const t = this.transition(tx, definition, {
+        sagaId,
+        sagaType: saga.name,
+        data: parsed,
+        status: 'RUNNING',
+        direction: 'forward',
+        currentStep: 0,
+        stepAttempts: 0,
+        waitingAction: null,
+        waitingAttempt: null,
+        wakeAt: null,
+        failureReason: null,
+        lastError: null,
+        version: 0,
+        createdAt: now,
+        updatedAt: now,
+      });
+      t.record('STARTED', {}, null);
+      await t.advance();
+      await this.save(tx, t, true);
+    };
+    if (options.tx) {
+      if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
+      await run(options.tx as SqlStoreTransaction<H>);
+    } else {
+      await this.options.store.sqlTransaction(run);
+    }
+    return sagaId;
+  }
+
+  async get(sagaId: string): Promise<SagaView | undefined> {
+    return this.options.store.driver.run(async (exec) => {
+      const instance = await this.repository.load(exec, sagaId);
+      if (!instance) return undefined;
+      return { ...instance, history: await this.repository.history(exec, sagaId) };
+    });
+  }
+
+  list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
+    return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
+  }
+
+  countByStatus(): Promise<Record<string, number>> {
+    return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
+  }
+
+  /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
+  retry(sagaId: string, options: ManualActionOptions = {}): Promise<SagaInstance> {
+    return this.manual(sagaId, async (t) => {
+      if (t.draft.status !== 'STUCK') throw new IllegalStateError(`saga ${sagaId} is ${t.draft.status}, not STUCK: nothing to retry`);
+      t.record('MANUAL_RETRY', { actor: options.actor ?? null, note: options.note ?? null });
+      Object.assign(t.draft, {
+        status: t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING',
+        stepAttempts: 0,
+        waitingAction: null,
+        wakeAt: null,
+      });
+      await t.advance();
+    });
+  }
+
+  /**
+   * Records, on a person's word, that the current step was done (going forward) or compensated
+   * (going backward) outside Concord, and lets the saga go on from there. A note is required.
+   */
+  resolve(
+    sagaId: string,
+    options: ManualActionOptions & { step: string; as: 'done' | 'compensated'; note: string },
+  ): Promise<SagaInstance> {
+    return this.manual(sagaId, async (t) => {
+      if (!options.note?.trim()) throw new InvalidArgumentError('resolve: a note saying what was done is required');
+      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      const current = t.step;
+      if (!current || current.name !== options.step) {
+        throw new IllegalStateError(`saga ${sagaId} is at step ${current?.name ?? '(none)'}, not ${options.step}`);
+      }
+      const expected = t.draft.direction === 'forward' ? 'done' : 'compensated';
+      if (options.as !== expected) {
+        throw new IllegalStateError(
+          `saga ${sagaId} is going ${t.draft.direction}: step ${options.step} can only be resolved as ${expected}`,
+        );
+      }
+      t.record('MANUAL_RESOLVE', { as: options.as, actor: options.actor ?? null, note: options.note });
+      t.draft.status = t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING';
+      if (options.as === 'done') t.stepDone({ manual: true });
+      else t.compensationDone({ manual: true });
+      await t.advance();
+    });
+  }
+
+  /** Stops a saga where it is, for good. A note is required. */
+  abort(sagaId: string, options: ManualActionOptions & { note: string }): Promise<SagaInstance> {
+    return this.manual(sagaId, async (t) => {
+      if (!options.note?.trim()) throw new InvalidArgumentError('abort: a note saying why is required');
+      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      t.record('ABORTED', { actor: options.actor ?? null, note: options.note });
+      Object.assign(t.draft, { status: 'ABORTED', waitingAction: null, wakeAt: null });
+    });
+  }
+
+  private async manual(sagaId: string, act: (t: SagaTransition) => Promise<void>): Promise<SagaInstance> {
+    return this.options.store.sqlTransaction(async (tx) => {
+      const instance = await this.repository.load(tx.exec, sagaId, true);
+      if (!instance) throw new NotFoundError('saga', sagaId);
+      const t = this.transition(tx, this.definitionOf(instance), instance);
+      await act(t);
+      await this.save(tx, t, false);
+      return t.draft;
+    });
+  }
+
+  private definitionOf(instance: SagaInstance): AnySaga {
+    const definition = this.sagas.get(instance.sagaType);
+    if (!definition) throw new IllegalStateError(`saga type ${instance.sagaType} is not registered with orchestrator ${this.options.name}`);
+    return definition;
+  }
+
+  private transition(tx: SqlStoreTransaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
+    return new SagaTransition(
+      {
+        repository: this.repository,
+        replyChannel: this.replyChannel,
+        maxAttempts: this.maxAttempts,
+        backoff: this.backoff,
+        now: this.clock.now(),
+      },
+      tx as SqlStoreTransaction<unknown>,
+      definition,
+      instance,
+    );
+  }
+
+  private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
+    await t.save(isNew);
+    const committed = { ...t.draft };
+    tx.afterCommit(() => {
+      if (committed.wakeAt !== null) this.schedulerWake.wake();
+      for (const listener of this.listeners) listener(committed);
+    });
+  }
+
+  private async handleReply(tx: SqlStoreTransaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
+    const instance = await this.repository.load(tx.exec, reply.sagaId, true);
+    if (!instance) {
+      this.logger.warn({ sagaId: reply.sagaId, messageId: message.id }, 'reply for an unknown saga ignored');
+      return;
+    }
+    const definition = this.definitionOf(instance);
+    const t = this.transition(tx, definition, instance);
+    const step = t.step;
+    if (
+      !t.isActive() ||
+      instance.waitingAction !== reply.action ||
+      step?.name !== reply.step ||
+      (instance.waitingAttempt ?? 1) !== reply.attempt
+    ) {
+      this.logger.debug({ sagaId: reply.sagaId, messageId: message.id, reply: reply.reply }, 'stale or duplicate reply ignored');
+      return;
+    }
+    t.record('REPLY', { reply: reply.reply, messageId: message.id, action: reply.action });
+    Object.assign(t.draft, { waitingAction: null, wakeAt: null });
+    if (reply.action === 'compensate') {
+      t.compensationDone({ reply: reply.reply });
+    } else {
+      await this.applyInvokeReply(t, reply);
+    }
+    await t.advance();
+    await this.save(tx, t, false);
+  }
+
+  private async applyInvokeReply(t: SagaTransition, reply: SagaReplyPayload): Promise<void> {
+    const step = t.step!;
+    const command = step.invoke!.command;
+    const schema = command.replies[reply.reply];
+    if (!schema) {
+      await t.stepFailed(step, new Error(`${command.type} has no reply named ${reply.reply}`), 'UNKNOWN_REPLY');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await validatePayload(schema, reply.body, `${command.type} reply ${reply.reply}`, 'receive');
+    } catch (error) {
+      await t.stepFailed(step, error, 'INVALID_REPLY');
+      return;
+    }
+    const action = step.onReply?.[reply.reply];
+    if (action && typeof action === 'object' && action.kind === 'fail') {
+      if (step.kind === 'retriable') t.draft.waitingAttempt = (t.draft.waitingAttempt ?? 1) + 1;
+      await t.stepFailed(step, Object.assign(new Error(`${command.type} replied ${reply.reply}`), { code: action.reason }), action.reason);
+      return;
+    }
+    if (typeof action === 'function') {
+      try {
+        const data = await t.tx.savepoint((sub) => action(t.draft.data, body, sub));
+        if (data !== undefined) t.draft.data = data;
+      } catch (error) {
+        await t.stepFailed(step, error, 'REPLY_HANDLER_FAILED');
+        return;
+      }
+    }
+    t.stepDone({ reply: reply.reply });
+  }
+
+  /** The durable timer loop: due retries and expired reply deadlines, claimed by version. */
+  private async runScheduler(signal: AbortSignal): Promise<void> {
+    const interval = this.options.schedulerIntervalMs ?? 100;
+    while (!signal.aborted) {
+      try {
+        const due = await this.options.store.driver.run((exec) => this.repository.due(exec, this.clock.now(), 100));
+        for (const sagaId of due) {
+          if (signal.aborted) return;
+          await this.wake(sagaId).catch((error: unknown) => {
+            if (!isConcordError(error, 'CONCURRENCY_CONFLICT')) {
+              this.logger.error({ err: error, sagaId }, 'saga timer failed');
+            }
+          });
+        }
+      } catch (error) {
+        if (!signal.aborted) this.logger.warn({ err: error }, 'saga scheduler round failed');
+      }
+      await this.schedulerWake.wait(interval, signal);
+    }
+  }
+
+  /** Handles one saga whose timer fired: a retry is due, or a reply did not come in time. */
+  private async wake(sagaId: string): Promise<void> {
+    await this.options.store.sqlTransaction(async (tx) => {
+      const instance = await this.repository.load(tx.exec, sagaId, true);
+      if (!instance || instance.wakeAt === null || instance.wakeAt > this.clock.now()) return;
+      const t = this.transition(tx, this.definitionOf(instance), instance);
+      if (!t.isActive()) {
+        t.draft.wakeAt = null;
+      } else if (instance.waitingAction === null) {
+        t.draft.wakeAt = null;
+        await t.advance();
+      } else {
+        await this.onReplyTimeout(t, instance);
+        await t.advance();
+      }
+      await this.save(tx, t, false);
+    });
+  }
+
+  private async onReplyTimeout(t: SagaTransition, instance: SagaInstance): Promise<void> {
+    const step = t.step!;
+    t.record('TIMEOUT', { action: instance.waitingAction, attempt: instance.waitingAttempt });
+    const error = Object.assign(new Error(`no reply to ${instance.waitingAction} of step ${step.name} in time`), { code: 'TIMEOUT' });
+    if (instance.waitingAction === 'invoke' && step.kind === 'compensatable') {
+      // The command may have run: compensate this step too. If it never ran, the participant's
+      // barrier turns the compensation into a no-op and blocks the late command.
+      await t.stepFailed(step, error, 'TIMEOUT', true);
+      return;
+    }
+    // A pivot, a retriable step or a compensation: ask again with the same idempotency key.
+    t.retryOrStuck(step, error);
+  }
+}

@@ -1,0 +1,172 @@
+import { ConcurrencyConflictError } from '../errors.js';
+import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
+import type { SagaHistoryEntry, SagaHistoryEvent, SagaInstance, SagaStatus } from './saga-instance.js';
+
+type Row = Record<string, unknown>;
+
+const COLUMNS = [
+  'saga_id',
+  'saga_type',
+  'data',
+  'status',
+  'direction',
+  'current_step',
+  'step_attempts',
+  'waiting_action',
+  'waiting_attempt',
+  'wake_at',
+  'failure_reason',
+  'last_error',
+  'version',
+  'created_at',
+  'updated_at',
+] as const;
+
+const num = (v: unknown) => (v == null ? null : Number(v));
+
+function fromRow(r: Row): SagaInstance {
+  return {
+    sagaId: String(r.saga_id),
+    sagaType: String(r.saga_type),
+    data: JSON.parse(String(r.data)) as unknown,
+    status: String(r.status) as SagaStatus,
+    direction: String(r.direction) as SagaInstance['direction'],
+    currentStep: Number(r.current_step),
+    stepAttempts: Number(r.step_attempts),
+    waitingAction: (r.waiting_action ?? null) as SagaInstance['waitingAction'],
+    waitingAttempt: num(r.waiting_attempt),
+    wakeAt: num(r.wake_at),
+    failureReason: (r.failure_reason ?? null) as string | null,
+    lastError: (r.last_error ?? null) as string | null,
+    version: Number(r.version),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function values(s: SagaInstance): unknown[] {
+  return [
+    s.sagaId,
+    s.sagaType,
+    JSON.stringify(s.data),
+    s.status,
+    s.direction,
+    s.currentStep,
+    s.stepAttempts,
+    s.waitingAction,
+    s.waitingAttempt,
+    s.wakeAt,
+    s.failureReason,
+    s.lastError,
+    s.version,
+    s.createdAt,
+    s.updatedAt,
+  ];
+}
+
+export interface SagaListFilter {
+  readonly status?: SagaStatus;
+  readonly sagaType?: string;
+  readonly limit?: number;
+}
+
+/** Saga instances and their history in the orchestrator's own database. */
+export class SagaRepository {
+  constructor(private readonly d: SqlDialect) {}
+
+  private get instances() {
+    return this.d.table('saga_instances');
+  }
+
+  async insert(exec: SqlExecutor, s: SagaInstance): Promise<boolean> {
+    const changed = await exec.execute(this.d.insertIgnore(this.instances, COLUMNS), values(s));
+    return changed === 1;
+  }
+
+  async load(exec: SqlExecutor, sagaId: string, forUpdate = false): Promise<SagaInstance | undefined> {
+    const rows = await exec.query<Row>(
+      `SELECT ${COLUMNS.join(', ')} FROM ${this.instances} WHERE saga_id = ?${forUpdate ? this.d.forUpdate : ''}`,
+      [sagaId],
+    );
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  /** Writes `next` only if the stored version is still `next.version - 1`. */
+  async update(exec: SqlExecutor, next: SagaInstance): Promise<void> {
+    const [, ...rest] = COLUMNS;
+    const [, ...vals] = values(next);
+    const changed = await exec.execute(
+      `UPDATE ${this.instances} SET ${rest.map((c) => `${c} = ?`).join(', ')} WHERE saga_id = ? AND version = ?`,
+      [...vals, next.sagaId, next.version - 1],
+    );
+    if (changed !== 1) {
+      throw new ConcurrencyConflictError(`saga ${next.sagaId} changed concurrently (expected version ${next.version - 1})`);
+    }
+  }
+
+  async appendHistory(
+    exec: SqlExecutor,
+    sagaId: string,
+    at: number,
+    step: string | null,
+    event: SagaHistoryEvent,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
+    await exec.execute(`INSERT INTO ${this.d.table('saga_history')} (saga_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`, [
+      sagaId,
+      at,
+      step,
+      event,
+      JSON.stringify(detail),
+    ]);
+  }
+
+  async history(exec: SqlExecutor, sagaId: string): Promise<SagaHistoryEntry[]> {
+    const rows = await exec.query<Row>(
+      `SELECT id, at, step, event, detail FROM ${this.d.table('saga_history')} WHERE saga_id = ? ORDER BY id`,
+      [sagaId],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      step: (r.step ?? null) as string | null,
+      event: String(r.event) as SagaHistoryEvent,
+      detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+    }));
+  }
+
+  async list(exec: SqlExecutor, filter: SagaListFilter = {}): Promise<SagaInstance[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.sagaType) {
+      where.push('saga_type = ?');
+      params.push(filter.sagaType);
+    }
+    const rows = await exec.query<Row>(
+      `SELECT ${COLUMNS.join(', ')} FROM ${this.instances}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+        `ORDER BY updated_at DESC LIMIT ?`,
+      [...params, filter.limit ?? 100],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Sagas whose retry or reply deadline has come. */
+  async due(exec: SqlExecutor, now: number, limit: number): Promise<string[]> {
+    const rows = await exec.query<{ saga_id: string }>(
+      `SELECT saga_id FROM ${this.instances} WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at LIMIT ?`,
+      [now, limit],
+    );
+    return rows.map((r) => r.saga_id);
+  }
+
+  async countByStatus(exec: SqlExecutor): Promise<Record<string, number>> {
+    const rows = await exec.query<{ status: string; n: number | string }>(
+      `SELECT status, COUNT(*) AS n FROM ${this.instances} GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}

@@ -1,0 +1,202 @@
+import { backoffDelay, type BackoffPolicy } from '../consumer/backoff.js';
+import { ConcurrencyConflictError } from '../errors.js';
+import { MessageHeader } from '../message/envelope.js';
+import type { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { SagaDefinition, StepDefinition } from './saga-definition.js';
+import type { SagaAction, SagaHistoryEvent, SagaInstance } from './saga-instance.js';
+import { SAGA_ATTEMPT_HEADER } from './saga-messages.js';
+import type { SagaRepository } from './saga-repository.js';
+
+export interface TransitionContext {
+  readonly repository: SagaRepository;
+  readonly replyChannel: string;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffPolicy;
+  readonly now: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Why a step failed, as recorded: a stable code when the error carries one. */
+export function failureReason(error: unknown, fallback: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : fallback;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One local transaction's worth of progress for one saga: a draft of the instance that the
+ * step logic moves forward or backward, plus the history it writes. `save` persists all of
+ * it with an optimistic version check.
+ */
+export class SagaTransition<D = unknown> {
+  readonly draft: Mutable<SagaInstance<D>>;
+  private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown> }> = [];
+
+  constructor(
+    readonly ctx: TransitionContext,
+    readonly tx: SqlStoreTransaction<unknown>,
+    readonly definition: SagaDefinition<D>,
+    instance: SagaInstance<D>,
+  ) {
+    this.draft = { ...instance };
+  }
+
+  get step(): StepDefinition<D> | undefined {
+    return this.definition.steps[this.draft.currentStep];
+  }
+
+  record(event: SagaHistoryEvent, detail: Record<string, unknown> = {}, step = this.step?.name ?? null): void {
+    this.history.push({ step, event, detail });
+  }
+
+  isActive(): boolean {
+    return this.draft.status === 'RUNNING' || this.draft.status === 'COMPENSATING';
+  }
+
+  /** Runs steps (or compensations) until the saga waits for a reply, a retry, or ends. */
+  async advance(): Promise<void> {
+    const d = this.draft;
+    while (this.isActive() && d.waitingAction === null && d.wakeAt === null) {
+      if (d.direction === 'forward') {
+        const step = this.step;
+        if (!step) {
+          d.status = 'COMPLETED';
+          this.record('COMPLETED', {}, null);
+          return;
+        }
+        if (step.invoke) return this.sendCommand(step, 'invoke');
+        try {
+          const result = await this.tx.savepoint((sub) => step.local!(sub, d.data));
+          if (result !== undefined) d.data = result;
+        } catch (error) {
+          await this.stepFailed(step, error, 'LOCAL_STEP_FAILED');
+          continue;
+        }
+        this.stepDone({ local: true });
+      } else {
+        const step = this.step;
+        if (!step) {
+          d.status = 'COMPENSATED';
+          this.record('COMPENSATED', { reason: d.failureReason }, null);
+          return;
+        }
+        const compensation = step.compensate;
+        if (!compensation) {
+          d.currentStep--;
+          continue;
+        }
+        if (compensation.invoke) return this.sendCommand(step, 'compensate');
+        try {
+          await this.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'));
+        } catch (error) {
+          this.retryOrStuck(step, error);
+          return;
+        }
+        this.compensationDone({ local: true });
+      }
+    }
+  }
+
+  stepDone(detail: Record<string, unknown>): void {
+    this.record('STEP_DONE', detail);
+    this.draft.currentStep++;
+    this.resetStep();
+  }
+
+  compensationDone(detail: Record<string, unknown>): void {
+    this.record('COMPENSATION_DONE', detail);
+    this.draft.currentStep--;
+    this.resetStep();
+  }
+
+  private resetStep(): void {
+    Object.assign(this.draft, { stepAttempts: 0, waitingAction: null, waitingAttempt: null, wakeAt: null, lastError: null });
+  }
+
+  /** A forward step failed: retriable steps retry, others turn the saga around. */
+  async stepFailed(step: StepDefinition<D>, error: unknown, fallbackReason: string, compensateFailedStep = false): Promise<void> {
+    if (step.kind === 'retriable') {
+      this.retryOrStuck(step, error);
+      return;
+    }
+    const reason = failureReason(error, fallbackReason);
+    this.record('STEP_FAILED', { reason, error: errorText(error) });
+    Object.assign(this.draft, {
+      direction: 'backward',
+      status: 'COMPENSATING',
+      failureReason: reason,
+      lastError: errorText(error),
+      currentStep: compensateFailedStep ? this.draft.currentStep : this.draft.currentStep - 1,
+      stepAttempts: 0,
+      waitingAction: null,
+      waitingAttempt: null,
+      wakeAt: null,
+    });
+  }
+
+  /** Counts a failed attempt; schedules the next after a backoff delay, or parks the saga as STUCK. */
+  retryOrStuck(step: StepDefinition<D>, error: unknown): void {
+    const d = this.draft;
+    const attempts = d.stepAttempts + 1;
+    d.stepAttempts = attempts;
+    d.lastError = errorText(error);
+    d.waitingAction = null;
+    if (attempts >= this.ctx.maxAttempts) {
+      d.status = 'STUCK';
+      d.wakeAt = null;
+      this.record('STUCK', { attempts, error: d.lastError, direction: d.direction }, step.name);
+      return;
+    }
+    d.wakeAt = this.ctx.now + backoffDelay(this.ctx.backoff, attempts);
+    this.record('RETRY_SCHEDULED', { attempts, error: d.lastError, at: d.wakeAt }, step.name);
+  }
+
+  /** Sends the step's command (or its compensation's) through the outbox and waits for the reply. */
+  async sendCommand(step: StepDefinition<D>, action: SagaAction): Promise<void> {
+    const d = this.draft;
+    const invocation = action === 'invoke' ? step.invoke! : step.compensate!.invoke!;
+    const attempt = d.waitingAttempt ?? 1;
+    const command = invocation.command;
+    const envelope = await this.tx.outbox.send(command, invocation.build(d.data) as never, {
+      ...(command.partitionKey ? {} : { partitionKey: d.sagaId }),
+      headers: {
+        [MessageHeader.sagaId]: d.sagaId,
+        [MessageHeader.sagaType]: d.sagaType,
+        [MessageHeader.sagaStep]: step.name,
+        [MessageHeader.sagaAction]: action,
+        [MessageHeader.replyChannel]: this.ctx.replyChannel,
+        [MessageHeader.idempotencyKey]: `${d.sagaId}:${step.name}:${action}${attempt > 1 ? `#${attempt}` : ''}`,
+        [SAGA_ATTEMPT_HEADER]: String(attempt),
+      },
+    });
+    const compensation = step.compensate;
+    const timeoutMs = action === 'invoke' ? step.timeoutMs : compensation?.invoke ? compensation.timeoutMs : undefined;
+    Object.assign(d, {
+      waitingAction: action,
+      waitingAttempt: attempt,
+      wakeAt: timeoutMs ? this.ctx.now + timeoutMs : null,
+    });
+    this.record('COMMAND_SENT', { command: command.type, messageId: envelope.id, action, attempt });
+  }
+
+  async save(isNew: boolean): Promise<void> {
+    const d = this.draft;
+    d.updatedAt = this.ctx.now;
+    if (isNew) {
+      d.version = 1;
+      if (!(await this.ctx.repository.insert(this.tx.exec, d))) {
+        throw new ConcurrencyConflictError(`saga ${d.sagaId} was started concurrently`);
+      }
+    } else {
+      d.version++;
+      await this.ctx.repository.update(this.tx.exec, d);
+    }
+    for (const h of this.history) {
+      await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, h.step, h.event, h.detail);
+    }
+  }
+}

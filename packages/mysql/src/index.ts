@@ -4,6 +4,7 @@ export {
   changedRows,
   type MysqlDriverOptions,
   type MysqlIsolationLevel,
+  type MysqlTransactionOptions,
 } from './mysql-driver.js';
 export {
   CONCORD_POOL_DEFAULTS,
@@ -35,4 +36,10 @@ export {
   isRetryableTransactionError,
   mysqlErrno,
 } from './mysql-errors.js';
-export { lockName } from './mysql-locks.js';
+export { SessionLock, lockName } from './mysql-locks.js';
+export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
+export { MysqlPollingRelay, type MysqlPollingRelayOptions } from './mysql-polling-relay.js';
+export { MysqlBinlogRelay, type MysqlBinlogRelayOptions, type MysqlBinlogRelayStats } from './binlog/binlog-relay.js';
+export { BinlogPositions, binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';
+export { currentBinlogEnd, verifyBinlogSettings, type BinlogPosition } from './binlog/binlog-settings.js';
+export { createMysqlRelay, type MysqlRelayOptions } from './create-mysql-relay.js';

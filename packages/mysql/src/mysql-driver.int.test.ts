@@ -25,6 +25,16 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
     await store.driver.run((exec) => exec.execute('CREATE TABLE accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL)'));
     await store.driver.run((exec) => exec.execute('INSERT INTO accounts VALUES (1, 100), (2, 100)'));
   });
+  async function balanceOf(id: number): Promise<number> {
+    const conn = await store.driver.connection();
+    try {
+      const [rows] = await conn.query('SELECT balance FROM accounts WHERE id = ?', [id]);
+      return (rows as Array<{ balance: number }>)[0]!.balance;
+    } finally {
+      conn.release();
+    }
+  }
+
   afterAll(async () => {
     await store?.close();
     await db?.drop();
@@ -67,16 +77,14 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
         throw new Error('business rule');
       }),
     ).rejects.toThrow('business rule');
-    const [rows] = await store.driver.pool.query('SELECT balance FROM accounts WHERE id = 1');
-    expect((rows as Array<{ balance: number }>)[0]!.balance).toBe(100);
+    expect(await balanceOf(1)).toBe(100);
     expect((await store.outbox.lag()).count).toBe(0);
 
     await store.transaction(async (tx) => {
       await tx.handle.query('UPDATE accounts SET balance = balance - 10 WHERE id = 1');
       await tx.outbox.send(Counted, { key: 'a', seq: 1 });
     });
-    const [after] = await store.driver.pool.query('SELECT balance FROM accounts WHERE id = 1');
-    expect((after as Array<{ balance: number }>)[0]!.balance).toBe(90);
+    expect(await balanceOf(1)).toBe(90);
     const records = await store.outbox.fetchUnsent(10);
     expect(records).toHaveLength(1);
     await store.outbox.markSent(records.map((r) => r.position));

@@ -40,6 +40,11 @@ export interface MysqlDriverOptions<C extends MysqlConnection = PoolConnection> 
   readonly clock?: Clock;
 }
 
+export interface MysqlTransactionOptions extends SqlTransactionOptions {
+  /** This transaction's isolation, over the driver's default. */
+  readonly isolationLevel?: MysqlIsolationLevel;
+}
+
 const retryBackoff = { initialMs: 5, maxMs: 500, multiplier: 2, jitter: 0.5 };
 
 /** The transaction's state: once InnoDB rolled it back, nothing more may run or commit on it. */
@@ -78,16 +83,15 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
     return this.pool.getConnection();
   }
 
-  async transaction<T>(fn: (exec: SqlExecutor, handle: C) => Promise<T>, options?: SqlTransactionOptions): Promise<T> {
+  async transaction<T>(fn: (exec: SqlExecutor, handle: C) => Promise<T>, options?: MysqlTransactionOptions): Promise<T> {
     const attempts = this.options.maxTransactionAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const conn = await this.connection();
       const state: TransactionState = { doomedBy: undefined };
       let healthy = true;
       try {
-        if (this.options.isolationLevel) {
-          await runQuery(conn, `SET TRANSACTION ISOLATION LEVEL ${this.options.isolationLevel}`);
-        }
+        const isolation = options?.isolationLevel ?? this.options.isolationLevel;
+        if (isolation) await runQuery(conn, `SET TRANSACTION ISOLATION LEVEL ${isolation}`);
         await runQuery(conn, options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
         const result = await fn(executorFor(conn, state), conn);
         // Someone caught the deadlock (a savepoint, a handler): InnoDB already rolled back

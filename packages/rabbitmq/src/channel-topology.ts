@@ -1,0 +1,158 @@
+import type { Logger } from '@concord/core';
+import type { AmqpChannel, AmqpConfirmChannel } from './amqp-client.js';
+import { sendConfirmed } from './confirm.js';
+import type { RabbitConnection } from './rabbit-connection.js';
+import { PartitionMismatchError, errorMessage } from './rabbit-errors.js';
+import type { RabbitNames } from './rabbit-names.js';
+import type { RabbitBrokerSettings } from './rabbit-options.js';
+
+/** How long an existing descriptor may take to arrive before we assume the channel is new. */
+const DESCRIPTOR_PROBE_MS = 250;
+const DESCRIPTOR_WAIT_MS = 10_000;
+
+/**
+ * A channel is P streams, one per partition, plus a descriptor stream whose FIRST message
+ * fixes P. Every instance appends its own count only when it finds none, then reads the first
+ * message: the stream's total order makes all instances agree even when they race.
+ */
+export class ChannelTopology {
+  private readonly known = new Map<string, Promise<number>>();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly names: RabbitNames,
+    private readonly settings: RabbitBrokerSettings,
+  ) {
+    this.logger = settings.logger.child({ component: 'rabbitmq-topology' });
+  }
+
+  /** The partition count of `channel`, creating its streams on first use. */
+  partitionsOf(channel: string): Promise<number> {
+    let known = this.known.get(channel);
+    if (!known) {
+      known = this.declare(channel);
+      this.known.set(channel, known);
+      known.catch(() => this.known.delete(channel));
+    }
+    return known;
+  }
+
+  /** Channels this instance has used. */
+  channels(): string[] {
+    return [...this.known.keys()];
+  }
+
+  /** Forgets what was declared, so the next use declares again (after a queue was deleted). */
+  forget(channel: string): void {
+    this.known.delete(channel);
+  }
+
+  /** Declares a lease queue; a queue nobody ever used gets its first offset (the stream's start). */
+  async declareLease(channel: AmqpConfirmChannel, queue: string): Promise<void> {
+    const info = await channel.assertQueue(queue, { durable: true, arguments: this.leaseArguments() });
+    // Empty and unwatched means new: a held offset counts as a consumer, a returned one as a
+    // message. A race can add a second start offset; the owner discards it (see PartitionLease).
+    if (info.messageCount === 0 && info.consumerCount === 0) {
+      await sendConfirmed(channel, queue, Buffer.from(JSON.stringify({ next: 0, initial: true })));
+    }
+  }
+
+  leaseArguments(): Record<string, unknown> {
+    return {
+      'x-queue-type': 'quorum',
+      'x-single-active-consumer': true,
+      // RabbitMQ 4 drops a message returned 20 times by default; the offset must never go.
+      // 3.x has no limit unless one is set, and reads -1 as "drop on first return".
+      ...(this.connection.serverMajor >= 4 ? { 'x-delivery-limit': -1 } : {}),
+    };
+  }
+
+  async deleteChannel(channel: string): Promise<void> {
+    const partitions = (await this.withChannel((ch) => this.readDescriptor(ch, channel, DESCRIPTOR_PROBE_MS))) ?? this.settings.partitions;
+    this.known.delete(channel);
+    await this.withChannel(async (ch) => {
+      for (let p = 0; p < partitions; p++) await ch.deleteQueue(this.names.stream(channel, p));
+      await ch.deleteQueue(this.names.channelDescriptor(channel));
+    });
+  }
+
+  async deleteGroup(group: string, channel: string, partitions: number): Promise<void> {
+    await this.withChannel(async (ch) => {
+      for (let p = 0; p < partitions; p++) await ch.deleteQueue(this.names.lease(group, channel, p));
+    });
+  }
+
+  private async declare(channel: string): Promise<number> {
+    const descriptor = this.names.channelDescriptor(channel);
+    const partitions = await this.withChannel(async (ch) => {
+      await ch.assertQueue(descriptor, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+      const found = await this.readDescriptor(ch, channel, DESCRIPTOR_PROBE_MS);
+      if (found !== undefined) return found;
+      await sendConfirmed(ch, descriptor, Buffer.from(JSON.stringify({ partitions: this.settings.partitions })));
+      const first = await this.readDescriptor(ch, channel, DESCRIPTOR_WAIT_MS);
+      if (first === undefined) throw new Error(`descriptor of channel ${channel} did not arrive`);
+      return first;
+    });
+    if (partitions !== this.settings.partitions) throw new PartitionMismatchError(channel, this.settings.partitions, partitions);
+    for (let p = 0; p < partitions; p++) await this.declareStream(this.names.stream(channel, p));
+    this.logger.debug({ channel, partitions }, 'channel streams declared');
+    return partitions;
+  }
+
+  private async declareStream(queue: string): Promise<void> {
+    const { maxAge, maxLengthBytes, maxSegmentSizeBytes } = this.settings.retention;
+    const args: Record<string, unknown> = {
+      'x-queue-type': 'stream',
+      'x-stream-max-segment-size-bytes': maxSegmentSizeBytes,
+      ...(maxAge ? { 'x-max-age': maxAge } : {}),
+      ...(maxLengthBytes !== undefined ? { 'x-max-length-bytes': maxLengthBytes } : {}),
+    };
+    try {
+      await this.withChannel((ch) => ch.assertQueue(queue, { durable: true, arguments: args }));
+    } catch (error) {
+      // PRECONDITION_FAILED: the stream exists with other retention settings. It still works;
+      // changing retention of an existing stream is a policy's job, not a redeclaration's.
+      if (!/PRECONDITION_FAILED|inequivalent/i.test(errorMessage(error))) throw error;
+      this.logger.warn({ queue, err: error }, 'stream exists with other retention arguments; keeping them');
+    }
+  }
+
+  /** The partition count in the descriptor's first message, or undefined if none came in time. */
+  private async readDescriptor(ch: AmqpChannel, channel: string, waitMs: number): Promise<number | undefined> {
+    const descriptor = this.names.channelDescriptor(channel);
+    await ch.prefetch(1);
+    let settle!: (value: number | Error | undefined) => void;
+    const first = new Promise<number | Error | undefined>((resolve) => (settle = resolve));
+    const { consumerTag } = await ch.consume(
+      descriptor,
+      (message) => {
+        if (!message) return settle(new Error(`descriptor stream of channel ${channel} was deleted`));
+        try {
+          const partitions = (JSON.parse(message.content.toString('utf8')) as { partitions?: unknown }).partitions;
+          if (typeof partitions !== 'number' || !Number.isInteger(partitions) || partitions < 1) throw new Error('no partition count');
+          settle(partitions);
+        } catch (error) {
+          settle(new Error(`descriptor of channel ${channel} is unreadable: ${errorMessage(error)}`));
+        }
+      },
+      { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+    );
+    const timer = setTimeout(() => settle(undefined), waitMs);
+    const result = await first;
+    clearTimeout(timer);
+    await ch.cancel(consumerTag);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /** Runs `fn` on a short-lived confirm channel: a failed declaration closes its channel. */
+  private async withChannel<T>(fn: (ch: AmqpConfirmChannel) => Promise<T>): Promise<T> {
+    const ch = await this.connection.createConfirmChannel(this.settings.publishTimeoutMs);
+    try {
+      return await fn(ch);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+}

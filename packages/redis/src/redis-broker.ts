@@ -49,7 +49,6 @@ export class RedisBroker implements Broker {
   private readonly wakers = new Map<string, Set<WakeSignal>>();
   private readonly subscriptions = new Set<RedisBrokerSubscription>();
   private notifier: RedisSubscriberClient | undefined;
-  private notifierReady: Promise<void> | undefined;
   private readonly notifyChannels = new Set<string>();
   private closed = false;
 
@@ -107,10 +106,11 @@ export class RedisBroker implements Broker {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new ClosedError('redis broker');
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
-    await this.listen(options.channels);
+    options.channels.forEach(assertChannel);
     const subscription = new RedisBrokerSubscription(this, options);
     this.subscriptions.add(subscription);
     try {
+      await this.listen(options.channels);
       await subscription.start();
     } catch (error) {
       this.subscriptions.delete(subscription);
@@ -150,13 +150,14 @@ export class RedisBroker implements Broker {
       });
     }
     const fresh = channels.filter((c) => !this.notifyChannels.has(c));
-    for (const c of fresh) this.notifyChannels.add(c);
-    if (fresh.length > 0) {
-      // ioredis re-subscribes by itself after a reconnect.
-      const subscribed = this.notifier.subscribe(...fresh.map((c) => this.keys.notify(c)));
-      this.notifierReady = Promise.all([this.notifierReady, subscribed]).then(() => undefined);
+    if (fresh.length === 0) return;
+    // ioredis subscribes again by itself after a reconnect.
+    try {
+      await this.notifier.subscribe(...fresh.map((c) => this.keys.notify(c)));
+    } catch (error) {
+      throw new RedisCommandError('SUBSCRIBE', error);
     }
-    await this.notifierReady;
+    for (const c of fresh) this.notifyChannels.add(c);
   }
 
   async close(): Promise<void> {
@@ -219,7 +220,7 @@ export function resolveSettings(options: Partial<Omit<RedisBrokerSettings, 'logg
   positive('partitions', settings.partitions, 1024);
   positive('leaseMs', settings.leaseMs);
   positive('pollIntervalMs', settings.pollIntervalMs);
-  positive('maxBatchSize', settings.maxBatchSize, 10_000);
+  positive('maxBatchSize', settings.maxBatchSize, 1000);
   positive('trimIntervalMs', settings.trimIntervalMs);
   if (settings.maxLen !== null) positive('maxLen', settings.maxLen);
   if (settings.retentionMs !== null) positive('retentionMs', settings.retentionMs);

@@ -1,4 +1,4 @@
-import { WakeSignal, backoffDelay, defaultBackoff, type MessageEnvelope, type SubscribeOptions } from '@concord/core';
+import { ConcordErrorCode, WakeSignal, backoffDelay, isConcordError, defaultBackoff, type MessageEnvelope, type SubscribeOptions } from '@concord/core';
 import { envelopeFromFields } from './envelope-fields.js';
 import { isReplyError } from './redis-client.js';
 import type { RedisBroker } from './redis-broker.js';
@@ -108,6 +108,8 @@ export class RedisPartitionConsumer {
           await this.member.recreateGroup(this.channel, this.partition).catch(() => undefined);
         } else if (signal.aborted) {
           return;
+        } else if (isConcordError(error, ConcordErrorCode.CLOSED)) {
+          log.debug({}, 'handler closed while stopping; batch left pending');
         } else {
           log.warn({ err: error, failures: failures + 1 }, 'batch not acknowledged; delivering again');
         }

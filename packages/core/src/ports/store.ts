@@ -1,5 +1,6 @@
 import type { MessageEnvelope } from '../message/envelope.js';
 import type { OutboxWriter } from '../outbox/outbox-writer.js';
+import type { SqlExecutor } from '../sql/sql-driver.js';
 
 export interface StoreCapabilities {
   /** Several relays can claim outbox rows at once (`FOR UPDATE SKIP LOCKED`). */
@@ -14,6 +15,11 @@ export interface StoreCapabilities {
 export interface Transaction<H> {
   /** The driver's own handle: a better-sqlite3 Database, a pg client, a mysql2 connection. */
   readonly handle: H;
+  /**
+   * Concord's portable executor on this same transaction: `?` placeholders on every database,
+   * for code meant to run on SQLite, PostgreSQL and MySQL alike.
+   */
+  readonly sql: SqlExecutor;
   /** Writes messages into the outbox, in this same local transaction. */
   readonly outbox: OutboxWriter;
   /** The message being handled when this transaction runs inside a consumer. */

@@ -150,6 +150,18 @@ export class SqlBroker implements Broker {
     for (const g of ordered) this.wake(g.channel);
   }
 
+  /**
+   * Moves a consumer group back to the oldest retained message of each channel, so a
+   * projection can be rebuilt by replay. Stop the group's consumers first.
+   */
+  async rewind(group: string, channels: readonly string[]): Promise<void> {
+    await this.driver.run(async (exec) => {
+      for (const channel of channels) {
+        await exec.execute(`UPDATE ${this.t('broker_offsets')} SET committed = -1 WHERE group_name = ? AND channel = ?`, [group, channel]);
+      }
+    });
+  }
+
   /** Deletes messages older than `olderThanMs`: the broker's retention. */
   async purge(olderThanMs: number): Promise<number> {
     const cutoff = this.settings.clock.now() - olderThanMs;

@@ -314,6 +314,10 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     this.outboxWrites++;
   }
 
+  get sql(): SqlExecutor {
+    return this.exec;
+  }
+
   afterCommit(fn: () => void): void {
     (this.afterCommitHooks ??= []).push(fn);
   }

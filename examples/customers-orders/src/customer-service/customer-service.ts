@@ -1,0 +1,97 @@
+import { MessageConsumer, OutboxRelay, SagaParticipant, type Broker, type Logger, type SqlStore } from '@concord/core';
+import {
+  CreditReservationFailed,
+  CreditReserved,
+  CustomerCreated,
+  OrderCancelled,
+  OrderCreated,
+  ReleaseCredit,
+  ReserveCredit,
+} from '../contracts.js';
+import { migrateService } from '../db.js';
+import type { Cents } from '../money.js';
+import type { SagaMode } from '../config.js';
+import { CustomerRepository, customerMigrations, type Customer } from './customer-repository.js';
+
+export interface CustomerServiceOptions {
+  readonly store: SqlStore;
+  readonly broker: Broker;
+  readonly mode: SagaMode;
+  readonly logger: Logger;
+  /** Run this instance's outbox relay (one per service process). Default true. */
+  readonly relay?: boolean;
+}
+
+/**
+ * Owns customers and their credit. In orchestration mode it is a saga participant answering
+ * ReserveCredit/ReleaseCredit; in choreography mode it reacts to order events instead.
+ */
+export class CustomerService {
+  private readonly customers: CustomerRepository;
+  private readonly stops: Array<() => Promise<void>> = [];
+
+  constructor(private readonly options: CustomerServiceOptions) {
+    this.customers = new CustomerRepository(options.store.driver.dialect);
+  }
+
+  async start(): Promise<void> {
+    const { store, broker, logger } = this.options;
+    await migrateService(store, 'example-customers', customerMigrations);
+    if (this.options.mode === 'orchestration') {
+      const participant = new SagaParticipant({ name: 'customer-service', store, broker, logger })
+        .handle(ReserveCredit, async (tx, cmd, reply) => {
+          const outcome = await this.customers.reserve(tx.sql, cmd.customerId, cmd.orderId, cmd.amount);
+          if (outcome.kind === 'unknown-customer') return reply.CustomerNotFound({});
+          if (outcome.kind === 'insufficient') return reply.CreditLimitExceeded({ available: outcome.available });
+          return reply.CreditReserved({});
+        })
+        .handle(ReleaseCredit, async (tx, cmd, reply) => {
+          await this.customers.release(tx.sql, cmd.orderId);
+          return reply.CreditReleased({});
+        });
+      await participant.start();
+      this.stops.push(() => participant.stop());
+    } else {
+      const consumer = new MessageConsumer({ name: 'customer-service.choreography', store, broker, logger })
+        .handle(OrderCreated, async (tx, order) => {
+          const outcome = await this.customers.reserve(tx.sql, order.customerId, order.orderId, order.orderTotal);
+          if (outcome.kind === 'reserved') {
+            await tx.outbox.send(CreditReserved, { customerId: order.customerId, orderId: order.orderId });
+          } else {
+            const reason = outcome.kind === 'unknown-customer' ? 'UNKNOWN_CUSTOMER' : 'INSUFFICIENT_CREDIT';
+            await tx.outbox.send(CreditReservationFailed, { customerId: order.customerId, orderId: order.orderId, reason });
+          }
+        })
+        .handle(OrderCancelled, async (tx, order) => {
+          await this.customers.release(tx.sql, order.orderId);
+        });
+      await consumer.start();
+      this.stops.push(() => consumer.stop());
+    }
+    if (this.options.relay !== false) {
+      const relay = new OutboxRelay({ store, broker, logger });
+      relay.start();
+      this.stops.push(() => relay.stop());
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.splice(0).reverse()) await stop();
+  }
+
+  createCustomer(name: string, creditLimit: Cents): Promise<Customer> {
+    return this.options.store.transaction(async (tx) => {
+      const customer = await this.customers.create(tx.sql, name, creditLimit);
+      await tx.outbox.send(CustomerCreated, { customerId: customer.customerId, name, creditLimit });
+      return customer;
+    });
+  }
+
+  getCustomer(customerId: number): Promise<Customer | undefined> {
+    return this.options.store.transaction((tx) => this.customers.find(tx.sql, customerId));
+  }
+
+  listCustomers(): Promise<Customer[]> {
+    return this.options.store.transaction((tx) => this.customers.list(tx.sql));
+  }
+}

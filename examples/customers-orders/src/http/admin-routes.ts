@@ -1,0 +1,66 @@
+import type { SqlStore } from '@concord/core';
+import { z } from 'zod';
+import type { OrderHistoryView } from '../order-history/order-history-view.js';
+import type { OrderService } from '../order-service/order-service.js';
+import { HttpError } from './http-errors.js';
+import { intParam, type Router } from './router.js';
+
+export interface AdminServices {
+  readonly orders: OrderService;
+  readonly history: OrderHistoryView;
+  /** Each service's store, by service name: outbox status and dead letters. */
+  readonly stores: Readonly<Record<string, SqlStore>>;
+}
+
+const Note = z.object({ note: z.string().trim().min(1, 'a note is required'), actor: z.string().max(200).optional() });
+const Resolve = Note.extend({ step: z.string().min(1), as: z.enum(['done', 'compensated']) });
+const RetryBody = z.object({ note: z.string().optional(), actor: z.string().max(200).optional() }).optional();
+
+/** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. */
+export function adminRoutes(router: Router, s: AdminServices): void {
+  const orchestrator = () => {
+    if (!s.orders.orchestrator) throw new HttpError(404, 'NOT_FOUND', 'no saga orchestrator in choreography mode');
+    return s.orders.orchestrator;
+  };
+  const store = (name: string) => {
+    const found = s.stores[name];
+    if (!found) throw new HttpError(404, 'NOT_FOUND', `unknown service ${name} (known: ${Object.keys(s.stores).join(', ')})`);
+    return found;
+  };
+  router
+    .on('GET', '/admin/sagas', async (ctx) => {
+      const status = ctx.query.get('status') ?? undefined;
+      const parsed = z.enum(['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'STUCK', 'ABORTED']).optional().parse(status);
+      const limit = Math.min(500, Number(ctx.query.get('limit') ?? 100) || 100);
+      return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
+    })
+    .on('POST', '/admin/sagas/:id/retry', async (ctx) => {
+      const body = RetryBody.parse(await ctx.body()) ?? {};
+      return orchestrator().retry(ctx.params.id!, { ...(body.note ? { note: body.note } : {}), ...(body.actor ? { actor: body.actor } : {}) });
+    })
+    .on('POST', '/admin/sagas/:id/resolve', async (ctx) => {
+      const body = Resolve.parse(await ctx.body());
+      return orchestrator().resolve(ctx.params.id!, { step: body.step, as: body.as, note: body.note, ...(body.actor ? { actor: body.actor } : {}) });
+    })
+    .on('POST', '/admin/sagas/:id/abort', async (ctx) => {
+      const body = Note.parse(await ctx.body());
+      return orchestrator().abort(ctx.params.id!, { note: body.note, ...(body.actor ? { actor: body.actor } : {}) });
+    })
+    .on('GET', '/admin/outbox', async () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, st] of Object.entries(s.stores)) out[name] = await st.outbox.lag();
+      return { outbox: out };
+    })
+    .on('GET', '/admin/dead-letters', async () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, st] of Object.entries(s.stores)) out[name] = await st.deadLetters.list({ limit: 200 });
+      return { deadLetters: out };
+    })
+    .on('POST', '/admin/dead-letters/:service/:id/replay', async (ctx) => ({
+      replayed: await store(ctx.params.service!).deadLetters.replay(intParam(ctx.params, 'id')),
+    }))
+    .on('POST', '/admin/views/order-history/rebuild', async () => {
+      await s.history.rebuild();
+      return { rebuilt: 'order-history' };
+    });
+}

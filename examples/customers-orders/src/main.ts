@@ -1,0 +1,33 @@
+/**
+ * `npm start`: the customers-and-orders demo in one process on SQLite files under
+ * CONCORD_DATA_DIR (default ./data), HTTP on PORT (default 8080).
+ */
+import { createLogger } from '@concord/core';
+import { readConfig } from './config.js';
+import { startEmbeddedDemo } from './embedded-demo.js';
+
+const logger = createLogger({ name: 'demo', level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
+let config;
+try {
+  config = readConfig();
+} catch (error) {
+  console.error(`concord demo: ${(error as Error).message}`);
+  process.exit(2);
+}
+const demo = await startEmbeddedDemo(config, logger);
+console.log(`Concord demo ready: ${demo.url}  (API docs ${demo.url}/swagger-ui/index.html, console ${demo.url}/console)`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    demo.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  });
+}

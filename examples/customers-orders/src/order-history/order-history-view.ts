@@ -1,0 +1,154 @@
+import { MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
+import {
+  CUSTOMER_EVENTS,
+  CustomerCreated,
+  ORDER_EVENTS,
+  OrderApproved,
+  OrderCancelled,
+  OrderCreated,
+  OrderRejected,
+  type OrderSnapshot,
+} from '../contracts.js';
+import { migrateService } from '../db.js';
+import { formatMoney } from '../money.js';
+
+export const VIEW_NAME = 'order-history';
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'order history view',
+    up: (d) => [
+      `CREATE TABLE ${d.table('view_customers')} (customer_id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.text} NULL, ` +
+        `credit_limit ${d.types.bigint} NULL, version ${d.types.int} NOT NULL)`,
+      `CREATE TABLE ${d.table('view_orders')} (order_id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
+        `state ${d.types.key} NOT NULL, order_total ${d.types.bigint} NOT NULL, order_version ${d.types.int} NOT NULL)`,
+      d.createIndex('view_orders_customer', d.table('view_orders'), 'customer_id'),
+    ],
+  },
+];
+
+export interface OrderHistory {
+  readonly id: number;
+  readonly name: string;
+  readonly creditLimit: { amount: string };
+  readonly orders: Record<string, { orderId: number; state: string; orderTotal: { amount: string } }>;
+  /** Grows with every event applied to this customer's view: a client holding a newer version knows this one is stale. */
+  readonly version: number;
+}
+
+/**
+ * The CQRS view behind GET /customers/:id/orderhistory, in its own database. Idempotent (the
+ * inbox), correct when events arrive out of order (each order keeps the newest version it saw,
+ * a customer row may appear before its CustomerCreated), and rebuildable by replay.
+ */
+export class OrderHistoryView {
+  private consumer: MessageConsumer | undefined;
+
+  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger }) {}
+
+  private t(name: string) {
+    return this.options.store.driver.dialect.table(name);
+  }
+
+  async start(): Promise<void> {
+    await migrateService(this.options.store, 'example-order-history', migrations);
+    await this.startConsumer();
+  }
+
+  private async startConsumer(): Promise<void> {
+    const { store, broker, logger } = this.options;
+    const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order);
+    this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger })
+      .handle(CustomerCreated, async (tx, c) => {
+        const changed = await tx.sql.execute(
+          `UPDATE ${this.t('view_customers')} SET name = ?, credit_limit = ?, version = version + 1 WHERE customer_id = ?`,
+          [c.name, c.creditLimit, c.customerId],
+        );
+        if (changed === 0) {
+          await tx.sql.execute(`INSERT INTO ${this.t('view_customers')} (customer_id, name, credit_limit, version) VALUES (?, ?, ?, 1)`, [
+            c.customerId,
+            c.name,
+            c.creditLimit,
+          ]);
+        }
+      })
+      .handle(OrderCreated, apply)
+      .handle(OrderApproved, apply)
+      .handle(OrderRejected, apply)
+      .handle(OrderCancelled, apply);
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  private async applyOrder(sql: SqlExecutor, order: OrderSnapshot): Promise<void> {
+    const rows = await sql.query<{ order_version: number | string }>(`SELECT order_version FROM ${this.t('view_orders')} WHERE order_id = ?`, [
+      order.orderId,
+    ]);
+    if (!rows[0]) {
+      await sql.execute(
+        `INSERT INTO ${this.t('view_orders')} (order_id, customer_id, state, order_total, order_version) VALUES (?, ?, ?, ?, ?)`,
+        [order.orderId, order.customerId, order.state, order.orderTotal, order.version],
+      );
+    } else if (Number(rows[0].order_version) < order.version) {
+      await sql.execute(`UPDATE ${this.t('view_orders')} SET state = ?, order_version = ? WHERE order_id = ?`, [
+        order.state,
+        order.version,
+        order.orderId,
+      ]);
+    } else {
+      return; // an older state than the one shown: arrived out of order, ignored
+    }
+    const bumped = await sql.execute(`UPDATE ${this.t('view_customers')} SET version = version + 1 WHERE customer_id = ?`, [order.customerId]);
+    if (bumped === 0) {
+      await sql.execute(`INSERT INTO ${this.t('view_customers')} (customer_id, name, credit_limit, version) VALUES (?, NULL, NULL, 1)`, [
+        order.customerId,
+      ]);
+    }
+  }
+
+  async get(customerId: number): Promise<OrderHistory | undefined> {
+    return this.options.store.transaction(async (tx) => {
+      const customers = await tx.sql.query<{ name: string | null; credit_limit: number | string | null; version: number | string }>(
+        `SELECT name, credit_limit, version FROM ${this.t('view_customers')} WHERE customer_id = ?`,
+        [customerId],
+      );
+      const customer = customers[0];
+      if (!customer || customer.name === null) return undefined;
+      const orders = await tx.sql.query<{ order_id: number | string; state: string; order_total: number | string }>(
+        `SELECT order_id, state, order_total FROM ${this.t('view_orders')} WHERE customer_id = ? ORDER BY order_id`,
+        [customerId],
+      );
+      return {
+        id: customerId,
+        name: customer.name,
+        creditLimit: formatMoney(Number(customer.credit_limit)),
+        orders: Object.fromEntries(
+          orders.map((o) => [
+            String(o.order_id),
+            { orderId: Number(o.order_id), state: o.state, orderTotal: formatMoney(Number(o.order_total)) },
+          ]),
+        ),
+        version: Number(customer.version),
+      };
+    });
+  }
+
+  /** Drops the view and replays every retained event into it. */
+  async rebuild(): Promise<void> {
+    const { store, broker } = this.options;
+    const rewind = (broker as Broker & { rewind?: (group: string, channels: readonly string[]) => Promise<void> }).rewind;
+    if (!rewind) throw new Error(`broker ${broker.name} cannot rewind a consumer group, so the view cannot be rebuilt by replay`);
+    await this.stop();
+    await store.transaction(async (tx) => {
+      await tx.sql.execute(`DELETE FROM ${this.t('view_orders')}`);
+      await tx.sql.execute(`DELETE FROM ${this.t('view_customers')}`);
+      await tx.sql.execute(`DELETE FROM ${store.driver.dialect.table('inbox')} WHERE consumer = ?`, [VIEW_NAME]);
+    });
+    await rewind.call(broker, VIEW_NAME, [CUSTOMER_EVENTS, ORDER_EVENTS]);
+    await this.startConsumer();
+  }
+}

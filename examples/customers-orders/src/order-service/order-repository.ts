@@ -1,0 +1,94 @@
+import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { OrderSnapshot, OrderState, RejectionReason } from '../contracts.js';
+import { nextId, sequencesTable } from '../db.js';
+import type { Cents } from '../money.js';
+
+export const orderMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'orders and idempotency keys',
+    up: (d) => [
+      ...sequencesTable(d),
+      `CREATE TABLE ${d.table('example_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
+        `total ${d.types.bigint} NOT NULL, state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, ` +
+        `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
+      `CREATE TABLE ${d.table('example_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL)`,
+    ],
+  },
+];
+
+type Row = {
+  id: number | string;
+  customer_id: number | string;
+  total: number | string;
+  state: string;
+  rejection_reason: string | null;
+  version: number | string;
+};
+const COLUMNS = 'id, customer_id, total, state, rejection_reason, version';
+const toOrder = (r: Row): OrderSnapshot => ({
+  orderId: Number(r.id),
+  customerId: Number(r.customer_id),
+  orderTotal: Number(r.total),
+  state: r.state as OrderState,
+  rejectionReason: (r.rejection_reason ?? null) as RejectionReason | null,
+  version: Number(r.version),
+});
+
+export class OrderRepository {
+  constructor(private readonly d: SqlDialect) {}
+
+  private t(name: string) {
+    return this.d.table(name);
+  }
+
+  allocateId(sql: SqlExecutor): Promise<number> {
+    return nextId(sql, this.t('example_sequences'), 'order');
+  }
+
+  /** Binds a caller's idempotency key to an order id; returns the id already bound, if any. */
+  async claimKey(sql: SqlExecutor, key: string, orderId: number): Promise<number | undefined> {
+    const claimed = await sql.execute(this.d.insertIgnore(this.t('example_order_keys'), ['idem_key', 'order_id']), [key, orderId]);
+    if (claimed === 1) return undefined;
+    const rows = await sql.query<{ order_id: number | string }>(`SELECT order_id FROM ${this.t('example_order_keys')} WHERE idem_key = ?`, [key]);
+    return Number(rows[0]!.order_id);
+  }
+
+  async insertPending(sql: SqlExecutor, orderId: number, customerId: number, total: Cents, now: number): Promise<OrderSnapshot> {
+    await sql.execute(
+      `INSERT INTO ${this.t('example_orders')} (id, customer_id, total, state, rejection_reason, version, created_at, updated_at) ` +
+        `VALUES (?, ?, ?, 'PENDING', NULL, 1, ?, ?)`,
+      [orderId, customerId, total, now, now],
+    );
+    return { orderId, customerId, orderTotal: total, state: 'PENDING', rejectionReason: null, version: 1 };
+  }
+
+  async find(sql: SqlExecutor, orderId: number, forUpdate = false): Promise<OrderSnapshot | undefined> {
+    const rows = await sql.query<Row>(
+      `SELECT ${COLUMNS} FROM ${this.t('example_orders')} WHERE id = ?${forUpdate ? this.d.forUpdate : ''}`,
+      [orderId],
+    );
+    return rows[0] ? toOrder(rows[0]) : undefined;
+  }
+
+  async list(sql: SqlExecutor): Promise<OrderSnapshot[]> {
+    return (await sql.query<Row>(`SELECT ${COLUMNS} FROM ${this.t('example_orders')} ORDER BY id`)).map(toOrder);
+  }
+
+  /** Moves an order to `to` only from one of `from`; undefined when it was not in such a state. */
+  async transition(
+    sql: SqlExecutor,
+    orderId: number,
+    from: readonly OrderState[],
+    to: OrderState,
+    reason: RejectionReason | null,
+    now: number,
+  ): Promise<OrderSnapshot | undefined> {
+    const changed = await sql.execute(
+      `UPDATE ${this.t('example_orders')} SET state = ?, rejection_reason = ?, version = version + 1, updated_at = ? ` +
+        `WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
+      [to, reason, now, orderId, ...from],
+    );
+    return changed === 1 ? this.find(sql, orderId) : undefined;
+  }
+}

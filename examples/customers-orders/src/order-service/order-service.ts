@@ -1,0 +1,186 @@
+import {
+  MessageConsumer,
+  NotFoundError,
+  OutboxRelay,
+  SagaOrchestrator,
+  type Broker,
+  type Logger,
+  type SqlStore,
+  type Transaction,
+} from '@concord/core';
+import type { SagaMode } from '../config.js';
+import {
+  CreditReservationFailed,
+  CreditReserved,
+  OrderApproved,
+  OrderCancelled,
+  OrderCreated,
+  OrderRejected,
+  type OrderSnapshot,
+  type OrderState,
+  type RejectionReason,
+} from '../contracts.js';
+import { migrateService } from '../db.js';
+import type { Cents } from '../money.js';
+import { OrderLockedError, OrderNotCancellableError } from './order-errors.js';
+import { OrderRepository, orderMigrations } from './order-repository.js';
+import { cancelOrderSaga, createOrderSaga, type OrderLifecycle } from './order-sagas.js';
+
+export interface OrderServiceOptions {
+  readonly store: SqlStore;
+  readonly broker: Broker;
+  readonly mode: SagaMode;
+  readonly logger: Logger;
+  readonly relay?: boolean;
+}
+
+const FINAL: ReadonlySet<OrderState> = new Set(['APPROVED', 'REJECTED', 'CANCELLED']);
+const EVENT_OF = { PENDING: OrderCreated, APPROVED: OrderApproved, REJECTED: OrderRejected, CANCELLED: OrderCancelled } as const;
+
+export const createOrderSagaId = (orderId: number) => `create-order-${orderId}`;
+export const cancelOrderSagaId = (orderId: number) => `cancel-order-${orderId}`;
+
+/**
+ * Owns orders. Hosts the saga orchestrator (as in Eventuate) in orchestration mode; reacts to
+ * the customer service's events in choreography mode. Every state change publishes the
+ * order's event through the outbox in the same transaction.
+ */
+export class OrderService implements OrderLifecycle {
+  private readonly orders: OrderRepository;
+  private readonly listeners = new Set<(order: OrderSnapshot) => void>();
+  private readonly stops: Array<() => Promise<void>> = [];
+  readonly orchestrator: SagaOrchestrator | undefined;
+  private readonly createSaga;
+  private readonly cancelSaga;
+
+  constructor(private readonly options: OrderServiceOptions) {
+    this.orders = new OrderRepository(options.store.driver.dialect);
+    this.createSaga = createOrderSaga(this);
+    this.cancelSaga = cancelOrderSaga(this);
+    if (options.mode === 'orchestration') {
+      this.orchestrator = new SagaOrchestrator({
+        name: 'order-service',
+        store: options.store,
+        broker: options.broker,
+        sagas: [this.createSaga, this.cancelSaga],
+        logger: options.logger,
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    const { store, broker, logger } = this.options;
+    await migrateService(store, 'example-orders', orderMigrations);
+    if (this.orchestrator) {
+      await this.orchestrator.start();
+      this.stops.push(() => this.orchestrator!.stop());
+    } else {
+      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger })
+        .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
+        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
+      await consumer.start();
+      this.stops.push(() => consumer.stop());
+    }
+    if (this.options.relay !== false) {
+      const relay = new OutboxRelay({ store, broker, logger });
+      relay.start();
+      this.stops.push(() => relay.stop());
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.splice(0).reverse()) await stop();
+  }
+
+  /** Every committed order change, in this process. */
+  onOrderChange(listener: (order: OrderSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Creates an order (PENDING) and starts its saga in one local transaction. With an
+   * idempotency key, a repeated request returns the first order's id and creates nothing.
+   */
+  createOrder(customerId: number, total: Cents, idempotencyKey?: string): Promise<number> {
+    return this.options.store.transaction(async (tx) => {
+      const orderId = await this.orders.allocateId(tx.sql);
+      if (idempotencyKey !== undefined) {
+        const existing = await this.orders.claimKey(tx.sql, idempotencyKey, orderId);
+        if (existing !== undefined) return existing;
+      }
+      const data = { orderId, customerId, orderTotal: total };
+      if (this.orchestrator) await this.orchestrator.begin(this.createSaga, data, { tx, sagaId: createOrderSagaId(orderId) });
+      else await this.createPending(tx, orderId, customerId, total);
+      return orderId;
+    });
+  }
+
+  /** Cancels an APPROVED order: 409 while its saga holds it (PENDING) or when it is already final. */
+  cancelOrder(orderId: number): Promise<OrderSnapshot> {
+    return this.options.store.transaction(async (tx) => {
+      const order = await this.orders.find(tx.sql, orderId, true);
+      if (!order) throw new NotFoundError('order', orderId);
+      if (order.state === 'PENDING') throw new OrderLockedError(orderId);
+      if (order.state !== 'APPROVED') throw new OrderNotCancellableError(orderId, order.state);
+      if (this.orchestrator) {
+        await this.orchestrator.begin(this.cancelSaga, { orderId, customerId: order.customerId }, { tx, sagaId: cancelOrderSagaId(orderId) });
+      } else {
+        await this.cancel(tx, orderId);
+      }
+      return (await this.orders.find(tx.sql, orderId))!;
+    });
+  }
+
+  getOrder(orderId: number): Promise<OrderSnapshot | undefined> {
+    return this.options.store.transaction((tx) => this.orders.find(tx.sql, orderId));
+  }
+
+  listOrders(): Promise<OrderSnapshot[]> {
+    return this.options.store.transaction((tx) => this.orders.list(tx.sql));
+  }
+
+  isFinal(state: OrderState): boolean {
+    return FINAL.has(state);
+  }
+
+  // The order lifecycle: local steps of the sagas, and choreography handlers.
+
+  async createPending(tx: Transaction<unknown>, orderId: number, customerId: number, total: number): Promise<void> {
+    const order = await this.orders.insertPending(tx.sql, orderId, customerId, total, Date.now());
+    await this.published(tx, order);
+  }
+
+  async approve(tx: Transaction<unknown>, orderId: number): Promise<void> {
+    await this.change(tx, orderId, ['PENDING'], 'APPROVED', null);
+  }
+
+  async reject(tx: Transaction<unknown>, orderId: number, reason: RejectionReason): Promise<void> {
+    await this.change(tx, orderId, ['PENDING'], 'REJECTED', reason);
+  }
+
+  async cancel(tx: Transaction<unknown>, orderId: number): Promise<void> {
+    const order = await this.change(tx, orderId, ['APPROVED'], 'CANCELLED', null);
+    if (!order) throw new OrderNotCancellableError(orderId, (await this.orders.find(tx.sql, orderId))?.state ?? 'unknown');
+  }
+
+  /** A repeated change (a redelivered event) finds the order already moved on, and does nothing. */
+  private async change(
+    tx: Transaction<unknown>,
+    orderId: number,
+    from: readonly OrderState[],
+    to: OrderState,
+    reason: RejectionReason | null,
+  ): Promise<OrderSnapshot | undefined> {
+    const order = await this.orders.transition(tx.sql, orderId, from, to, reason, Date.now());
+    if (order) await this.published(tx, order);
+    return order;
+  }
+
+  private async published(tx: Transaction<unknown>, order: OrderSnapshot): Promise<void> {
+    await tx.outbox.send(EVENT_OF[order.state], order);
+    tx.afterCommit(() => {
+      for (const listener of this.listeners) listener(order);
+    });
+  }
+}

@@ -25,3 +25,7 @@ export {
 } from './postgres-store.js';
 export { PostgresPollingRelay, type PostgresPollingRelayOptions, type PostgresPollingRelayStats } from './polling-relay.js';
 export { ShardLeases } from './shard-leases.js';
+export { PostgresTailingRelay, type PostgresTailingRelayOptions, type PostgresTailingRelayStats } from './tailing-relay.js';
+export { createPostgresRelay, type PostgresRelayOptions } from './create-relay.js';
+export type { SlotStatus } from './replication-slot.js';
+export { formatLsn, parseLsn } from './lsn.js';

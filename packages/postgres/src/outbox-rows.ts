@@ -1,5 +1,7 @@
 import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord, type SqlExecutor } from '@concord/core';
 
+export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
+
 export type OutboxRow = EnvelopeRow & { position: number | string; shard: number | string };
 
 export function recordFromRow(row: OutboxRow): OutboxRecord {
@@ -14,7 +16,7 @@ export async function fetchUnsentInShards(
   limit: number,
 ): Promise<OutboxRecord[]> {
   const rows = await exec.query<OutboxRow>(
-    `SELECT position, shard, ${ENVELOPE_COLUMNS.join(', ')} FROM ${table} ` +
+    `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} ` +
       `WHERE sent_at IS NULL AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
     [shards, limit],
   );

@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type MessageEnvelope, type Subscription } from '@concord/core';
-import { counterEvent, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { silentLogger, type Subscription } from '@concord/core';
+import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { openPostgresBroker, openPostgresStore, PostgresPollingRelay, type PostgresBroker, type PostgresStore } from './index.js';
 import { kill, startScript } from './testing/child-process.js';
+import { produce } from './testing/produce.js';
 import { DeliveryRecorder } from './testing/recorder.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.postgres);
-
-/**
- * Writes `perKey` messages for each of `keys` keys, seq-major, `perTx` messages per transaction,
- * with multi-row inserts so the test spends its time relaying, not producing.
- */
-async function produce(store: PostgresStore, channel: string, keys: number, perKey: number, perTx = 100) {
-  const all: MessageEnvelope[] = [];
-  for (let seq = 0; seq < perKey; seq++) for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `key-${k}`, seq));
-  for (let i = 0; i < all.length; i += perTx) {
-    await store.sqlTransaction(async (tx) => {
-      const part = all.slice(i, i + perTx);
-      await store.insertOutbox(tx.exec, part);
-      tx.outboxWrites += part.length;
-    });
-  }
-}
 
 describe.skipIf(!available)('postgres polling relay', () => {
   let db: TestDatabase;
@@ -84,14 +69,14 @@ describe.skipIf(!available)('postgres polling relay', () => {
   it('a relay process killed with SIGKILL mid-stream and restarted loses nothing', async () => {
     const channel = uniqueName('kill');
     const { store, broker } = await open('kill_store', 'kill_broker');
-    const total = 16 * 250;
-    await produce(store, channel, 16, 250, 500);
+    const total = 16 * 150;
+    await produce(store, channel, 16, 150, 400);
     const recorder = await consume(broker, channel);
     const args = [db.url, 'kill_store', 'kill_broker', '50'];
 
     const child = await startScript('polling-relay-process.ts', args);
     closers.push(() => kill(child));
-    await eventually(async () => (await store.outbox.lag()).count < total - 200, 20_000, 5);
+    await eventually(async () => (await store.outbox.lag()).count < total - 150, 20_000, 5);
     await kill(child, 'SIGKILL');
     const left = (await store.outbox.lag()).count;
     expect(left).toBeGreaterThan(0); // it really died mid-stream
@@ -100,7 +85,7 @@ describe.skipIf(!available)('postgres polling relay', () => {
     closers.push(() => kill(again));
     await eventually(async () => (await store.outbox.lag()).count === 0, 30_000);
     await eventually(() => recorder.unique === total, 20_000);
-    expect(recorder.outOfOrderKeys(250)).toEqual([]);
+    expect(recorder.outOfOrderKeys(150)).toEqual([]);
     await kill(again, 'SIGTERM');
   });
 

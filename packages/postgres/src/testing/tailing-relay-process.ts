@@ -1,0 +1,22 @@
+/**
+ * A WAL tailing relay in its own process, for tests that kill it with SIGKILL.
+ * argv: <database url> <store schema> <broker schema> <slot> <max batch size>
+ * Prints "ready" once it streams.
+ */
+import { silentLogger } from '@concord/core';
+import { openPostgresBroker, openPostgresStore } from '../index.js';
+import { PostgresTailingRelay } from '../tailing-relay.js';
+
+const [url, storeSchema, brokerSchema, slot, batch] = process.argv.slice(2) as [string, string, string, string, string];
+const store = await openPostgresStore({ connectionString: url, schema: storeSchema, poolSize: 3, logger: silentLogger });
+const broker = await openPostgresBroker({ connectionString: url, schema: brokerSchema, poolSize: 3, logger: silentLogger });
+const relay = new PostgresTailingRelay({ store, broker, slotName: slot, maxBatchSize: Number(batch), publishConcurrency: 1, logger: silentLogger });
+relay.start();
+while (relay.getStats().connects === 0) await new Promise((r) => setTimeout(r, 10));
+process.stdout.write('ready\n');
+process.on('SIGTERM', async () => {
+  await relay.stop();
+  await broker.close();
+  await store.close();
+  process.exit(0);
+});

@@ -1,0 +1,38 @@
+/**
+ * A consumer in its own process, for the failover test: it prints each batch as `seen` lines
+ * in two halves with a pause between, and prints `mid` during the pause, so the test can
+ * SIGKILL it in the middle of a batch (half of it reported, nothing committed).
+ * env: RABBIT_URL, PREFIX, CHANNEL, GROUP, MEMBER_TIMEOUT_MS.
+ */
+import { silentLogger } from '@concord/core';
+import { openRabbitBroker } from '../index.js';
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+
+const broker = await openRabbitBroker({
+  url: env('RABBIT_URL'),
+  prefix: env('PREFIX'),
+  memberTimeoutMs: Number(env('MEMBER_TIMEOUT_MS')),
+  logger: silentLogger,
+});
+await broker.subscribe({
+  group: env('GROUP'),
+  channels: [env('CHANNEL')],
+  maxBatchSize: 64,
+  handler: async (batch) => {
+    const lines = batch.messages.map((m) => {
+      const { key, seq } = m.payload as { key: string; seq: number };
+      return `seen ${key}:${seq}\n`;
+    });
+    const half = Math.ceil(lines.length / 2);
+    process.stdout.write(lines.slice(0, half).join(''));
+    process.stdout.write('mid\n');
+    await new Promise((r) => setTimeout(r, 30));
+    process.stdout.write(lines.slice(half).join(''));
+  },
+});
+process.stdout.write('ready\n');

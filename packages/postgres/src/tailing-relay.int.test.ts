@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger, type Subscription } from '@concord/core';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
@@ -8,6 +9,7 @@ import {
   PostgresTailingRelay,
   type PostgresBroker,
   type PostgresStore,
+  type PostgresTailingRelayOptions,
 } from './index.js';
 import { kill, startScript } from './testing/child-process.js';
 import { produce } from './testing/produce.js';
@@ -55,7 +57,7 @@ describe.skipIf(!available)('postgres WAL tailing relay', () => {
     return recorder;
   }
 
-  function tailing(store: PostgresStore, broker: PostgresBroker, extra: Partial<ConstructorParameters<typeof PostgresTailingRelay>[0]> = {}) {
+  function tailing(store: PostgresStore, broker: PostgresBroker, extra: Partial<PostgresTailingRelayOptions<PoolClient>> = {}) {
     const relay = new PostgresTailingRelay({ store, broker, slotName: uniqueName('slot'), logger: silentLogger, ...extra });
     closers.push(() => relay.stop());
     return relay;

@@ -34,7 +34,7 @@ export class NatsBroker implements Broker {
 
   constructor(private readonly ctx: BrokerContext) {
     this.publisher = new NatsPublisher(ctx.nc, ctx.topology, ctx.names, ctx.settings.publishTimeoutMs);
-    void this.watchConnection();
+    this.watchConnection().catch((error: unknown) => ctx.logger.debug({ err: error }, 'connection status stream ended'));
   }
 
   get settings(): NatsBrokerSettings {
@@ -77,6 +77,11 @@ export class NatsBroker implements Broker {
   /** The partition count of `channel` as every instance sees it, creating the channel if new. */
   partitionsOf(channel: string): Promise<number> {
     return this.ctx.topology.partitionsOf(channel);
+  }
+
+  /** The JetStream stream holding `channel`'s messages, for tooling and monitoring. */
+  streamName(channel: string): string {
+    return this.ctx.names.channelStream(channel);
   }
 
   /** Stops every subscription (batches in hand finish and are acknowledged), then drains the connection. */

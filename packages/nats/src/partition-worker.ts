@@ -1,4 +1,4 @@
-import { backoffDelay, defaultBackoff, systemClock, type Logger, type MessageEnvelope, type SubscribeOptions } from '@concord/core';
+import { backoffDelay, defaultBackoff, isConcordError, systemClock, type Logger, type MessageEnvelope, type SubscribeOptions } from '@concord/core';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, ReplayPolicy, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import type { BrokerContext } from './broker-context.js';
 import { decodeEnvelope } from './envelope-codec.js';
@@ -205,7 +205,8 @@ export class PartitionWorker {
         } catch (error) {
           if (signal.aborted) return false;
           failures++;
-          this.log.warn({ err: error, failures, messages: messages.length }, 'batch rejected by the handler; delivering it again');
+          // A consumer that is stopping rejects with ClosedError just before we are stopped too.
+          if (!isConcordError(error, 'CLOSED')) this.log.warn({ err: error, failures, messages: messages.length }, 'batch rejected by the handler; delivering it again');
           await systemClock.sleep(backoffDelay(defaultBackoff, failures), signal);
         }
       }

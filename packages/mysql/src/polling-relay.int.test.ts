@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './testing/test-database.j
 
 const available = await serviceAvailable(services.mariadb);
 const here = dirname(fileURLToPath(import.meta.url));
-const brokerTimings = { leaseMs: 1_000, pollIntervalMs: 20, logger: silentLogger };
+const brokerTimings = { leaseMs: 3_000, pollIntervalMs: 50, logger: silentLogger };
 
 describe.skipIf(!available)('polling relay on MariaDB', () => {
   let db: TestDatabase;

@@ -212,7 +212,7 @@ export class MysqlBinlogRelay implements Relay {
       }
       const commits = tail.take(this.batchSize);
       if (commits.length > 0) {
-        saved = { at: await this.publish(commits), when: this.clock.now() };
+        saved = { at: await this.publish(commits, signal), when: this.clock.now() };
         healthy();
         continue;
       }
@@ -230,10 +230,14 @@ export class MysqlBinlogRelay implements Relay {
   }
 
   /** Broker first, then (one transaction) the position and the deletion of the published rows. */
-  private async publish(commits: readonly OutboxCommit[]): Promise<BinlogPosition> {
+  private async publish(commits: readonly OutboxCommit[], signal: AbortSignal): Promise<BinlogPosition> {
     const records = commits.flatMap((c) => c.records);
-    await this.options.broker.publish(records.map((r) => r.envelope));
-    const at = commits[commits.length - 1]!.at;
+    if (records.length > 0) await this.options.broker.publish(records.map((r) => r.envelope));
+    const last = commits[commits.length - 1]!;
+    // Rows the log holds only as SQL text are still in the table (nothing deletes unpublished
+    // rows): publish what the table holds before moving the position past them.
+    if (last.statementLogged) this.stats.published += await this.drainTable(signal);
+    const at = last.at;
     await this.driver.transaction(async (exec) => {
       await this.positions.save(exec, this.name, at, this.clock.now());
       await deleteRows(exec, this.driver.dialect.table('outbox'), records.map((r) => r.position));
@@ -250,6 +254,16 @@ export class MysqlBinlogRelay implements Relay {
   private async bootstrap(signal: AbortSignal): Promise<BinlogPosition> {
     this.stats.bootstraps++;
     const start = await this.driver.run((exec) => currentBinlogEnd(exec));
+    const published = await this.drainTable(signal);
+    if (signal.aborted) return start;
+    await this.driver.transaction((exec) => this.positions.save(exec, this.name, start, this.clock.now()));
+    this.stats.published += published;
+    this.logger.info({ relay: this.name, published, start }, 'bootstrapped: outbox drained, tailing from the end of the log');
+    return start;
+  }
+
+  /** Publishes and deletes every row the outbox holds now, in position order; returns how many were unsent. */
+  private async drainTable(signal: AbortSignal): Promise<number> {
     const table = this.driver.dialect.table('outbox');
     let after = 0;
     let published = 0;
@@ -274,11 +288,7 @@ export class MysqlBinlogRelay implements Relay {
       if (scanned.length > 0) after = Number(scanned[scanned.length - 1]!.position);
       if (scanned.length < this.batchSize) break;
     }
-    if (signal.aborted) return start;
-    await this.driver.transaction((exec) => this.positions.save(exec, this.name, start, this.clock.now()));
-    this.stats.published += published;
-    this.logger.info({ relay: this.name, published, start }, 'bootstrapped: outbox drained, tailing from the end of the log');
-    return start;
+    return published;
   }
 
   private async classify(error: unknown): Promise<unknown> {

@@ -8,6 +8,11 @@ import type { BinlogPosition } from './binlog-settings.js';
 export interface OutboxCommit {
   readonly records: readonly OutboxRecord[];
   readonly at: BinlogPosition;
+  /**
+   * The transaction also inserted outbox rows logged as SQL text (a session with a statement
+   * or mixed binlog_format): their values are not in the log, so the relay reads the table.
+   */
+  readonly statementLogged?: boolean;
 }
 
 export interface BinlogTailOptions {
@@ -35,6 +40,7 @@ export class BinlogTail {
   private readonly queue: OutboxCommit[] = [];
   private readonly wakeSignal = new WakeSignal();
   private current: OutboxRecord[] = [];
+  private currentStatementLogged = false;
   private queuedMessages = 0;
   private paused = false;
   private stopped = false;
@@ -91,11 +97,17 @@ export class BinlogTail {
         // Non-transactional engines commit with a COMMIT query instead of an XID.
         if (/^\s*COMMIT\b/i.test(query.query)) this.onCommit(query.nextPosition);
         else if (this.insertsIntoOutbox(query)) {
-          throw new MysqlConfigError(
-            MysqlConfigReason.STATEMENT_LOGGED_OUTBOX,
-            'an outbox insert reached the binary log as a statement (a session runs with binlog_format STATEMENT or MIXED); ' +
-              'its rows cannot be read from the log. Keep binlog_format = ROW for every session. The rows stay in the outbox ' +
-              '(nothing is lost) until a polling relay or a restarted tailing relay publishes them.',
+          this.currentStatementLogged = true;
+          this.options.logger.error(
+            {
+              err: new MysqlConfigError(
+                MysqlConfigReason.STATEMENT_LOGGED_OUTBOX,
+                'an outbox insert reached the binary log as a statement (a session runs with binlog_format STATEMENT or ' +
+                  'MIXED): its row values are not in the log. Keep binlog_format = ROW for every session.',
+              ),
+              at: { file: this.zongji.options.filename, position: query.nextPosition },
+            },
+            'statement-logged outbox insert: reading the outbox table instead for this transaction',
           );
         }
         break;
@@ -122,10 +134,11 @@ export class BinlogTail {
     const file = this.zongji.options.filename;
     if (!file || nextPosition <= 0) return;
     this.lastCommit = { file, position: nextPosition };
-    if (this.current.length === 0) return;
-    this.queue.push({ records: this.current, at: this.lastCommit });
+    if (this.current.length === 0 && !this.currentStatementLogged) return;
+    this.queue.push({ records: this.current, at: this.lastCommit, statementLogged: this.currentStatementLogged });
     this.queuedMessages += this.current.length;
     this.current = [];
+    this.currentStatementLogged = false;
     this.wakeSignal.wake();
     if (!this.paused && this.queuedMessages >= this.options.maxPendingMessages) {
       this.paused = true;
@@ -139,7 +152,10 @@ export class BinlogTail {
     return (match[1] ?? query.schema) === this.options.database;
   }
 
-  /** Whole transactions, oldest first, up to about `maxMessages` messages (at least one transaction). */
+  /**
+   * Whole transactions, oldest first, up to about `maxMessages` messages (at least one
+   * transaction), ending early after a statement-logged one.
+   */
   take(maxMessages: number): OutboxCommit[] {
     const taken: OutboxCommit[] = [];
     let messages = 0;
@@ -147,6 +163,7 @@ export class BinlogTail {
       const commit = this.queue.shift()!;
       taken.push(commit);
       messages += commit.records.length;
+      if (commit.statementLogged) break;
     }
     this.queuedMessages -= messages;
     if (this.paused && this.queuedMessages < this.options.maxPendingMessages / 2) {

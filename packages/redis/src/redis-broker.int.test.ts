@@ -5,8 +5,10 @@ import { silentLogger } from '@concord/core';
 import {
   describeBrokerConformance,
   describeMessagingConformance,
+  eventually,
   serviceAvailable,
   services,
+  testEnvelope,
   uniqueName,
 } from '@concord/core/testing';
 import { openSqliteStore } from '@concord/sqlite';
@@ -40,6 +42,38 @@ describe.skipIf(!available)('redis broker', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('close() waits for the batch in flight and acknowledges it', async () => {
+    const broker = await openRedisBroker({ ...timings, partitions: 1 });
+    const channel = uniqueName('ch');
+    const group = uniqueName('g');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = false;
+    let finished = false;
+    const subscription = await broker.subscribe({
+      group,
+      channels: [channel],
+      handler: async () => {
+        started = true;
+        await gate;
+        finished = true;
+      },
+    });
+    await broker.publish([testEnvelope(channel, 'k', 0)]);
+    await eventually(() => started);
+    let closed = false;
+    const closing = subscription.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect(finished).toBe(true);
+    const pending = (await admin!.call('XPENDING', broker.keys.stream(channel, 0), group)) as [number];
+    expect(Number(pending[0])).toBe(0);
+    expect(await admin!.exists(broker.keys.lease(group, channel, 0))).toBe(0);
+    await broker.close();
   });
 
   it('says it is not durable on a server without an fsync per write', async () => {

@@ -48,6 +48,7 @@ describe.skipIf(!available)('redis broker: a consumer killed mid-batch', () => {
     const channel = uniqueName('ch');
     const group = uniqueName('g');
     const results = `${keyPrefix}results`;
+    const armKey = `${keyPrefix}arm`;
     const options = { url, keyPrefix, leaseMs, pollIntervalMs: 50, logger: silentLogger };
     const publisher = await openRedisBroker(options);
     cleanup.push(() => publisher.close());
@@ -59,15 +60,15 @@ describe.skipIf(!available)('redis broker: a consumer killed mid-batch', () => {
       GROUP: group,
       RESULTS: results,
       LEASE_MS: String(leaseMs),
+      ARM_KEY: armKey,
     });
     cleanup.push(() => child.exitCode === null && child.kill('SIGKILL'));
     const exited = once(child, 'exit');
     expect((await lines.next()).value).toBe('ready');
-    // Reads the child's lines as they come; once armed, the next `mid` gets it killed.
-    let armed = false;
+    // The child prints `mid` only once armed, then waits in the middle of its batch.
     const killed = (async () => {
       for await (const line of lines) {
-        if (line === 'mid' && armed) {
+        if (line === 'mid') {
           child.kill('SIGKILL');
           return;
         }
@@ -96,7 +97,7 @@ describe.skipIf(!available)('redis broker: a consumer killed mid-batch', () => {
     expect(subscription.assignedPartitions().length).toBeLessThan(16);
 
     // Kill the child in the middle of its next batch: half of it recorded, nothing acked.
-    armed = true;
+    await admin!.set(armKey, '1');
     await publishRange(publisher, channel, PER_KEY / 2, PER_KEY);
     await killed;
     await exited;

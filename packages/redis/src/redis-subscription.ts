@@ -37,7 +37,9 @@ export class RedisBrokerSubscription {
     }
     this.all = all;
     await this.ensureGroups(all);
-    await this.rebalance();
+    // Chained like the timer's rounds, so close() waits for this one too.
+    this.rebalancing = this.rebalance();
+    await this.rebalancing;
     const every = Math.max(50, Math.floor(this.broker.settings.leaseMs / 3));
     this.timer = setInterval(() => {
       this.rebalancing = this.rebalancing

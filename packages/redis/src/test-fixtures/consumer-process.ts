@@ -1,8 +1,8 @@
 /**
  * A consumer in its own process, for the failover test: it records each batch in a Redis
- * list in two halves with a pause between, and prints `mid` during the pause, so the test
- * can SIGKILL it in the middle of a batch.
- * env: REDIS_URL, KEY_PREFIX, CHANNEL, GROUP, RESULTS, LEASE_MS.
+ * list in two halves. Once the test sets ARM_KEY, the next batch stops after its first half
+ * and prints `mid`, so the test can SIGKILL it in the middle of a batch.
+ * env: REDIS_URL, KEY_PREFIX, CHANNEL, GROUP, RESULTS, LEASE_MS, ARM_KEY.
  */
 import { silentLogger } from '@concord/core';
 import { Redis } from 'ioredis';
@@ -34,8 +34,12 @@ await broker.subscribe({
     });
     const half = Math.ceil(done.length / 2);
     await writer.rpush(results, ...done.slice(0, half));
-    process.stdout.write('mid\n');
-    await new Promise((r) => setTimeout(r, 30));
+    if (await writer.exists(env('ARM_KEY'))) {
+      // The test is ready to kill us: stay in the middle of this batch until it does.
+      process.stdout.write('mid\n');
+      await new Promise(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 2));
     if (done.length > half) await writer.rpush(results, ...done.slice(half));
   },
 });

@@ -24,7 +24,7 @@ const NAME = /^[A-Za-z0-9._:-]{1,190}$/;
 /**
  * The Broker port on RabbitMQ. Each partition of a channel is a stream; each consumer group
  * keeps, per partition, a single-active-consumer quorum queue holding its committed offset
- * (the lease). See docs/decisions/020-rabbitmq-partitions.md for why.
+ * (the lease). See docs/decisions/024-rabbitmq-partitions.md for why.
  */
 export class RabbitBroker implements Broker {
   readonly name = 'rabbitmq';

@@ -20,13 +20,30 @@ import { nowMs } from '../lib/stats.js';
  */
 const url = process.env.CONCORD_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const consumerService = process.env.CONCORD_REDIS_BENCH_CONSUMER;
-const prefix = consumerService ? (JSON.parse(consumerService) as { prefix: string }).prefix : `concord-bench-${Date.now().toString(36)}:`;
+const prefix = consumerService
+  ? (JSON.parse(consumerService) as { prefix: string }).prefix
+  : `concord-bench-${Date.now().toString(36)}:`;
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Field sizes like an envelope's, so both sides move the same bytes. */
 function sampleFields(seq: number): string[] {
   const e = testEnvelope('bench', `key-${seq % 16}`, seq);
-  return ['id', e.id, 'type', e.type, 'key', e.partitionKey, 'headers', JSON.stringify(e.headers), 'v', '1', 'payload', JSON.stringify(e.payload), 'at', String(e.createdAt)];
+  return [
+    'id',
+    e.id,
+    'type',
+    e.type,
+    'key',
+    e.partitionKey,
+    'headers',
+    JSON.stringify(e.headers),
+    'v',
+    '1',
+    'payload',
+    JSON.stringify(e.payload),
+    'at',
+    String(e.createdAt),
+  ];
 }
 
 async function rawRate(count: number, batch: number): Promise<{ perSec: number; seconds: number }> {
@@ -44,12 +61,24 @@ async function rawRate(count: number, batch: number): Promise<{ perSec: number; 
   })();
   let acked = 0;
   while (acked < count) {
-    const reply = (await consumer.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', batch, 'BLOCK', 100, 'STREAMS', stream, '>')) as
-      | unknown[]
-      | null;
+    const reply = (await consumer.call(
+      'XREADGROUP',
+      'GROUP',
+      'g',
+      'c',
+      'COUNT',
+      batch,
+      'BLOCK',
+      100,
+      'STREAMS',
+      stream,
+      '>',
+    )) as unknown[] | null;
     if (!reply) continue;
     // RESP3 (ioredis 6's default) flattens the stream map: [key, entries]; RESP2 nests it.
-    const entries = (Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1]) as Array<[string, string[]]>;
+    const entries = (Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1]) as Array<
+      [string, string[]]
+    >;
     for (const [, fields] of entries) JSON.parse(fields[11]!); // decode the payload, as a consumer would
     acked += Number(await consumer.xack(stream, 'g', ...entries.map(([id]) => id)));
   }
@@ -65,7 +94,9 @@ async function brokerRate(count: number, batch: number): Promise<{ perSec: numbe
   const publisher = await openRedisBroker(options);
   const consumer = await openRedisBroker(options);
   const channel = `broker_${Date.now().toString(36)}`;
-  const messages: MessageEnvelope[] = Array.from({ length: count }, (_, i) => testEnvelope(channel, `key-${i % 16}`, i));
+  const messages: MessageEnvelope[] = Array.from({ length: count }, (_, i) =>
+    testEnvelope(channel, `key-${i % 16}`, i),
+  );
   let handled = 0;
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
@@ -98,8 +129,12 @@ async function openOutboxPipeline() {
   const channel = `e2e_${Date.now().toString(36)}`;
   const Counted = counterEvent(channel);
   const producer = await openSqliteStore({ filename: join(dir, 'producer.db') });
-  await producer.transaction((tx) => tx.handle.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'));
-  const insertOrder = (producer.driver as SqliteDriver).db.prepare('INSERT INTO orders (k, seq) VALUES (?, ?)');
+  await producer.transaction((tx) =>
+    tx.handle.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
+  );
+  const insertOrder = (producer.driver as SqliteDriver).db.prepare(
+    'INSERT INTO orders (k, seq) VALUES (?, ?)',
+  );
   const broker = await openRedisBroker({ url, keyPrefix: prefix, logger: silentLogger });
   await broker.partitionsOf(channel);
   const relay = new OutboxRelay({ store: producer, broker, logger: silentLogger, batchSize: 500 });
@@ -140,7 +175,9 @@ async function openOutboxPipeline() {
 /** The consumer service: a MessageConsumer whose handler writes a view row in its SQLite file. */
 async function runConsumerService(config: { dir: string; channel: string; prefix: string }) {
   const store = await openSqliteStore({ filename: join(config.dir, 'consumer.db') });
-  await store.transaction((tx) => tx.handle.exec('CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'));
+  await store.transaction((tx) =>
+    tx.handle.exec('CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
+  );
   const insertView = (store.driver as SqliteDriver).db.prepare('INSERT INTO views (k, seq) VALUES (?, ?)');
   const broker = await openRedisBroker({ url, keyPrefix: prefix, logger: silentLogger });
   let handled: number[] = [];
@@ -149,13 +186,16 @@ async function runConsumerService(config: { dir: string; channel: string; prefix
     handled = [];
   };
   setInterval(flush, 2).unref();
-  const consumer = new MessageConsumer({ name: 'bench-view', store, broker, logger: silentLogger, maxBatchSize: 500 }).handle(
-    counterEvent(config.channel),
-    (tx, p) => {
-      insertView.run(p.key, p.seq);
-      tx.afterCommit(() => handled.push(p.seq, epochNow()));
-    },
-  );
+  const consumer = new MessageConsumer({
+    name: 'bench-view',
+    store,
+    broker,
+    logger: silentLogger,
+    maxBatchSize: 500,
+  }).handle(counterEvent(config.channel), (tx, p) => {
+    insertView.run(p.key, p.seq);
+    tx.afterCommit(() => handled.push(p.seq, epochNow()));
+  });
   await consumer.start();
   process.send!('ready');
   process.on('message', async (m) => {
@@ -187,7 +227,12 @@ const suite: BenchSuite = {
     try {
       await rawRate(5_000, 500); // warm-up
       const raw = await rawRate(60_000, 500);
-      records.push({ scenario: 'raw ioredis: XADD (pipelined 500) + XREADGROUP + XACK, 1 stream', throughputPerSec: raw.perSec, count: 60_000, note: `${raw.seconds.toFixed(2)} s` });
+      records.push({
+        scenario: 'raw ioredis: XADD (pipelined 500) + XREADGROUP + XACK, 1 stream',
+        throughputPerSec: raw.perSec,
+        count: 60_000,
+        note: `${raw.seconds.toFixed(2)} s`,
+      });
 
       await brokerRate(5_000, 500);
       const broker = await brokerRate(60_000, 500);
@@ -205,7 +250,8 @@ const suite: BenchSuite = {
       const e2e = await measureThroughput(p, 20_000, 64);
       const e2eRatio = e2e.perSec / raw.perSec;
       records.push({
-        scenario: 'outbox (SQLite) → OutboxRelay → Redis → MessageConsumer (SQLite inbox, own process), 64 producers',
+        scenario:
+          'outbox (SQLite) → OutboxRelay → Redis → MessageConsumer (SQLite inbox, own process), 64 producers',
         throughputPerSec: e2e.perSec,
         count: e2e.count,
         note: `${e2e.seconds.toFixed(2)} s; ratio to raw ${e2eRatio.toFixed(2)} (bounded by the two SQLite stores)`,
@@ -223,7 +269,9 @@ const suite: BenchSuite = {
         note: `max ${latency.maxMs} ms`,
       });
       await p.close();
-      console.log(`redis-broker: adapter/raw ratio ${ratio.toFixed(2)}, end-to-end/raw ratio ${e2eRatio.toFixed(2)} (target ≥ 0.5)`);
+      console.log(
+        `redis-broker: adapter/raw ratio ${ratio.toFixed(2)}, end-to-end/raw ratio ${e2eRatio.toFixed(2)} (target ≥ 0.5)`,
+      );
     } finally {
       const admin = new Redis(url);
       await deleteKeysWithPrefix(admin, prefix);
@@ -234,4 +282,5 @@ const suite: BenchSuite = {
 };
 export default suite;
 
-if (consumerService) await runConsumerService(JSON.parse(consumerService) as { dir: string; channel: string; prefix: string });
+if (consumerService)
+  await runConsumerService(JSON.parse(consumerService) as { dir: string; channel: string; prefix: string });

@@ -35,7 +35,12 @@ describe('view paths', () => {
   });
 
   it('keep children of an empty-object leaf written earlier', () => {
-    expect(unflatten([['orders.7.state', '"PENDING"'], ['orders', '{}']])).toEqual({ orders: { '7': { state: 'PENDING' } } });
+    expect(
+      unflatten([
+        ['orders.7.state', '"PENDING"'],
+        ['orders', '{}'],
+      ]),
+    ).toEqual({ orders: { '7': { state: 'PENDING' } } });
   });
 
   it('refuse names that could not be read back or would pollute prototypes', () => {

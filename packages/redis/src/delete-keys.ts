@@ -7,11 +7,15 @@ import { globEscape } from './redis-keys.js';
  * test's key prefix or a view's. Returns how many keys went.
  */
 export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
-  if (prefix.length === 0) throw new InvalidArgumentError('refusing to delete every key: the prefix is empty');
+  if (prefix.length === 0)
+    throw new InvalidArgumentError('refusing to delete every key: the prefix is empty');
   let cursor = '0';
   let deleted = 0;
   do {
-    const reply = (await redis.call('SCAN', cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 1000)) as [string, string[]];
+    const reply = (await redis.call('SCAN', cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 1000)) as [
+      string,
+      string[],
+    ];
     cursor = String(reply[0]);
     const keys = reply[1];
     if (keys.length > 0) deleted += Number(await redis.call('UNLINK', ...keys));

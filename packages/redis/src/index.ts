@@ -1,9 +1,20 @@
 export { RedisBroker, defaultRedisBrokerSettings, type RedisBrokerSettings } from './redis-broker.js';
-export { openRedisBroker, detectDurability, type RedisBrokerOptions, type RedisConnectionOptions } from './redis-broker-factory.js';
+export {
+  openRedisBroker,
+  detectDurability,
+  type RedisBrokerOptions,
+  type RedisConnectionOptions,
+} from './redis-broker-factory.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export { PARTITION_CONSUMER } from './redis-partition-consumer.js';
 export { RedisBrokerKeys } from './redis-keys.js';
-export type { RedisArg, RedisBrokerClient, RedisClient, RedisPipelineLike, RedisSubscriberClient } from './redis-client.js';
+export type {
+  RedisArg,
+  RedisBrokerClient,
+  RedisClient,
+  RedisPipelineLike,
+  RedisSubscriberClient,
+} from './redis-client.js';
 export {
   RedisCommandError,
   RedisError,

@@ -30,6 +30,8 @@ describe.skipIf(!available)('README example', () => {
     const source = readFileSync(join(here, 'test-fixtures', 'readme-example.ts'), 'utf8');
     const region = source.split('// #region example\n')[1]!.split('// #endregion example')[0]!;
     const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
-    expect(readme).toContain(region.replace("'../index.js'; // '@concord/redis' in your code", "'@concord/redis';"));
+    expect(readme).toContain(
+      region.replace("'../index.js'; // '@concord/redis' in your code", "'@concord/redis';"),
+    );
   });
 });

@@ -35,7 +35,10 @@ export async function openRedisBroker(options: RedisBrokerOptions): Promise<Redi
   }
 }
 
-export function connect(options: RedisConnectionOptions, connectionName: string): { redis: RedisBrokerClient; owned: boolean } {
+export function connect(
+  options: RedisConnectionOptions,
+  connectionName: string,
+): { redis: RedisBrokerClient; owned: boolean } {
   if (options.redis && options.url) throw new InvalidArgumentError('give either url or redis, not both');
   if (options.redis) return { redis: options.redis, owned: false };
   if (!options.url) throw new InvalidArgumentError('url or redis is required');

@@ -15,7 +15,7 @@ import {
 } from '@concord/core';
 import { envelopeFields } from './envelope-fields.js';
 import type { RedisBrokerClient, RedisSubscriberClient } from './redis-client.js';
-import { RedisCommandError } from './redis-errors.js';
+import { RedisCommandError, RedisUnexpectedReplyError } from './redis-errors.js';
 import { RedisBrokerKeys } from './redis-keys.js';
 import { RedisBrokerSubscription } from './redis-subscription.js';
 import { assertChannel } from './names.js';
@@ -72,7 +72,7 @@ export class RedisBroker implements Broker {
     const replies = await execPipeline(pipeline, 'HSETNX/HGET partitions');
     const count = Number(replies[1]);
     if (!Number.isInteger(count) || count < 1) {
-      throw new RedisCommandError('HGET partitions', new Error(`channel ${channel} has partition count ${String(replies[1])}`));
+      throw new RedisUnexpectedReplyError(`the partition count of channel ${channel}`, replies[1]);
     }
     this.channelPartitions.set(channel, count);
     return count;
@@ -82,7 +82,8 @@ export class RedisBroker implements Broker {
     if (this.closed) throw new ClosedError('redis broker');
     if (messages.length === 0) return;
     const counts = new Map<string, number>();
-    for (const m of messages) if (!counts.has(m.channel)) counts.set(m.channel, await this.partitionsOf(m.channel));
+    for (const m of messages)
+      if (!counts.has(m.channel)) counts.set(m.channel, await this.partitionsOf(m.channel));
     const { maxLen } = this.settings;
     const cap = maxLen === null ? [] : ['MAXLEN', '~', maxLen];
     const pipeline = this.redis.pipeline();
@@ -105,7 +106,8 @@ export class RedisBroker implements Broker {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new ClosedError('redis broker');
-    if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
+    if (options.channels.length === 0)
+      throw new InvalidArgumentError('subscribe: channels must not be empty');
     options.channels.forEach(assertChannel);
     const subscription = new RedisBrokerSubscription(this, options);
     this.subscriptions.add(subscription);
@@ -143,7 +145,9 @@ export class RedisBroker implements Broker {
     if (!this.notifier) {
       const notifier = this.redis.duplicate();
       this.notifier = notifier;
-      notifier.on('error', (error) => this.settings.logger.debug({ err: error }, 'redis notifier connection error'));
+      notifier.on('error', (error) =>
+        this.settings.logger.debug({ err: error }, 'redis notifier connection error'),
+      );
       notifier.on('message', (topic, message) => {
         const channel = topic.slice(this.keys.notify('').length);
         for (const p of message.split(',')) this.wake(channel, Number(p));
@@ -198,7 +202,9 @@ export const defaultRedisBrokerSettings = {
   trimIntervalMs: 30_000,
 } as const;
 
-export function resolveSettings(options: Partial<Omit<RedisBrokerSettings, 'logger' | 'clock'>> & { logger?: Logger; clock?: Clock }): RedisBrokerSettings {
+export function resolveSettings(
+  options: Partial<Omit<RedisBrokerSettings, 'logger' | 'clock'>> & { logger?: Logger; clock?: Clock },
+): RedisBrokerSettings {
   const d = defaultRedisBrokerSettings;
   const settings: RedisBrokerSettings = {
     keyPrefix: options.keyPrefix ?? d.keyPrefix,
@@ -225,7 +231,9 @@ export function resolveSettings(options: Partial<Omit<RedisBrokerSettings, 'logg
   if (settings.maxLen !== null) positive('maxLen', settings.maxLen);
   if (settings.retentionMs !== null) positive('retentionMs', settings.retentionMs);
   if (typeof settings.keyPrefix !== 'string' || /[{}\s]/.test(settings.keyPrefix)) {
-    throw new InvalidArgumentError(`keyPrefix must be a string without braces or spaces, got "${settings.keyPrefix}"`);
+    throw new InvalidArgumentError(
+      `keyPrefix must be a string without braces or spaces, got "${settings.keyPrefix}"`,
+    );
   }
   return settings;
 }

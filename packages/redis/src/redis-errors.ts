@@ -26,7 +26,9 @@ export class RedisCommandError extends RedisError {
     readonly operation: string,
     cause: unknown,
   ) {
-    super(RedisErrorCode.REDIS_COMMAND_FAILED, `redis ${operation} failed: ${errorMessage(cause)}`, { cause });
+    super(RedisErrorCode.REDIS_COMMAND_FAILED, `redis ${operation} failed: ${errorMessage(cause)}`, {
+      cause,
+    });
     this.name = 'RedisCommandError';
   }
 }

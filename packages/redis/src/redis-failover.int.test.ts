@@ -19,7 +19,10 @@ const leaseMs = 1_000;
 const KEYS = 200;
 const PER_KEY = 100;
 
-function startChild(env: Record<string, string>): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+function startChild(env: Record<string, string>): {
+  child: ChildProcess;
+  lines: AsyncIterableIterator<string>;
+} {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=development', join(here, 'test-fixtures', 'consumer-process.ts')],
@@ -31,7 +34,8 @@ function startChild(env: Record<string, string>): { child: ChildProcess; lines: 
 
 async function publishRange(broker: RedisBroker, channel: string, fromSeq: number, toSeq: number) {
   const all: MessageEnvelope[] = [];
-  for (let s = fromSeq; s < toSeq; s++) for (let k = 0; k < KEYS; k++) all.push(testEnvelope(channel, `key-${k}`, s));
+  for (let s = fromSeq; s < toSeq; s++)
+    for (let k = 0; k < KEYS; k++) all.push(testEnvelope(channel, `key-${k}`, s));
   for (let i = 0; i < all.length; i += 500) await broker.publish(all.slice(i, i + 500));
 }
 

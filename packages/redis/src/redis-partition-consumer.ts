@@ -1,4 +1,12 @@
-import { ConcordErrorCode, WakeSignal, backoffDelay, isConcordError, defaultBackoff, type MessageEnvelope, type SubscribeOptions } from '@concord/core';
+import {
+  ConcordErrorCode,
+  WakeSignal,
+  backoffDelay,
+  isConcordError,
+  defaultBackoff,
+  type MessageEnvelope,
+  type SubscribeOptions,
+} from '@concord/core';
 import { envelopeFromFields } from './envelope-fields.js';
 import { isReplyError } from './redis-client.js';
 import type { RedisBroker } from './redis-broker.js';
@@ -10,7 +18,8 @@ import type { RedisBrokerSubscription } from './redis-subscription.js';
  * The Redis consumer name every owner of a partition uses. A stream is one partition and a
  * lease lets one member read it at a time, so a single name makes the group's pending list
  * the partition's: a new owner re-reads it from id 0 and nothing is stranded under the name
- * of a member that died.
+ * of a member that died. (Entries pending under another name, from other tools or an older
+ * layout, are claimed with XAUTOCLAIM whenever the pending list is read from the start.)
  */
 export const PARTITION_CONSUMER = 'partition-owner';
 
@@ -65,7 +74,12 @@ export class RedisPartitionConsumer {
 
     while (!signal.aborted) {
       try {
-        const reply = await readScript.run(redis, [lease, stream], [this.member.memberId, leaseMs, group, PARTITION_CONSUMER, count, pendingFrom ?? '>']);
+        const claim = pendingFrom === '0' ? '1' : '0';
+        const reply = await readScript.run(
+          redis,
+          [lease, stream],
+          [this.member.memberId, leaseMs, group, PARTITION_CONSUMER, count, pendingFrom ?? '>', claim],
+        );
         if (reply === -1) {
           this.lost = true;
           log.info({}, 'partition lease taken by another member; stopping');
@@ -78,7 +92,8 @@ export class RedisPartitionConsumer {
             pendingFrom = null;
             continue;
           }
-          if (clock.now() - lastTrim >= settings.trimIntervalMs) lastTrim = await this.trim(stream, clock.now());
+          if (clock.now() - lastTrim >= settings.trimIntervalMs)
+            lastTrim = await this.trim(stream, clock.now());
           await this.wakeSignal.wait(pollIntervalMs, signal);
           continue;
         }
@@ -87,7 +102,10 @@ export class RedisPartitionConsumer {
         for (const [id, fields] of entries) {
           if (!fields) {
             // Trimmed (MAXLEN cap) before this group acknowledged it: nothing left to deliver.
-            log.error({ entryId: id }, 'pending stream entry was trimmed before it was delivered; skipping it');
+            log.error(
+              { entryId: id },
+              'pending stream entry was trimmed before it was delivered; skipping it',
+            );
             continue;
           }
           try {
@@ -98,7 +116,8 @@ export class RedisPartitionConsumer {
         }
         // Checked before the handler only: a batch that started is finished and acknowledged.
         if (signal.aborted) return;
-        if (messages.length > 0) await this.options.handler({ channel: this.channel, partition: this.partition, messages });
+        if (messages.length > 0)
+          await this.options.handler({ channel: this.channel, partition: this.partition, messages });
         await redis.call('XACK', stream, group, ...entries.map(([id]) => id));
         failures = 0;
       } catch (error) {

@@ -77,7 +77,9 @@ return 0`,
 
 /**
  * The fenced read. KEYS[1] lease, KEYS[2] stream. ARGV: member, leaseMs, group, consumer,
- * count, id ('>' for new entries, or an id to page through the pending list).
+ * count, id ('>' for new entries, or an id to page through the pending list), claim ('1' on
+ * a new owner's first read: entries pending under any other consumer name of the group are
+ * moved to ours first (XAUTOCLAIM JUSTID), so nothing pending is stranded there).
  * Only the lease holder can move entries into the group's pending list, so a member that lost
  * its lease can never read ahead of the new owner. Returns -1 when the lease is someone
  * else's, else the entries as {id, {field, value, ...} or false when trimmed}.
@@ -89,6 +91,12 @@ if not owner then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 elseif owner ~= ARGV[1] then
   return -1
+end
+if ARGV[7] == '1' then
+  local cursor = '0-0'
+  repeat
+    cursor = redis.call('XAUTOCLAIM', KEYS[2], ARGV[3], ARGV[4], 0, cursor, 'COUNT', 1000, 'JUSTID')[1]
+  until cursor == '0-0'
 end
 local reply = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[4], 'COUNT', ARGV[5], 'STREAMS', KEYS[2], ARGV[6])
 if not reply then return {} end

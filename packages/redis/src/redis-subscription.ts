@@ -45,7 +45,10 @@ export class RedisBrokerSubscription {
       this.rebalancing = this.rebalancing
         .then(() => this.rebalance())
         .catch((error: unknown) => {
-          this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
+          this.broker.settings.logger.warn(
+            { err: error, group: this.options.group },
+            'partition rebalance failed',
+          );
         });
     }, every);
   }
@@ -54,7 +57,14 @@ export class RedisBrokerSubscription {
   async ensureGroups(partitions: ReadonlyArray<readonly [string, number]>): Promise<void> {
     const pipeline = this.broker.redis.pipeline();
     for (const [channel, p] of partitions) {
-      pipeline.call('XGROUP', 'CREATE', this.broker.keys.stream(channel, p), this.options.group, '0', 'MKSTREAM');
+      pipeline.call(
+        'XGROUP',
+        'CREATE',
+        this.broker.keys.stream(channel, p),
+        this.options.group,
+        '0',
+        'MKSTREAM',
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error && !isReplyError(error, 'BUSYGROUP'));
@@ -69,7 +79,10 @@ export class RedisBrokerSubscription {
     if (this.closed) return;
     const { redis, keys, settings } = this.broker;
     const { leaseMs } = settings;
-    const live = Math.max(1, Number(await heartbeatScript.run(redis, [keys.members(this.options.group)], [this.memberId, leaseMs])));
+    const live = Math.max(
+      1,
+      Number(await heartbeatScript.run(redis, [keys.members(this.options.group)], [this.memberId, leaseMs])),
+    );
 
     // Renew what we hold; drop workers whose lease someone else now has, or that saw so.
     const held = [...this.workers.entries()];
@@ -103,7 +116,14 @@ export class RedisBrokerSubscription {
       if (this.workers.size >= fairShare || this.closed) break;
       const key = `${channel}/${partition}`;
       if (this.workers.has(key)) continue;
-      const claimed = await redis.call('SET', this.leaseKey(channel, partition), this.memberId, 'NX', 'PX', leaseMs);
+      const claimed = await redis.call(
+        'SET',
+        this.leaseKey(channel, partition),
+        this.memberId,
+        'NX',
+        'PX',
+        leaseMs,
+      );
       if (claimed === null) continue;
       const worker = new RedisPartitionConsumer(this.broker, this.options, this, channel, partition);
       this.workers.set(key, worker);
@@ -126,7 +146,8 @@ export class RedisBrokerSubscription {
     await Promise.all(workers.map((w) => w.stop()));
     const { redis, keys, settings } = this.broker;
     try {
-      for (const w of workers) await releaseScript.run(redis, [this.leaseKey(w.channel, w.partition)], [this.memberId]);
+      for (const w of workers)
+        await releaseScript.run(redis, [this.leaseKey(w.channel, w.partition)], [this.memberId]);
       await redis.call('ZREM', keys.members(this.options.group), this.memberId);
     } catch (error) {
       settings.logger.warn({ err: error, group: this.options.group }, 'could not release partition leases');

@@ -26,9 +26,29 @@ interface CustomerOrderHistory {
 }
 
 type Event =
-  | { eventId: string; type: 'CustomerCreated'; customerId: number; version: number; name: string; creditLimit: Money }
-  | { eventId: string; type: 'OrderCreated'; customerId: number; orderId: number; version: number; orderTotal: Money }
-  | { eventId: string; type: 'OrderApproved' | 'OrderRejected'; customerId: number; orderId: number; version: number };
+  | {
+      eventId: string;
+      type: 'CustomerCreated';
+      customerId: number;
+      version: number;
+      name: string;
+      creditLimit: Money;
+    }
+  | {
+      eventId: string;
+      type: 'OrderCreated';
+      customerId: number;
+      orderId: number;
+      version: number;
+      orderTotal: Money;
+    }
+  | {
+      eventId: string;
+      type: 'OrderApproved' | 'OrderRejected';
+      customerId: number;
+      orderId: number;
+      version: number;
+    };
 
 /**
  * The projection: customer fields are versioned by the customer's version, each order's
@@ -40,17 +60,31 @@ function project(e: Event): ViewUpdate<CustomerOrderHistory> {
     case 'CustomerCreated':
       return { ...base, set: { id: e.customerId, name: e.name, creditLimit: e.creditLimit, orders: {} } };
     case 'OrderCreated':
-      return { ...base, set: { id: e.customerId, orders: { [e.orderId]: { orderId: e.orderId, state: 'PENDING', orderTotal: e.orderTotal } } } };
+      return {
+        ...base,
+        set: {
+          id: e.customerId,
+          orders: { [e.orderId]: { orderId: e.orderId, state: 'PENDING', orderTotal: e.orderTotal } },
+        },
+      };
     case 'OrderApproved':
-      return { ...base, set: { id: e.customerId, orders: { [e.orderId]: { orderId: e.orderId, state: 'APPROVED' } } } };
+      return {
+        ...base,
+        set: { id: e.customerId, orders: { [e.orderId]: { orderId: e.orderId, state: 'APPROVED' } } },
+      };
     case 'OrderRejected':
-      return { ...base, set: { id: e.customerId, orders: { [e.orderId]: { orderId: e.orderId, state: 'REJECTED' } } } };
+      return {
+        ...base,
+        set: { id: e.customerId, orders: { [e.orderId]: { orderId: e.orderId, state: 'REJECTED' } } },
+      };
   }
 }
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
 }
 
 describe.skipIf(!available)('RedisViewStore', () => {
@@ -63,10 +97,31 @@ describe.skipIf(!available)('RedisViewStore', () => {
   });
 
   const events = (customerId: number): Event[] => [
-    { eventId: `c${customerId}-1`, type: 'CustomerCreated', customerId, version: 1, name: 'Ann', creditLimit: { amount: '100.00' } },
-    { eventId: `o17-1`, type: 'OrderCreated', customerId, orderId: 17, version: 1, orderTotal: { amount: '12.34' } },
+    {
+      eventId: `c${customerId}-1`,
+      type: 'CustomerCreated',
+      customerId,
+      version: 1,
+      name: 'Ann',
+      creditLimit: { amount: '100.00' },
+    },
+    {
+      eventId: `o17-1`,
+      type: 'OrderCreated',
+      customerId,
+      orderId: 17,
+      version: 1,
+      orderTotal: { amount: '12.34' },
+    },
     { eventId: `o17-2`, type: 'OrderApproved', customerId, orderId: 17, version: 2 },
-    { eventId: `o18-1`, type: 'OrderCreated', customerId, orderId: 18, version: 1, orderTotal: { amount: '500.00' } },
+    {
+      eventId: `o18-1`,
+      type: 'OrderCreated',
+      customerId,
+      orderId: 18,
+      version: 1,
+      orderTotal: { amount: '500.00' },
+    },
     { eventId: `o18-2`, type: 'OrderRejected', customerId, orderId: 18, version: 2 },
   ];
   const expected = (customerId: number): CustomerOrderHistory => ({
@@ -91,7 +146,10 @@ describe.skipIf(!available)('RedisViewStore', () => {
       const customerId = 1_000 + n;
       // every order of arrival, with one event delivered a second time somewhere later
       const redelivered = order[n % order.length]!;
-      const arrivals = [...order.slice(0, 3), redelivered, ...order.slice(3)].map((e) => ({ ...e, customerId }));
+      const arrivals = [...order.slice(0, 3), redelivered, ...order.slice(3)].map((e) => ({
+        ...e,
+        customerId,
+      }));
       for (const e of arrivals) await views.apply(customerId, project(e));
       expect(await views.get(customerId)).toEqual(expected(customerId));
     }
@@ -122,19 +180,48 @@ describe.skipIf(!available)('RedisViewStore', () => {
     const result = await views.apply(id, project(orderCreated!));
     // state, orderId and id were written by version 2; only orderTotal and the count apply
     expect(result).toEqual({ duplicate: false, applied: 2, stale: 3 });
-    expect((await views.get(id))!.orders['17']).toEqual({ orderId: 17, state: 'APPROVED', orderTotal: { amount: '12.34' } });
+    expect((await views.get(id))!.orders['17']).toEqual({
+      orderId: 17,
+      state: 'APPROVED',
+      orderTotal: { amount: '12.34' },
+    });
   });
 
   it('keeps JSON types, arrays and empty objects, and removes fields by version', async () => {
     const store = openRedisViewStore<Record<string, unknown>>({ url, keyPrefix, name: 'shapes' });
     try {
-      const value = { n: 1.5, s: 'x.y', nil: null, yes: true, list: [1, { a: 2 }], empty: {}, deep: { a: { b: { c: 'd' } } } };
+      const value = {
+        n: 1.5,
+        s: 'x.y',
+        nil: null,
+        yes: true,
+        list: [1, { a: 2 }],
+        empty: {},
+        deep: { a: { b: { c: 'd' } } },
+      };
       await store.apply('a', { eventId: 'e1', version: 1, set: value });
       expect(await store.get('a')).toEqual(value);
-      expect(await store.apply('a', { eventId: 'e2', version: 1, unset: ['n'] })).toMatchObject({ applied: 0, stale: 1 });
-      expect(await store.apply('a', { eventId: 'e3', version: 2, unset: ['n', 'deep.a.b.c'] })).toMatchObject({ applied: 2 });
-      expect(await store.get('a')).toEqual({ s: 'x.y', nil: null, yes: true, list: [1, { a: 2 }], empty: {} });
-      expect(await store.apply('a', { eventId: 'e4', version: 3, increment: { 'stats.total': 2.5, 'stats.count': 1 } })).toMatchObject({ applied: 2 });
+      expect(await store.apply('a', { eventId: 'e2', version: 1, unset: ['n'] })).toMatchObject({
+        applied: 0,
+        stale: 1,
+      });
+      expect(await store.apply('a', { eventId: 'e3', version: 2, unset: ['n', 'deep.a.b.c'] })).toMatchObject(
+        { applied: 2 },
+      );
+      expect(await store.get('a')).toEqual({
+        s: 'x.y',
+        nil: null,
+        yes: true,
+        list: [1, { a: 2 }],
+        empty: {},
+      });
+      expect(
+        await store.apply('a', {
+          eventId: 'e4',
+          version: 3,
+          increment: { 'stats.total': 2.5, 'stats.count': 1 },
+        }),
+      ).toMatchObject({ applied: 2 });
       expect((await store.get('a'))!.stats).toEqual({ total: 2.5, count: 1 });
     } finally {
       await store.close();
@@ -142,10 +229,18 @@ describe.skipIf(!available)('RedisViewStore', () => {
   });
 
   it('rejects field names it could not read back, and updates without an event id', async () => {
-    await expect(views.apply(1, { eventId: 'x', version: 1, set: { ['a.b' as 'name']: 'x' } })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(views.apply(1, { eventId: '', version: 1, set: { name: 'x' } })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(views.apply(1, { eventId: 'y', version: -1, set: { name: 'x' } })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(views.apply(1, { eventId: 'z', version: 1, increment: { 'a..b': 1 } })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      views.apply(1, { eventId: 'x', version: 1, set: { ['a.b' as 'name']: 'x' } }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(views.apply(1, { eventId: '', version: 1, set: { name: 'x' } })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(views.apply(1, { eventId: 'y', version: -1, set: { name: 'x' } })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(
+      views.apply(1, { eventId: 'z', version: 1, increment: { 'a..b': 1 } }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await views.get(1)).toBeUndefined();
   });
 

@@ -61,7 +61,8 @@ export class RedisViewStore<T extends object> {
   ) {
     assertName('view name', options.name);
     const keyPrefix = options.keyPrefix ?? 'concord:';
-    if (/[{}\s]/.test(keyPrefix)) throw new InvalidArgumentError(`keyPrefix must not contain braces or spaces: "${keyPrefix}"`);
+    if (/[{}\s]/.test(keyPrefix))
+      throw new InvalidArgumentError(`keyPrefix must not contain braces or spaces: "${keyPrefix}"`);
     this.name = options.name;
     this.prefix = `${keyPrefix}view:${options.name}:`;
     this.parse = options.parse ?? ((raw) => raw as T);
@@ -100,7 +101,8 @@ export class RedisViewStore<T extends object> {
     try {
       return this.parse(unflatten(pairs));
     } catch (error) {
-      if (error instanceof SyntaxError) throw new RedisUnexpectedReplyError(`view ${this.name} (not JSON fields)`, reply);
+      if (error instanceof SyntaxError)
+        throw new RedisUnexpectedReplyError(`view ${this.name} (not JSON fields)`, reply);
       throw error;
     }
   }
@@ -108,9 +110,12 @@ export class RedisViewStore<T extends object> {
   /** Applies one event's changes atomically (one Lua script), idempotently and version-checked. */
   async apply(id: string | number, update: ViewUpdate<T>): Promise<ViewUpdateResult> {
     const { eventId, version } = update;
-    if (typeof eventId !== 'string' || eventId.length === 0) throw new InvalidArgumentError('view update: eventId is required');
+    if (typeof eventId !== 'string' || eventId.length === 0)
+      throw new InvalidArgumentError('view update: eventId is required');
     if (!Number.isSafeInteger(version) || version < 0) {
-      throw new InvalidArgumentError(`view update: version must be a non-negative safe integer, got ${version}`);
+      throw new InvalidArgumentError(
+        `view update: version must be a non-negative safe integer, got ${version}`,
+      );
     }
     const sets = update.set ? flatten(update.set as Record<string, unknown>) : [];
     const increments = Object.entries(update.increment ?? {});
@@ -132,7 +137,8 @@ export class RedisViewStore<T extends object> {
     } catch (error) {
       throw new RedisCommandError('view update', error);
     }
-    if (!Array.isArray(reply) || reply.length !== 3) throw new RedisUnexpectedReplyError('view update', reply);
+    if (!Array.isArray(reply) || reply.length !== 3)
+      throw new RedisUnexpectedReplyError('view update', reply);
     return { duplicate: Number(reply[0]) === 1, applied: Number(reply[1]), stale: Number(reply[2]) };
   }
 
@@ -165,7 +171,9 @@ export class RedisViewStore<T extends object> {
 }
 
 /** Opens a view store on its own connection (`url`) or on yours (`redis`, left open on close). */
-export function openRedisViewStore<T extends object>(options: RedisConnectionOptions & RedisViewStoreOptions<T>): RedisViewStore<T> {
+export function openRedisViewStore<T extends object>(
+  options: RedisConnectionOptions & RedisViewStoreOptions<T>,
+): RedisViewStore<T> {
   const { redis, owned } = connect(options, 'concord-views');
   return new RedisViewStore<T>(redis, options, owned);
 }

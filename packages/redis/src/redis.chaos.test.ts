@@ -15,12 +15,28 @@ const available = await serviceAvailable(services.redis);
 const url = 'redis://127.0.0.1:6379';
 const keyPrefix = `${uniqueName('concord-chaos')}:`;
 const START = [
-  '--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
-  '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log',
+  '--daemonize',
+  'yes',
+  '--bind',
+  '127.0.0.1',
+  '-::1',
+  '--port',
+  '6379',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  '/var/lib/redis',
+  '--logfile',
+  '/var/log/redis/ci.log',
 ];
 
 function redisAnswers(): boolean {
-  return spawnSync('redis-cli', ['-p', '6379', 'ping'], { encoding: 'utf8', timeout: 2_000 }).stdout?.trim() === 'PONG';
+  return (
+    spawnSync('redis-cli', ['-p', '6379', 'ping'], { encoding: 'utf8', timeout: 2_000 }).stdout?.trim() ===
+    'PONG'
+  );
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -75,7 +91,8 @@ describe.skipIf(!available)('redis broker chaos: Redis restarted during load', (
     };
     const publishAll = async (phase: string, perKey: number, keys = 20) => {
       const all: MessageEnvelope[] = [];
-      for (let s = 0; s < perKey; s++) for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `${phase}-${k}`, s));
+      for (let s = 0; s < perKey; s++)
+        for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `${phase}-${k}`, s));
       for (let i = 0; i < all.length; i += 100) await publishWithRetry(all.slice(i, i + 100));
     };
 
@@ -87,7 +104,9 @@ describe.skipIf(!available)('redis broker chaos: Redis restarted during load', (
       let loadBatches = 0;
       const load = (async () => {
         for (let seq = 0; !stopLoad; seq++) {
-          await publishWithRetry(Array.from({ length: 20 }, (_, k) => testEnvelope(channel, `before-${k}`, seq)));
+          await publishWithRetry(
+            Array.from({ length: 20 }, (_, k) => testEnvelope(channel, `before-${k}`, seq)),
+          );
           loadBatches++;
           await new Promise((r) => setTimeout(r, 5));
         }
@@ -106,11 +125,15 @@ describe.skipIf(!available)('redis broker chaos: Redis restarted during load', (
 
       await publishAll('after', 50);
       await eventually(() => countPhase(seen, 'after') === 1_000, 30_000);
-      for (let k = 0; k < 20; k++) expect(seen.get(`after-${k}`)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      for (let k = 0; k < 20; k++)
+        expect(seen.get(`after-${k}`)).toEqual(Array.from({ length: 50 }, (_, i) => i));
       // `before` keys lost a suffix in the restart, but what arrived kept its order
-      for (const [key, seqs] of seen) if (key.startsWith('before')) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      for (const [key, seqs] of seen)
+        if (key.startsWith('before')) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(subscription.assignedPartitions()).toHaveLength(16);
-      console.info(`redis restart: ${publishFailures} publish calls failed and were retried; ${ids.size} messages delivered`);
+      console.info(
+        `redis restart: ${publishFailures} publish calls failed and were retried; ${ids.size} messages delivered`,
+      );
 
       // Scripts were lost with the restart too: the view store loads its script again.
       await views.apply('v', { eventId: 'e1', version: 1, set: { n: 1 } });

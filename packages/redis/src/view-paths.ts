@@ -17,7 +17,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 export function assertPathSegment(segment: string): void {
   if (segment.length === 0 || segment.includes('.') || FORBIDDEN.has(segment)) {
-    throw new InvalidArgumentError(`view field name "${segment}" must be non-empty, without '.', and not ${[...FORBIDDEN].join('/')}`);
+    throw new InvalidArgumentError(
+      `view field name "${segment}" must be non-empty, without '.', and not ${[...FORBIDDEN].join('/')}`,
+    );
   }
 }
 
@@ -29,7 +31,11 @@ export function assertPath(path: string): void {
  * Nested plain objects → `a.b.c` leaf paths with JSON values. Arrays, null and primitives are
  * leaves; an empty object is kept as a leaf too, so `orders: {}` reads back as `{}`.
  */
-export function flatten(value: Record<string, unknown>, into: Array<[string, string]> = [], prefix = ''): Array<[string, string]> {
+export function flatten(
+  value: Record<string, unknown>,
+  into: Array<[string, string]> = [],
+  prefix = '',
+): Array<[string, string]> {
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined) continue;
     assertPathSegment(key);

@@ -6,7 +6,12 @@ import { openRedisBroker, openRedisViewStore } from '../index.js'; // '@concord/
 
 const OrderCreated = defineEvent('order.OrderCreated', {
   channel: 'order-events',
-  schema: z.object({ orderId: z.number().int(), customerId: z.number().int(), total: z.string(), version: z.number().int() }),
+  schema: z.object({
+    orderId: z.number().int(),
+    customerId: z.number().int(),
+    total: z.string(),
+    version: z.number().int(),
+  }),
   partitionKey: (p) => String(p.customerId), // one customer's events stay in order
 });
 
@@ -29,27 +34,33 @@ export async function runExample(options: { url: string; keyPrefix: string; data
   const inbox = await openSqliteStore({ filename: `${dataDir}/views.db` });
   const viewBroker = await openRedisBroker({ url, keyPrefix });
   const views = openRedisViewStore<CustomerOrderHistory>({ url, keyPrefix, name: 'customer-order-history' });
-  const consumer = new MessageConsumer({ name: 'order-history-view', store: inbox, broker: viewBroker }).handle(
-    OrderCreated,
-    async (_tx, event, message) => {
-      // The view store is idempotent by itself (message.id) and keeps the newest version per
-      // field, so a redelivery or an out-of-order event cannot corrupt the view.
-      await views.apply(event.customerId, {
-        eventId: message.id,
-        version: event.version,
-        set: {
-          id: event.customerId,
-          orders: { [event.orderId]: { orderId: event.orderId, state: 'PENDING', orderTotal: { amount: event.total } } },
+  const consumer = new MessageConsumer({
+    name: 'order-history-view',
+    store: inbox,
+    broker: viewBroker,
+  }).handle(OrderCreated, async (_tx, event, message) => {
+    // The view store is idempotent by itself (message.id) and keeps the newest version per
+    // field, so a redelivery or an out-of-order event cannot corrupt the view.
+    await views.apply(event.customerId, {
+      eventId: message.id,
+      version: event.version,
+      set: {
+        id: event.customerId,
+        orders: {
+          [event.orderId]: { orderId: event.orderId, state: 'PENDING', orderTotal: { amount: event.total } },
         },
-      });
-    },
-  );
+      },
+    });
+  });
   await consumer.start();
 
-  await orders.transaction((tx) => tx.outbox.send(OrderCreated, { orderId: 7, customerId: 42, total: '12.34', version: 1 }));
+  await orders.transaction((tx) =>
+    tx.outbox.send(OrderCreated, { orderId: 7, customerId: 42, total: '12.34', version: 1 }),
+  );
 
   let view: CustomerOrderHistory | undefined;
-  for (let i = 0; i < 100 && !view; i++, await new Promise((r) => setTimeout(r, 50))) view = await views.get(42);
+  for (let i = 0; i < 100 && !view; i++, await new Promise((r) => setTimeout(r, 50)))
+    view = await views.get(42);
 
   await consumer.stop();
   await relay.stop();

@@ -85,31 +85,37 @@ describe.skipIf(!available)('NATS broker failover between processes', () => {
     const all: MessageEnvelope[] = [];
     for (let s = 0; s < perKey; s++) for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `key-${k}`, s));
 
-    // Half is waiting before anyone consumes; the rest is published while members come and go.
+    // Half is waiting before anyone consumes; more comes while members join and one dies.
+    const publishRange = async (from: number, to: number, pauseMs = 0) => {
+      for (let i = from; i < to; i += 500) {
+        await broker.publish(all.slice(i, Math.min(to, i + 500)));
+        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    };
     await broker.partitionsOf(channel);
-    for (let i = 0; i < total / 2; i += 500) await broker.publish(all.slice(i, i + 500));
+    await publishRange(0, total / 2);
     // Killed right after it reported a batch it has not acknowledged yet: mid-batch for sure.
-    let killAfter = Number.POSITIVE_INFINITY;
+    let armed = false;
     let killedMidBatch: number[] = [];
     const first = await startMember(group, channel, deliveries, (report, child) => {
-      if (report.type === 'batch' && deliveries.ids.size >= killAfter && child.signalCode === null && killedMidBatch.length === 0) {
+      if (armed && report.type === 'batch' && child.signalCode === null && killedMidBatch.length === 0) {
         child.kill('SIGKILL');
         killedMidBatch = report.messages.map(([, , seq]) => seq);
       }
     });
     children.push(first);
-    const publishing = (async () => {
-      for (let i = total / 2; i < total; i += 500) await broker.publish(all.slice(i, i + 500));
-    })();
+    const publishing = publishRange(total / 2, total * 0.8, 50);
 
     await eventually(() => deliveries.ids.size >= 2_000, 20_000);
-    children.push(await startMember(group, channel, deliveries));
-    const second = children[1]!;
-    await eventually(() => (deliveries.partitions.get(second.pid!)?.length ?? 0) > 0 && deliveries.ids.size >= 8_000, 20_000);
-    const beforeKill = deliveries.ids.size;
-    killAfter = beforeKill;
-    await eventually(() => first.signalCode === 'SIGKILL', 10_000);
+    const second = await startMember(group, channel, deliveries);
+    children.push(second);
+    await eventually(() => (deliveries.partitions.get(second.pid!)?.length ?? 0) > 0, 20_000);
     await publishing;
+    // The first member still owns about half the partitions, so this last fifth reaches it.
+    armed = true;
+    const beforeKill = deliveries.ids.size;
+    await publishRange(total * 0.8, total);
+    await eventually(() => first.signalCode === 'SIGKILL', 10_000);
 
     await eventually(() => deliveries.ids.size === total, 30_000, 50);
     expect(deliveries.byPid.get(second.pid!) ?? 0).toBeGreaterThan(0);

@@ -90,6 +90,7 @@ export class NatsBroker implements Broker {
     this.closed = true;
     await Promise.all([...this.members].map((m) => m.close()));
     this.members.clear();
+    this.publisher.close();
     if (!this.ctx.nc.isClosed()) await this.ctx.nc.drain().catch(() => this.ctx.nc.close());
   }
 

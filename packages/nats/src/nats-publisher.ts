@@ -4,6 +4,7 @@ import type { ChannelTopology } from './channel-topology.js';
 import { encodeEnvelope, ENVELOPE_FORMAT, ENVELOPE_FORMAT_HEADER, MESSAGE_TYPE_HEADER } from './envelope-codec.js';
 import { NatsPublishError } from './nats-errors.js';
 import type { NatsNames } from './nats-names.js';
+import { ReplyMux } from './reply-mux.js';
 
 interface PartitionRun {
   readonly channel: string;
@@ -28,12 +29,20 @@ const decoder = new TextDecoder();
  * it. Partitions go in parallel.
  */
 export class NatsPublisher {
+  private readonly mux: ReplyMux;
+
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly topology: ChannelTopology,
     private readonly names: NatsNames,
-    private readonly timeoutMs: number,
-  ) {}
+    timeoutMs: number,
+  ) {
+    this.mux = new ReplyMux(nc, timeoutMs);
+  }
+
+  close(): void {
+    this.mux.close();
+  }
 
   async publish(messages: readonly MessageEnvelope[]): Promise<void> {
     const runs = new Map<string, PartitionRun>();
@@ -63,7 +72,7 @@ export class NatsPublisher {
     h.set(ENVELOPE_FORMAT_HEADER, ENVELOPE_FORMAT);
     let ack: PubAckReply;
     try {
-      const reply = await this.nc.request(run.subject, encodeEnvelope(m), { timeout: this.timeoutMs, headers: h });
+      const reply = await this.mux.request(run.subject, encodeEnvelope(m), h);
       ack = JSON.parse(decoder.decode(reply.data)) as PubAckReply;
     } catch (error) {
       // No stream answered: it may have been deleted; look again before the next publish.

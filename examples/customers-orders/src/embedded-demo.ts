@@ -41,7 +41,7 @@ export async function startEmbeddedDemo(config: DemoConfig, logger: Logger = cre
   logger.info({ port, dataDir: config.dataDir, sagaMode: config.sagaMode }, `demo listening on http://localhost:${port}`);
 
   return {
-    url: `http://localhost:${port}`,
+    url: `http://127.0.0.1:${port}`,
     customers,
     orders,
     history,

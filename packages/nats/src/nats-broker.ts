@@ -124,7 +124,7 @@ export class NatsBroker implements Broker {
  * The connection reconnects forever; publishes fail (and are retried by the relay) meanwhile.
  */
 export async function openNatsBroker(options: NatsBrokerOptions): Promise<NatsBroker> {
-  const settings = resolveSettings(options);
+  let settings = resolveSettings(options);
   const logger = settings.logger.child({ component: 'nats-broker' });
   let nc: NatsConnection;
   try {
@@ -165,7 +165,7 @@ export async function openNatsBroker(options: NatsBrokerOptions): Promise<NatsBr
     const recordedLeaseMs = millis(leaseConfig.max_age);
     if (recordedLeaseMs > 0 && recordedLeaseMs !== settings.leaseMs) {
       logger.warn({ configured: settings.leaseMs, recorded: recordedLeaseMs }, 'using the lease time recorded in the lease stream');
-      settings.leaseMs = recordedLeaseMs;
+      settings = { ...settings, leaseMs: recordedLeaseMs };
     }
     const meta = new RecordBucket(nc, jsm, names.metaStream, settings.publishTimeoutMs);
     const leases = new RecordBucket(nc, jsm, names.leaseStream, settings.publishTimeoutMs);

@@ -37,7 +37,7 @@ export interface NatsBrokerOptions {
 export interface NatsBrokerSettings {
   readonly servers: string[];
   readonly partitions: number;
-  leaseMs: number;
+  readonly leaseMs: number;
   readonly streamPrefix: string;
   readonly maxBatchSize: number;
   readonly retentionMs: number;

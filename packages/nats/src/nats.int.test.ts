@@ -118,6 +118,17 @@ describe.skipIf(!available)('NATS broker specifics', () => {
     }
   });
 
+  it('fails a publish to a deleted channel stream with a typed error, then recreates the stream', async () => {
+    const channel = uniqueName('ch');
+    await broker.publish([testEnvelope(channel, 'k', 0)]);
+    const jsm = await jetstreamManager(broker.connection);
+    await jsm.streams.delete(broker.streamName(channel));
+    const error = await broker.publish([testEnvelope(channel, 'k', 1)]).catch((e: unknown) => e);
+    expect(isNatsBrokerError(error, 'PUBLISH_FAILED')).toBe(true);
+    await broker.publish([testEnvelope(channel, 'k', 2)]);
+    expect(await streamMessages(channel)).toBe(1);
+  });
+
   it('rejects bad names and use after close with typed errors', async () => {
     await expect(broker.subscribe({ group: 'bad group', channels: ['x'], handler: async () => {} })).rejects.toBeInstanceOf(
       InvalidArgumentError,

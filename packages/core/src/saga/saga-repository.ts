@@ -104,21 +104,18 @@ export class SagaRepository {
     }
   }
 
+  /** Appends a transition's history entries in one multi-row insert. */
   async appendHistory(
     exec: SqlExecutor,
     sagaId: string,
     at: number,
-    step: string | null,
-    event: SagaHistoryEvent,
-    detail: Record<string, unknown> = {},
+    entries: ReadonlyArray<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown> }>,
   ): Promise<void> {
-    await exec.execute(`INSERT INTO ${this.d.table('saga_history')} (saga_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`, [
-      sagaId,
-      at,
-      step,
-      event,
-      JSON.stringify(detail),
-    ]);
+    if (entries.length === 0) return;
+    await exec.execute(
+      `INSERT INTO ${this.d.table('saga_history')} (saga_id, at, step, event, detail) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      entries.flatMap((e) => [sagaId, at, e.step, e.event, JSON.stringify(e.detail)]),
+    );
   }
 
   async history(exec: SqlExecutor, sagaId: string): Promise<SagaHistoryEntry[]> {

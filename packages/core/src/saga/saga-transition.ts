@@ -195,8 +195,6 @@ export class SagaTransition<D = unknown> {
       d.version++;
       await this.ctx.repository.update(this.tx.exec, d);
     }
-    for (const h of this.history) {
-      await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, h.step, h.event, h.detail);
-    }
+    await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
   }
 }

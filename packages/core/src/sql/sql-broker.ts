@@ -147,7 +147,7 @@ export class SqlBroker implements Broker {
       }
       if (this.driver.notify) await this.driver.notify(exec, BROKER_TOPIC);
     });
-    for (const g of ordered) this.wake(g.channel);
+    for (const g of ordered) this.wake(g.channel, g.partition);
   }
 
   /**
@@ -174,7 +174,7 @@ export class SqlBroker implements Broker {
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
     if (!this.unlisten && this.driver.listen) {
       this.unlisten = await this.driver.listen(BROKER_TOPIC, () => {
-        for (const channel of this.wakers.keys()) this.wake(channel);
+        for (const set of this.wakers.values()) for (const w of set) w.wake();
       });
     }
     const subscription = new SqlBrokerSubscription(this, options);
@@ -189,16 +189,17 @@ export class SqlBroker implements Broker {
     };
   }
 
-  /** @internal */
-  addWaker(channel: string, signal: WakeSignal): () => void {
-    let set = this.wakers.get(channel);
-    if (!set) this.wakers.set(channel, (set = new Set()));
+  /** @internal Wakes `signal` when this process publishes to the partition. */
+  addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
+    const key = `${channel}/${partition}`;
+    let set = this.wakers.get(key);
+    if (!set) this.wakers.set(key, (set = new Set()));
     set.add(signal);
     return () => set.delete(signal);
   }
 
-  private wake(channel: string): void {
-    for (const w of this.wakers.get(channel) ?? []) w.wake();
+  private wake(channel: string, partition: number): void {
+    for (const w of this.wakers.get(`${channel}/${partition}`) ?? []) w.wake();
   }
 
   async close(): Promise<void> {

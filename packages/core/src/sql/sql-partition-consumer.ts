@@ -23,7 +23,7 @@ export class SqlPartitionConsumer {
   ) {}
 
   start(): void {
-    this.removeWaker = this.broker.addWaker(this.channel, this.wakeSignal);
+    this.removeWaker = this.broker.addWaker(this.channel, this.partition, this.wakeSignal);
     this.loop = this.run();
   }
 

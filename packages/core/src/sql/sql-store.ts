@@ -4,7 +4,9 @@ import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import type { MessageDefinition, PayloadInputOf } from '../message/message-definition.js';
 import { partitionFor } from '../message/partition.js';
 import { buildEnvelope, type OutboxWriter, type SendOptions } from '../outbox/outbox-writer.js';
+import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -29,6 +31,7 @@ export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
 
 export interface SqlStoreOptions {
   readonly clock?: Clock;
+  readonly logger?: Logger;
   /** Extra migration sets owned by other Concord modules (sagas, barrier...), run by `migrate`. */
   readonly extraMigrations?: ReadonlyArray<{ component: string; migrations: readonly Migration[] }>;
 }
@@ -46,6 +49,7 @@ export class SqlStore<H = unknown> implements Store<H> {
   readonly outbox: OutboxReader;
   readonly deadLetters: DeadLetterStore;
   protected readonly clock: Clock;
+  readonly logger: Logger;
   private readonly committedListeners = new Set<() => void>();
   private readonly extraMigrations: NonNullable<SqlStoreOptions['extraMigrations']>;
 
@@ -56,6 +60,7 @@ export class SqlStore<H = unknown> implements Store<H> {
     this.dialect = driver.dialect.name;
     this.capabilities = driver.dialect.capabilities;
     this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? defaultLogger();
     this.extraMigrations = options.extraMigrations ?? [];
     this.outbox = this.createOutboxReader();
     this.deadLetters = this.createDeadLetterStore();
@@ -105,7 +110,13 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   /** @internal called by a transaction after its commit. */
   notifyCommitted(): void {
-    for (const listener of this.committedListeners) listener();
+    for (const listener of this.committedListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'outbox commit listener failed');
+      }
+    }
   }
 
   now(): number {
@@ -342,9 +353,15 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     }
   }
 
-  /** @internal */
+  /** @internal Runs after the commit; a failing hook must not turn a commit into an error. */
   committed(): void {
     if (this.outboxWrites > 0) this.store.notifyCommitted();
-    for (const hook of this.afterCommitHooks ?? []) hook();
+    for (const hook of this.afterCommitHooks ?? []) {
+      try {
+        hook();
+      } catch (error) {
+        this.store.logger.error({ err: error }, 'afterCommit hook failed (the transaction did commit)');
+      }
+    }
   }
 }

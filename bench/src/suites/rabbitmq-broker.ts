@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageConsumer, OutboxRelay, silentLogger, type MessageEnvelope } from '@concord/core';
 import { counterEvent, testEnvelope } from '@concord/core/testing';
-import { openRabbitBroker, type RabbitBroker, type RabbitBrokerOptions } from '@concord/rabbitmq';
+import { openRabbitBroker, type RabbitBrokerOptions } from '@concord/rabbitmq';
 import { openSqliteStore, type SqliteDriver } from '@concord/sqlite';
 import { connect, type ConsumeMessage } from 'amqplib';
 import { measureLatencyAtRate, measureThroughput } from '../lib/load.js';
@@ -207,52 +207,55 @@ const suite: BenchSuite = {
   name: 'rabbitmq-broker',
   skip: async () => ((await portOpen(Number(new URL(url).port || 5672))) ? undefined : `RabbitMQ is not reachable at ${url}`),
   async run() {
+    // The machine is shared with RabbitMQ (and on CI with other services): each figure is the
+    // better of two runs, raw and Concord alternating, so both meet the same background load.
     const records: BenchRecord[] = [];
     await rawRate(5_000, 1_000); // warm-up
-    const raw = await rawRate(60_000, 2_000);
+    const raws: number[] = [];
+    const paths: number[] = [];
+    const p = await openPipeline();
+    await measureThroughput(p, 2_000, 16); // warm-up: JIT, statement caches, first leases
+    for (let round = 0; round < 2; round++) {
+      raws.push((await rawRate(40_000, 2_000)).perSec);
+      paths.push((await measureThroughput(p, 20_000, 64)).perSec);
+    }
+    const raw = Math.max(...raws);
+    const path = Math.max(...paths);
     records.push({
       scenario: 'amqplib alone: confirmed publish + acked consume, 16 streams',
-      throughputPerSec: raw.perSec,
-      count: 60_000,
-      note: `${raw.seconds.toFixed(2)} s, 2,000 unconfirmed at most`,
+      throughputPerSec: raw,
+      count: 40_000,
+      note: `best of ${raws.map((r) => Math.round(r)).join(', ')}/s; 2,000 unconfirmed at most`,
     });
-    const broker = await brokerRate(60_000);
+    const broker = await brokerRate(40_000);
     records.push({
       scenario: 'Concord RabbitBroker alone: publish (500/call) → subscribe',
       throughputPerSec: broker.perSec,
-      count: 60_000,
-      note: `${broker.seconds.toFixed(2)} s`,
+      count: 40_000,
+      note: `${broker.seconds.toFixed(2)} s; ${(broker.perSec / raw).toFixed(2)} × amqplib alone`,
     });
-    let maxRate = 0;
-    {
-      const p = await openPipeline();
-      await measureThroughput(p, 2_000, 16); // warm-up: JIT, statement caches, first leases
-      const r = await measureThroughput(p, 30_000, 64);
-      maxRate = r.perSec;
-      records.push({
-        scenario: 'outbox → OutboxRelay → RabbitMQ → MessageConsumer (SQLite both sides)',
-        throughputPerSec: r.perSec,
-        count: r.count,
-        note: `${r.seconds.toFixed(2)} s; ${(r.perSec / raw.perSec).toFixed(2)} × amqplib alone`,
-        ratioToRaw: r.perSec / raw.perSec,
-      });
-      const target = Math.round(maxRate / 2);
-      const l = await measureLatencyAtRate(p, target, 5);
-      records.push({
-        scenario: `same path, latency at half its max rate (${target}/s)`,
-        throughputPerSec: l.achievedPerSec,
-        p50Ms: l.p50Ms,
-        p90Ms: l.p90Ms,
-        p99Ms: l.p99Ms,
-        count: l.count,
-        note: `commit → handler commit; max ${l.maxMs} ms`,
-      });
-      await p.close();
-    }
-    const ratio = maxRate / raw.perSec;
+    records.push({
+      scenario: 'outbox → OutboxRelay → RabbitMQ → MessageConsumer (SQLite both sides, 64 producers)',
+      throughputPerSec: path,
+      count: 20_000,
+      note: `best of ${paths.map((r) => Math.round(r)).join(', ')}/s; ${(path / raw).toFixed(2)} × amqplib alone`,
+      ratioToRaw: path / raw,
+    });
+    const target = Math.round(path / 2);
+    const l = await measureLatencyAtRate(p, target, 5);
+    records.push({
+      scenario: `same path, latency at half its max rate (${target}/s)`,
+      throughputPerSec: l.achievedPerSec,
+      p50Ms: l.p50Ms,
+      p90Ms: l.p90Ms,
+      p99Ms: l.p99Ms,
+      count: l.count,
+      note: `producer commit → handler commit; max ${l.maxMs} ms`,
+    });
+    await p.close();
     console.log(
-      `\nrabbitmq: Concord's whole path moves ${Math.round(maxRate)}/s, amqplib alone ${Math.round(raw.perSec)}/s: ` +
-        `ratio ${ratio.toFixed(2)} (target ≥ 0.5)`,
+      `\nrabbitmq: Concord's whole path moves ${Math.round(path)}/s, amqplib alone ${Math.round(raw)}/s: ` +
+        `ratio ${(path / raw).toFixed(2)} (target ≥ 0.5)`,
     );
     return records;
   },

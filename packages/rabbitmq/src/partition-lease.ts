@@ -29,16 +29,27 @@ export class PartitionLease {
   private lastPublished = -1;
   private target = -1;
   private committing: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private activated = false;
+  private ending = false;
 
   constructor(
     private readonly channel: AmqpConfirmChannel,
     private readonly topology: ChannelTopology,
     readonly queue: string,
+    private readonly commitIntervalMs: number,
     private readonly onActivated: (start: LeaseStart) => void,
     private readonly onLost: (reason: Error) => void,
     private readonly logger: Logger,
   ) {}
+
+  /** Stops committing (the session is gone; RabbitMQ returns what we held). */
+  abandon(): void {
+    this.ending = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.consumerTag = undefined;
+  }
 
   /** Registers as a candidate owner; `onActivated` runs when RabbitMQ makes us the active one. */
   async claim(): Promise<void> {
@@ -47,22 +58,30 @@ export class PartitionLease {
     this.consumerTag = consumerTag;
   }
 
-  get isActive(): boolean {
-    return this.activated;
-  }
-
-  /** Moves the committed offset to `next` (later commits replace pending ones). */
-  commit(next: number): Promise<void> {
+  /**
+   * Moves the committed offset to `next`, at most once per `commitIntervalMs`: each commit is
+   * a quorum-queue write, and a crash only redelivers what the interval covered.
+   */
+  commit(next: number): void {
     this.target = Math.max(this.target, next);
-    if (!this.committing) {
-      this.committing = this.flush().finally(() => (this.committing = undefined));
-    }
-    return this.committing;
+    if (this.committing || this.timer || this.ending) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.committing = this.flush()
+        .catch((error: Error) => this.onLost(error))
+        .finally(() => {
+          this.committing = undefined;
+          if (this.target > this.lastPublished) this.commit(this.target);
+        });
+    }, this.commitIntervalMs);
   }
 
   /** Gives the partition up after the reader stopped at `next` (undefined if it never read). */
   async release(next: number | undefined): Promise<void> {
-    await this.committing?.catch(() => undefined);
+    this.ending = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.committing;
     if (this.consumerTag) await this.channel.cancel(this.consumerTag);
     this.consumerTag = undefined;
     // Deliveries come before cancel-ok, so `held` is final now.

@@ -45,6 +45,7 @@ export class PartitionWorker {
       ctx.sessionChannel,
       ctx.topology,
       ctx.names.lease(ctx.group, channel, partition),
+      ctx.settings.commitIntervalMs,
       (start) => this.onActivated(start),
       (error) => ctx.onFailure(error),
       this.logger,
@@ -73,6 +74,7 @@ export class PartitionWorker {
   /** For a dead session: stops reading after the batch in flight; RabbitMQ already freed the lease. */
   async abort(): Promise<void> {
     this.state = 'stopped';
+    this.lease.abandon();
     await this.readerStarted;
     await this.reader?.stop();
   }
@@ -91,7 +93,7 @@ export class PartitionWorker {
       start,
       maxBatchSize,
       handler,
-      onProgress: (next) => void this.lease.commit(next).catch((error: Error) => onFailure(error)),
+      onProgress: (next) => this.lease.commit(next),
       onFailure,
       logger: this.logger,
     });

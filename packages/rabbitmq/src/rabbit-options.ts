@@ -21,6 +21,8 @@ export interface RabbitBrokerOptions {
   readonly maxBatchSize?: number;
   /** Unacknowledged stream deliveries per partition consumer. Default 2 × maxBatchSize. */
   readonly prefetch?: number;
+  /** Longest time a handled batch's offset waits before it is committed. Default 200 ms. */
+  readonly commitIntervalMs?: number;
   /** A group member not heard of for this long is gone; members beat every third of it. Default 6 s. */
   readonly memberTimeoutMs?: number;
   /** AMQP heartbeat in seconds: how fast a silent, dead TCP connection is noticed. Default 10. */
@@ -41,6 +43,7 @@ export interface RabbitBrokerSettings {
   readonly prefix: string;
   readonly maxBatchSize: number;
   readonly prefetch: number;
+  readonly commitIntervalMs: number;
   readonly memberTimeoutMs: number;
   readonly heartbeatSeconds: number;
   readonly publishTimeoutMs: number;
@@ -69,6 +72,7 @@ export function resolveSettings(options: RabbitBrokerOptions): RabbitBrokerSetti
     prefix: options.prefix ?? 'concord',
     maxBatchSize,
     prefetch: positiveInt('prefetch', options.prefetch ?? 2 * maxBatchSize, 65_535),
+    commitIntervalMs: positiveInt('commitIntervalMs', options.commitIntervalMs ?? 200, 60_000),
     memberTimeoutMs: positiveInt('memberTimeoutMs', options.memberTimeoutMs ?? 6_000),
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 3_600),
     publishTimeoutMs: positiveInt('publishTimeoutMs', options.publishTimeoutMs ?? 30_000),

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageConsumer, OutboxRelay, silentLogger, type MessageEnvelope } from '@concord/core';
@@ -189,28 +189,36 @@ const suite: BenchSuite = {
     let admin: NatsBroker | undefined;
     try {
       await rawRate(2_000, 256); // warm-up
-      const raw = await rawRate(20_000, 256);
-      records.push({
-        scenario: 'raw nats client: JetStream publish (256 acks in flight) + durable pull consume + ack, 16 subjects',
-        throughputPerSec: raw.perSec,
-        count: 20_000,
-        note: `${raw.seconds.toFixed(2)} s`,
-      });
+      // Measured before and after the rest; the better run is the baseline, so background load
+      // on a shared machine cannot flatter the ratios.
+      const rawBefore = await rawRate(15_000, 256);
 
       await brokerRate(2_000, 500);
-      const broker = await brokerRate(20_000, 500);
-      const ratio = broker.perSec / raw.perSec;
-      records.push({
-        scenario: 'NatsBroker publish (500/call, ordered per partition) → subscribe, 16 partitions',
-        throughputPerSec: broker.perSec,
-        count: 20_000,
-        note: `${broker.seconds.toFixed(2)} s; ratio to raw ${ratio.toFixed(2)}`,
-        ratioToRaw: ratio,
-      });
+      const broker = await brokerRate(15_000, 500);
 
       const p = await openOutboxPipeline();
       await measureThroughput(p, 2_000, 16);
       const e2e = await measureThroughput(p, 15_000, 64);
+      const rate = Math.max(100, Math.round(e2e.perSec / 2));
+      const latency = await measureLatencyAtRate(p, rate, 4);
+      await p.close();
+
+      const rawAfter = await rawRate(15_000, 256);
+      const raw = rawBefore.perSec >= rawAfter.perSec ? rawBefore : rawAfter;
+      records.push({
+        scenario: 'raw nats client: JetStream publish (256 acks in flight) + durable pull consume + ack, 16 subjects',
+        throughputPerSec: raw.perSec,
+        count: 15_000,
+        note: `best of ${Math.round(rawBefore.perSec)}/s (first) and ${Math.round(rawAfter.perSec)}/s (last)`,
+      });
+      const ratio = broker.perSec / raw.perSec;
+      records.push({
+        scenario: 'NatsBroker publish (500/call, ordered per partition) → subscribe, 16 partitions, one process',
+        throughputPerSec: broker.perSec,
+        count: 15_000,
+        note: `${broker.seconds.toFixed(2)} s; ratio to raw ${ratio.toFixed(2)}`,
+        ratioToRaw: ratio,
+      });
       const e2eRatio = e2e.perSec / raw.perSec;
       records.push({
         scenario: 'outbox (SQLite) → OutboxRelay → NATS → MessageConsumer (SQLite inbox, own process), 64 producers',
@@ -219,8 +227,6 @@ const suite: BenchSuite = {
         note: `${e2e.seconds.toFixed(2)} s; ratio to raw ${e2eRatio.toFixed(2)} (target ≥ 0.5)`,
         ratioToRaw: e2eRatio,
       });
-      const rate = Math.max(100, Math.round(e2e.perSec / 2));
-      const latency = await measureLatencyAtRate(p, rate, 5);
       records.push({
         scenario: `same path, commit → handler commit latency at ${rate}/s`,
         throughputPerSec: latency.achievedPerSec,
@@ -230,10 +236,10 @@ const suite: BenchSuite = {
         count: latency.count,
         note: `max ${latency.maxMs} ms`,
       });
-      await p.close();
       console.log(
         `nats-broker: raw ${Math.round(raw.perSec)}/s, broker ${Math.round(broker.perSec)}/s (×${ratio.toFixed(2)}), ` +
-          `end-to-end ${Math.round(e2e.perSec)}/s (×${e2eRatio.toFixed(2)}, target ≥ 0.5), p99 ${latency.p99Ms} ms at ${rate}/s`,
+          `end-to-end ${Math.round(e2e.perSec)}/s (×${e2eRatio.toFixed(2)}, target ≥ 0.5), ` +
+          `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms at ${rate}/s (load average ${loadavg()[0]!.toFixed(1)})`,
       );
     } finally {
       admin = await openNatsBroker({ servers, streamPrefix, logger: silentLogger });

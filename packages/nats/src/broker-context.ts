@@ -5,6 +5,7 @@ import type { ChannelTopology } from './channel-topology.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsBrokerSettings } from './nats-options.js';
 import type { RecordBucket } from './record-bucket.js';
+import type { ReplyMux } from './reply-mux.js';
 
 /** What the broker's parts share: one connection, the names, and the coordination buckets. */
 export interface BrokerContext {
@@ -18,4 +19,6 @@ export interface BrokerContext {
   readonly meta: RecordBucket;
   /** Memberships and partition leases; expire after `leaseMs` without renewal. */
   readonly leases: RecordBucket;
+  /** Request/reply for the hot paths: PubAcks and confirmed message acks. */
+  readonly replies: ReplyMux;
 }

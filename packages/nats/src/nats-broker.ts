@@ -16,6 +16,7 @@ import { NatsNames } from './nats-names.js';
 import { resolveSettings, type NatsBrokerOptions, type NatsBrokerSettings } from './nats-options.js';
 import { NatsPublisher } from './nats-publisher.js';
 import { RecordBucket } from './record-bucket.js';
+import { ReplyMux } from './reply-mux.js';
 import { ensureStream, millis, nanos } from './streams.js';
 
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,189}$/;
@@ -33,7 +34,7 @@ export class NatsBroker implements Broker {
   private closed = false;
 
   constructor(private readonly ctx: BrokerContext) {
-    this.publisher = new NatsPublisher(ctx.nc, ctx.topology, ctx.names, ctx.settings.publishTimeoutMs);
+    this.publisher = new NatsPublisher(ctx.replies, ctx.topology, ctx.names);
     this.watchConnection().catch((error: unknown) => ctx.logger.debug({ err: error }, 'connection status stream ended'));
   }
 
@@ -90,7 +91,7 @@ export class NatsBroker implements Broker {
     this.closed = true;
     await Promise.all([...this.members].map((m) => m.close()));
     this.members.clear();
-    this.publisher.close();
+    this.ctx.replies.close();
     if (!this.ctx.nc.isClosed()) await this.ctx.nc.drain().catch(() => this.ctx.nc.close());
   }
 
@@ -170,7 +171,8 @@ export async function openNatsBroker(options: NatsBrokerOptions): Promise<NatsBr
     const meta = new RecordBucket(nc, jsm, names.metaStream, settings.publishTimeoutMs);
     const leases = new RecordBucket(nc, jsm, names.leaseStream, settings.publishTimeoutMs);
     const topology = new ChannelTopology(jsm, meta, names, settings);
-    return new NatsBroker({ nc, jsm, names, settings, logger, topology, meta, leases });
+    const replies = new ReplyMux(nc, settings.publishTimeoutMs);
+    return new NatsBroker({ nc, jsm, names, settings, logger, topology, meta, leases, replies });
   } catch (error) {
     await nc.close().catch(() => {});
     throw error;

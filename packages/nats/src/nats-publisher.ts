@@ -1,10 +1,10 @@
 import { partitionFor, type MessageEnvelope } from '@concord/core';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers } from '@nats-io/transport-node';
 import type { ChannelTopology } from './channel-topology.js';
 import { encodeEnvelope, ENVELOPE_FORMAT, ENVELOPE_FORMAT_HEADER, MESSAGE_TYPE_HEADER } from './envelope-codec.js';
 import { NatsPublishError } from './nats-errors.js';
 import type { NatsNames } from './nats-names.js';
-import { ReplyMux } from './reply-mux.js';
+import type { ReplyMux } from './reply-mux.js';
 
 interface PartitionRun {
   readonly channel: string;
@@ -29,20 +29,11 @@ const decoder = new TextDecoder();
  * it. Partitions go in parallel.
  */
 export class NatsPublisher {
-  private readonly mux: ReplyMux;
-
   constructor(
-    nc: NatsConnection,
+    private readonly replies: ReplyMux,
     private readonly topology: ChannelTopology,
     private readonly names: NatsNames,
-    timeoutMs: number,
-  ) {
-    this.mux = new ReplyMux(nc, timeoutMs);
-  }
-
-  close(): void {
-    this.mux.close();
-  }
+  ) {}
 
   async publish(messages: readonly MessageEnvelope[]): Promise<void> {
     const runs = new Map<string, PartitionRun>();
@@ -72,7 +63,7 @@ export class NatsPublisher {
     h.set(ENVELOPE_FORMAT_HEADER, ENVELOPE_FORMAT);
     let ack: PubAckReply;
     try {
-      const reply = await this.mux.request(run.subject, encodeEnvelope(m), h);
+      const reply = await this.replies.request(run.subject, encodeEnvelope(m), h);
       ack = JSON.parse(decoder.decode(reply.data)) as PubAckReply;
     } catch (error) {
       // No stream answered: it may have been deleted; look again before the next publish.

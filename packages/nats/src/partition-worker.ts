@@ -5,6 +5,8 @@ import { decodeEnvelope } from './envelope-codec.js';
 import { PartitionPuller, type PulledMessage } from './partition-puller.js';
 import { isApiError, nanos } from './streams.js';
 
+const ACK = new TextEncoder().encode('+ACK');
+
 /** What a worker needs to know about its partition lease. */
 export interface LeaseView {
   /** False once the lease may have expired on the server (renewals failing): stop taking batches. */
@@ -168,8 +170,8 @@ export class PartitionWorker {
       if (messages.length > 0 && !(await this.deliver(messages, pulled, signal))) return false;
       const last = pulled.reduce((a, b) => (b.streamSequence > a.streamSequence ? b : a));
       this.handledUpTo = Math.max(this.handledUpTo, last.streamSequence);
-      this.lastAck = this.ctx.nc
-        .request(last.ackSubject, '+ACK', { timeout: this.ctx.settings.publishTimeoutMs })
+      this.lastAck = this.ctx.replies
+        .request(last.ackSubject, ACK)
         .catch((error: unknown) => this.log.debug({ err: error }, 'ack not confirmed; the batch may come again'));
     }
     return false;

@@ -14,7 +14,7 @@ import {
 } from '@concord/core';
 import { formatLsn, parseLsn } from './lsn.js';
 import { OUTBOX_COLUMNS_SQL, lanesByShard, recordFromRow, type OutboxRow } from './outbox-rows.js';
-import { ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
+import { isConnectionError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresConnectionConfig, PostgresStore } from './postgres-store.js';
 import { dropSlot, ensurePublication, ensureSlot, replicationName, slotStatus, type SlotStatus } from './replication-slot.js';
@@ -39,6 +39,13 @@ export interface PostgresTailingRelayOptions<C extends PostgresPoolClient> {
   readonly maxPendingMessages?: number;
   /** Broker publishes in flight at once, each for a disjoint set of shards. Default 4. */
   readonly publishConcurrency?: number;
+  /**
+   * When the server asks for a reply while one batch has been publishing this long, the stream
+   * is closed and reopened later. A shutting-down server waits for its walsenders' clients to
+   * confirm everything; holding the stream while publishing is stuck would block the shutdown.
+   * Default 3 s.
+   */
+  readonly stallTimeoutMs?: number;
   /** How often the confirmed position is sent (and a keepalive asked for). Default 5 s. */
   readonly statusIntervalMs?: number;
   /** Warn when the slot retains more WAL than this. Default 1 GiB. */
@@ -203,6 +210,10 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
     const queue: WalTransaction[] = [];
     let queued = 0;
     let publishing: Promise<void> | undefined;
+    let batchSince: number | undefined;
+    let burstFrom = 0;
+    let burst = 0;
+    const stallTimeoutMs = this.options.stallTimeoutMs ?? 3_000;
     // Aborted when the stream dies: queued transactions will come again from the slot.
     const streamAbort = new AbortController();
     const onStop = () => streamAbort.abort();
@@ -226,6 +237,20 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
         if (queued >= maxPending) wal.pause();
         kick();
       },
+      onReplyRequested: () => {
+        // A server that shuts down asks again the moment each reply arrives: a burst of
+        // requests while a batch is in flight means it waits for us, so let go at once.
+        const now = this.clock.now();
+        if (now - burstFrom > 1_000) {
+          burstFrom = now;
+          burst = 0;
+        }
+        burst++;
+        if (batchSince === undefined) return;
+        if (burst >= 50 || now - batchSince > stallTimeoutMs) {
+          wal.abort(new Error('the server waits for a confirmation while publishing is stuck; reconnecting later'));
+        }
+      },
     });
 
     const drain = async () => {
@@ -238,7 +263,12 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
         }
         const batch = queue.slice(0, take);
         const records = batch.flatMap((t) => t.records);
-        if (records.length > 0) await this.publishAndSettle(records, streamAbort.signal);
+        // PostgreSQL unreachable (often: shutting down): close the stream rather than hold it.
+        // A fast shutdown waits for every walsender's client to confirm the last WAL, which
+        // this relay cannot do honestly before publishing; the slot replays the rest later.
+        batchSince = this.clock.now();
+        if (records.length > 0) await this.publishAndSettle(records, streamAbort.signal, (error) => wal.abort(error));
+        batchSince = undefined;
         queue.splice(0, take);
         queued -= records.length;
         this.stats.transactions += batch.filter((t) => t.records.length > 0).length;
@@ -286,10 +316,14 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   }
 
   /** Publishes records (retrying until it works or `signal` aborts), then marks or deletes them. */
-  private async publishAndSettle(records: readonly OutboxRecord[], signal: AbortSignal): Promise<void> {
+  private async publishAndSettle(
+    records: readonly OutboxRecord[],
+    signal: AbortSignal,
+    onConnectionLost?: (error: unknown) => void,
+  ): Promise<void> {
     const lanes = lanesByShard(records, Math.max(1, this.options.publishConcurrency ?? 4));
     const done = new Set<number>();
-    await this.retrying(signal, async () => {
+    await this.retrying(signal, onConnectionLost, async () => {
       const results = await Promise.allSettled(
         lanes.map((lane, i) => (done.has(i) ? undefined : this.options.broker.publish(lane.map((r) => r.envelope)).then(() => done.add(i)))),
       );
@@ -298,7 +332,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
     });
     const positions = records.map((r) => r.position);
     const { store } = this.options;
-    await this.retrying(signal, async () => {
+    await this.retrying(signal, onConnectionLost, async () => {
       if (this.options.onPublished !== 'delete') return store.outbox.markSent(positions);
       await store.driver.run((exec) => exec.execute(`DELETE FROM ${store.schema}.outbox WHERE position = ANY(?::bigint[])`, [positions]));
     });
@@ -306,11 +340,16 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   }
 
   /** Runs `fn` until it succeeds; an attempt in flight always finishes, only the retries stop on abort. */
-  private async retrying<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  private async retrying<T>(
+    signal: AbortSignal,
+    onConnectionLost: ((error: unknown) => void) | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
+        if (onConnectionLost && isConnectionError(error)) onConnectionLost(error);
         if (signal.aborted) throw error;
         this.logger.warn({ err: error, attempt }, 'publishing from the WAL failed; retrying');
         await this.clock.sleep(backoffDelay(defaultBackoff, attempt), signal);

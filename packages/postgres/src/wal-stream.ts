@@ -26,6 +26,8 @@ export interface WalStreamOptions {
   readonly confirmedLsn: bigint;
   /** Called in commit order. */
   readonly onTransaction: (tx: WalTransaction) => void;
+  /** The server asked for a status reply (it does so again and again while it shuts down). */
+  readonly onReplyRequested?: () => void;
 }
 
 interface Socketed {
@@ -104,7 +106,10 @@ export class WalStream {
     // once the relay has published what came before, it may confirm this position too, so
     // WAL written by other tables is not pinned while the outbox is idle.
     if (this.current === undefined) this.options.onTransaction({ records: [], endLsn: parseLsn(lsn) });
-    if (shouldRespond) this.sendStatus(false);
+    if (shouldRespond) {
+      this.sendStatus(false);
+      this.options.onReplyRequested?.();
+    }
   }
 
   /** Confirms that everything up to `lsn` (a commit's end) is safely published. */
@@ -136,6 +141,11 @@ export class WalStream {
     if (!this.paused) return;
     this.paused = false;
     (this.service as unknown as Socketed)._connection?.stream?.resume?.();
+  }
+
+  /** Ends the stream with `error` (closing the replication connection); `ended` rejects with it. */
+  abort(error: unknown): void {
+    this.fail(error);
   }
 
   private fail(error: unknown): void {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
-import { startEmbeddedDemo } from '../../../examples/customers-orders/src/embedded-demo.js';
+import { startDemo } from '../../../examples/customers-orders/src/demo.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { nowMs, summarize } from '../lib/stats.js';
 
@@ -12,7 +12,7 @@ import { nowMs, summarize } from '../lib/stats.js';
  */
 async function run(sagaMode: 'orchestration' | 'choreography', total: number, concurrency: number): Promise<BenchRecord> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-bench-saga-'));
-  const demo = await startEmbeddedDemo({ port: 0, dataDir: dir, sagaMode }, silentLogger);
+  const demo = await startDemo({ port: 0, dataDir: dir, sagaMode, databaseUrl: undefined, brokerUrl: undefined }, silentLogger);
   const customers = await Promise.all(Array.from({ length: 16 }, (_, i) => demo.customers.createCustomer(`c${i}`, 1_000_000_000)));
   const waiting = new Map<number, (t: number) => void>();
   const early = new Map<number, number>();

@@ -6,6 +6,8 @@ export interface DemoConfig {
   readonly port: number;
   readonly dataDir: string;
   readonly sagaMode: SagaMode;
+  readonly databaseUrl: string | undefined;
+  readonly brokerUrl: string | undefined;
 }
 
 /** Reads the demo's settings from the environment, refusing bad values by name. */
@@ -16,5 +18,11 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (sagaMode !== 'orchestration' && sagaMode !== 'choreography') {
     throw new InvalidArgumentError(`CONCORD_SAGA_MODE must be orchestration or choreography, got "${env.CONCORD_SAGA_MODE}"`);
   }
-  return { port, dataDir: env.CONCORD_DATA_DIR ?? './data', sagaMode };
+  return {
+    port,
+    dataDir: env.CONCORD_DATA_DIR ?? './data',
+    sagaMode,
+    databaseUrl: env.CONCORD_DATABASE_URL || undefined,
+    brokerUrl: env.CONCORD_BROKER_URL || undefined,
+  };
 }

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger, type SqlStore } from '@concord/core';
-import { openSqliteBroker, openSqliteStore } from '@concord/sqlite';
+import { createLogger, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
 import type { DemoConfig } from './config.js';
 import { CustomerService } from './customer-service/customer-service.js';
 import { createDemoServer } from './http/http-server.js';
+import { Infrastructure, type ServiceName } from './infrastructure.js';
 import { OrderHistoryView } from './order-history/order-history-view.js';
 import { OrderService } from './order-service/order-service.js';
 
@@ -17,28 +16,33 @@ export interface RunningDemo {
 }
 
 /**
- * The whole demo in one process on the embedded default: one SQLite file per service (Customer,
- * Order, Order History) and the SQLite in-database broker, all under `config.dataDir`.
+ * The whole demo in one process: Customer, Order and Order History services, each with its own
+ * database (SQLite files under `dataDir` by default, or databases on the server in
+ * `databaseUrl`), joined by one broker, behind one HTTP server.
  */
-export async function startEmbeddedDemo(config: DemoConfig, logger: Logger = createLogger({ name: 'demo' })): Promise<RunningDemo> {
-  const file = (name: string) => join(config.dataDir, `${name}.db`);
-  const broker = await openSqliteBroker({ filename: file('broker'), logger });
-  const stores: Record<string, SqlStore> = {
-    'customer-service': await openSqliteStore({ filename: file('customer-service') }),
-    'order-service': await openSqliteStore({ filename: file('order-service') }),
-    'order-history': await openSqliteStore({ filename: file('order-history') }),
-  };
-  const customers = new CustomerService({ store: stores['customer-service']!, broker, mode: config.sagaMode, logger });
-  const orders = new OrderService({ store: stores['order-service']!, broker, mode: config.sagaMode, logger });
-  const history = new OrderHistoryView({ store: stores['order-history']!, broker, logger });
+export async function startDemo(config: DemoConfig, logger: Logger = createLogger({ name: 'demo' })): Promise<RunningDemo> {
+  const infra = new Infrastructure(config, logger);
+  const broker: Broker = await infra.openBroker();
+  const names: ServiceName[] = ['customer-service', 'order-service', 'order-history'];
+  const stores = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await infra.openStore(n)] as const))) as Record<
+    ServiceName,
+    SqlStore
+  >;
+  const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger });
+  const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger });
+  const history = new OrderHistoryView({ store: stores['order-history'], broker, logger });
   await customers.start();
   await orders.start();
   await history.start();
+  const relays: Relay[] = [
+    await infra.startRelay(stores['customer-service'], broker),
+    await infra.startRelay(stores['order-service'], broker),
+  ];
 
   const server = createDemoServer({ customers, orders, history, stores }, logger);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, dataDir: config.dataDir, sagaMode: config.sagaMode }, `demo listening on http://localhost:${port}`);
+  logger.info({ port, dataDir: config.dataDir, sagaMode: config.sagaMode, infrastructure: infra.describe() }, `demo listening on port ${port}`);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -48,6 +52,7 @@ export async function startEmbeddedDemo(config: DemoConfig, logger: Logger = cre
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      for (const relay of relays) await relay.stop();
       await history.stop();
       await orders.stop();
       await customers.stop();

@@ -1,10 +1,10 @@
 /**
- * `npm start`: the customers-and-orders demo in one process on SQLite files under
+ * `npm start`: the customers-and-orders demo in one process, by default on SQLite files under
  * CONCORD_DATA_DIR (default ./data), HTTP on PORT (default 8080).
  */
 import { createLogger } from '@concord/core';
 import { readConfig } from './config.js';
-import { startEmbeddedDemo } from './embedded-demo.js';
+import { startDemo } from './demo.js';
 
 const logger = createLogger({ name: 'demo', level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
 let config;
@@ -14,8 +14,9 @@ try {
   console.error(`concord demo: ${(error as Error).message}`);
   process.exit(2);
 }
-const demo = await startEmbeddedDemo(config, logger);
-console.log(`Concord demo ready: ${demo.url}  (API docs ${demo.url}/swagger-ui/index.html, console ${demo.url}/console)`);
+const demo = await startDemo(config, logger);
+const shown = demo.url.replace('127.0.0.1', 'localhost');
+console.log(`Concord demo ready: ${shown}  (API docs ${shown}/swagger-ui/index.html, console ${shown}/console)`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

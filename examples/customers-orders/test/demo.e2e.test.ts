@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaMode } from '../src/config.js';
-import { startEmbeddedDemo, type RunningDemo } from '../src/embedded-demo.js';
+import { startDemo, type RunningDemo } from '../src/demo.js';
 import { DemoClient, waitUntil } from './demo-client.js';
 
 describe.each<SagaMode>(['orchestration', 'choreography'])('customers-orders demo (%s)', (sagaMode) => {
@@ -14,7 +14,7 @@ describe.each<SagaMode>(['orchestration', 'choreography'])('customers-orders dem
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `concord-demo-${sagaMode}-`));
-    demo = await startEmbeddedDemo({ port: 0, dataDir: dir, sagaMode }, silentLogger);
+    demo = await startDemo({ port: 0, dataDir: dir, sagaMode, databaseUrl: undefined, brokerUrl: undefined }, silentLogger);
     api = new DemoClient(demo.url);
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { MessageConsumer, OutboxRelay, SagaParticipant, type Broker, type Logger, type SqlStore } from '@concord/core';
+import { MessageConsumer, SagaParticipant, type Broker, type Logger, type SqlStore } from '@concord/core';
 import {
   CreditReservationFailed,
   CreditReserved,
@@ -18,8 +18,6 @@ export interface CustomerServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
-  /** Run this instance's outbox relay (one per service process). Default true. */
-  readonly relay?: boolean;
 }
 
 /**
@@ -67,11 +65,6 @@ export class CustomerService {
         });
       await consumer.start();
       this.stops.push(() => consumer.stop());
-    }
-    if (this.options.relay !== false) {
-      const relay = new OutboxRelay({ store, broker, logger });
-      relay.start();
-      this.stops.push(() => relay.stop());
     }
   }
 

@@ -1,7 +1,6 @@
 import {
   MessageConsumer,
   NotFoundError,
-  OutboxRelay,
   SagaOrchestrator,
   type Broker,
   type Logger,
@@ -31,7 +30,6 @@ export interface OrderServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
-  readonly relay?: boolean;
 }
 
 const FINAL: ReadonlySet<OrderState> = new Set(['APPROVED', 'REJECTED', 'CANCELLED']);
@@ -80,11 +78,6 @@ export class OrderService implements OrderLifecycle {
         .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
       await consumer.start();
       this.stops.push(() => consumer.stop());
-    }
-    if (this.options.relay !== false) {
-      const relay = new OutboxRelay({ store, broker, logger });
-      relay.start();
-      this.stops.push(() => relay.stop());
     }
   }
 

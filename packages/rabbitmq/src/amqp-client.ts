@@ -39,6 +39,7 @@ export interface AmqpChannel extends EventEmitter {
     queue: string,
     options?: { durable?: boolean; exclusive?: boolean; autoDelete?: boolean; arguments?: Record<string, unknown> },
   ): Promise<AmqpQueueInfo>;
+  checkQueue(queue: string): Promise<AmqpQueueInfo>;
   deleteQueue(queue: string): Promise<unknown>;
   assertExchange(exchange: string, type: string, options?: { durable?: boolean; autoDelete?: boolean }): Promise<unknown>;
   bindQueue(queue: string, exchange: string, routingKey: string): Promise<unknown>;

@@ -68,8 +68,24 @@ export class ChannelTopology {
     };
   }
 
+  /** The partition count a channel was created with, without creating it (configured count if it is gone). */
+  async describedPartitions(channel: string): Promise<number> {
+    const known = await this.known.get(channel)?.catch(() => undefined);
+    if (known !== undefined) return known;
+    try {
+      const found = await this.withChannel(async (ch) => {
+        // Passive: a missing descriptor must not be created by a clean-up.
+        await ch.checkQueue(this.names.channelDescriptor(channel));
+        return this.readDescriptor(ch, channel, DESCRIPTOR_PROBE_MS);
+      });
+      return found ?? this.settings.partitions;
+    } catch {
+      return this.settings.partitions;
+    }
+  }
+
   async deleteChannel(channel: string): Promise<void> {
-    const partitions = (await this.withChannel((ch) => this.readDescriptor(ch, channel, DESCRIPTOR_PROBE_MS))) ?? this.settings.partitions;
+    const partitions = await this.describedPartitions(channel);
     this.known.delete(channel);
     await this.withChannel(async (ch) => {
       for (let p = 0; p < partitions; p++) await ch.deleteQueue(this.names.stream(channel, p));
@@ -77,7 +93,8 @@ export class ChannelTopology {
     });
   }
 
-  async deleteGroup(group: string, channel: string, partitions: number): Promise<void> {
+  async deleteGroup(group: string, channel: string): Promise<void> {
+    const partitions = await this.describedPartitions(channel);
     await this.withChannel(async (ch) => {
       for (let p = 0; p < partitions; p++) await ch.deleteQueue(this.names.lease(group, channel, p));
     });

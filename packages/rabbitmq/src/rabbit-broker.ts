@@ -97,7 +97,7 @@ export class RabbitBroker implements Broker {
     assertName('consumer group', group);
     for (const channel of channels) {
       assertName('channel', channel);
-      await this.topology.deleteGroup(group, channel, await this.partitionsOf(channel));
+      await this.topology.deleteGroup(group, channel);
     }
   }
 

@@ -8,6 +8,7 @@ export interface DemoConfig {
   readonly sagaMode: SagaMode;
   readonly databaseUrl: string | undefined;
   readonly brokerUrl: string | undefined;
+  readonly brokerPrefix?: string | undefined;
 }
 
 /** Reads the demo's settings from the environment, refusing bad values by name. */
@@ -24,5 +25,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     sagaMode,
     databaseUrl: env.CONCORD_DATABASE_URL || undefined,
     brokerUrl: env.CONCORD_BROKER_URL || undefined,
+    brokerPrefix: env.CONCORD_BROKER_PREFIX || undefined,
   };
 }

@@ -16,6 +16,8 @@ export interface InfrastructureConfig {
   readonly databaseUrl?: string | undefined;
   /** `nats://…`, `amqp://…`, `redis://…`; default: the in-database broker of the store. */
   readonly brokerUrl?: string | undefined;
+  /** Names every stream, queue or key the broker creates (letters, digits, '-'); default `concord`. */
+  readonly brokerPrefix?: string | undefined;
 }
 
 /**
@@ -61,13 +63,14 @@ export class Infrastructure {
   async openBroker(): Promise<Broker> {
     const url = this.config.brokerUrl;
     const logger = this.logger;
+    const prefix = this.config.brokerPrefix;
     switch (this.brokerKind) {
       case 'nats':
-        return openNatsBroker({ servers: url!, logger });
+        return openNatsBroker({ servers: url!, logger, ...(prefix ? { streamPrefix: prefix } : {}) });
       case 'rabbitmq':
-        return openRabbitBroker({ url: url!, logger });
+        return openRabbitBroker({ url: url!, logger, ...(prefix ? { prefix } : {}) });
       case 'redis':
-        return openRedisBroker({ url: url!, logger });
+        return openRedisBroker({ url: url!, logger, ...(prefix ? { keyPrefix: `${prefix}:` } : {}) });
       case 'postgres':
         return openPostgresBroker({ connectionString: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
       case 'mysql':

@@ -18,14 +18,15 @@ const RetryBody = z.object({ note: z.string().optional(), actor: z.string().max(
 
 /** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. */
 export function adminRoutes(router: Router, s: AdminServices): void {
+  sagaAdminRoutes(router, s.orders);
+  storeAdminRoutes(router, s.stores);
+  viewAdminRoutes(router, s.history);
+}
+
+export function sagaAdminRoutes(router: Router, orders: OrderService): void {
   const orchestrator = () => {
-    if (!s.orders.orchestrator) throw new HttpError(404, 'NOT_FOUND', 'no saga orchestrator in choreography mode');
-    return s.orders.orchestrator;
-  };
-  const store = (name: string) => {
-    const found = s.stores[name];
-    if (!found) throw new HttpError(404, 'NOT_FOUND', `unknown service ${name} (known: ${Object.keys(s.stores).join(', ')})`);
-    return found;
+    if (!orders.orchestrator) throw new HttpError(404, 'NOT_FOUND', 'no saga orchestrator in choreography mode');
+    return orders.orchestrator;
   };
   router
     .on('GET', '/admin/sagas', async (ctx) => {
@@ -45,7 +46,17 @@ export function adminRoutes(router: Router, s: AdminServices): void {
     .on('POST', '/admin/sagas/:id/abort', async (ctx) => {
       const body = Note.parse(await ctx.body());
       return orchestrator().abort(ctx.params.id!, { note: body.note, ...(body.actor ? { actor: body.actor } : {}) });
-    })
+    });
+}
+
+export function storeAdminRoutes(router: Router, stores: AdminServices['stores']): void {
+  const s = { stores };
+  const store = (name: string) => {
+    const found = s.stores[name];
+    if (!found) throw new HttpError(404, 'NOT_FOUND', `unknown service ${name} (known: ${Object.keys(s.stores).join(', ')})`);
+    return found;
+  };
+  router
     .on('GET', '/admin/outbox', async () => {
       const out: Record<string, unknown> = {};
       for (const [name, st] of Object.entries(s.stores)) out[name] = await st.outbox.lag();
@@ -58,9 +69,12 @@ export function adminRoutes(router: Router, s: AdminServices): void {
     })
     .on('POST', '/admin/dead-letters/:service/:id/replay', async (ctx) => ({
       replayed: await store(ctx.params.service!).deadLetters.replay(intParam(ctx.params, 'id')),
-    }))
-    .on('POST', '/admin/views/order-history/rebuild', async () => {
-      await s.history.rebuild();
-      return { rebuilt: 'order-history' };
-    });
+    }));
+}
+
+export function viewAdminRoutes(router: Router, history: OrderHistoryView): void {
+  router.on('POST', '/admin/views/order-history/rebuild', async () => {
+    await history.rebuild();
+    return { rebuilt: 'order-history' };
+  });
 }

@@ -36,6 +36,13 @@ function idempotencyKey(header: string | string[] | undefined): string | undefin
 
 /** The Eventuate customers-and-orders API, wire-compatible. */
 export function demoRoutes(router: Router, s: DemoServices): void {
+  customerRoutes(router, s.customers);
+  historyRoutes(router, s.history);
+  orderRoutes(router, s.orders);
+}
+
+export function customerRoutes(router: Router, customers: CustomerService): void {
+  const s = { customers };
   router
     .on('POST', '/customers', async (ctx) => {
       const body = CreateCustomerRequest.parse(await ctx.body());
@@ -54,13 +61,26 @@ export function demoRoutes(router: Router, s: DemoServices): void {
       const c = await s.customers.getCustomer(id);
       if (!c) throw new HttpError(404, 'NOT_FOUND', `customer ${id} not found`);
       return { customerId: c.customerId, name: c.name, creditLimit: formatMoney(c.creditLimit), availableCredit: formatMoney(c.availableCredit) };
-    })
-    .on('GET', '/customers/:id/orderhistory', async (ctx) => {
-      const id = intParam(ctx.params, 'id');
-      const view = await s.history.get(id);
-      if (!view) throw new HttpError(404, 'NOT_FOUND', `customer ${id} not found in the order history view`);
-      return view;
-    })
+    });
+}
+
+export function historyRoutes(router: Router, history: OrderHistoryView): void {
+  router.on('GET', '/customers/:id/orderhistory', async (ctx) => {
+    const id = intParam(ctx.params, 'id');
+    const view = await history.get(id);
+    if (!view) throw new HttpError(404, 'NOT_FOUND', `customer ${id} not found in the order history view`);
+    return view;
+  });
+}
+
+/**
+ * `pollChangesMs`: when other processes also change orders (several instances of the order
+ * service), the event stream also re-reads the order this often, since their commits do not
+ * reach this process's commit hook.
+ */
+export function orderRoutes(router: Router, orders: OrderService, options: { pollChangesMs?: number } = {}): void {
+  const s = { orders };
+  router
     .on('POST', '/orders', async (ctx) => {
       const key = idempotencyKey(ctx.req.headers['idempotency-key']);
       const body = CreateOrderRequest.parse(await ctx.body());
@@ -79,7 +99,7 @@ export function demoRoutes(router: Router, s: DemoServices): void {
     })
     .on('GET', '/orders/:id/events', async (ctx) => {
       const id = intParam(ctx.params, 'id');
-      await streamOrderEvents(ctx.res, s.orders, id);
+      await streamOrderEvents(ctx.res, s.orders, id, options.pollChangesMs);
       return undefined;
     })
     .on('GET', '/sagas/:id', async (ctx) => {
@@ -95,7 +115,7 @@ export function demoRoutes(router: Router, s: DemoServices): void {
  * Server-sent events: the order's current state at once, then every change, until a final
  * state. No polling: changes come from the order service's commit hook.
  */
-async function streamOrderEvents(res: ServerResponse, orders: OrderService, orderId: number): Promise<void> {
+async function streamOrderEvents(res: ServerResponse, orders: OrderService, orderId: number, pollChangesMs?: number): Promise<void> {
   let last = 0;
   const queue: OrderSnapshot[] = [];
   let wake: (() => void) | undefined;
@@ -121,12 +141,24 @@ async function streamOrderEvents(res: ServerResponse, orders: OrderService, orde
       wake?.();
     });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const poll =
+      pollChangesMs === undefined
+        ? undefined
+        : setInterval(() => {
+            orders.getOrder(orderId).then((o) => {
+              if (o && o.version > last) {
+                queue.push(o);
+                wake?.();
+              }
+            }, () => undefined);
+          }, pollChangesMs);
     while (!done && !closed) {
       if (queue.length === 0) await new Promise<void>((r) => (wake = r));
       wake = undefined;
       for (const o of queue.splice(0).sort((a, b) => a.version - b.version)) done = send(o) || done;
     }
     clearInterval(heartbeat);
+    clearInterval(poll);
     res.end();
   } finally {
     off();

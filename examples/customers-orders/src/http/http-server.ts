@@ -12,6 +12,11 @@ export function createDemoServer(services: DemoServices & AdminServices, logger:
   const router = new Router();
   demoRoutes(router, services);
   adminRoutes(router, services);
+  return createRouterServer(router, logger);
+}
+
+/** A node:http server for `router`, plus /openapi.json, /health, Swagger UI and the console. */
+export function createRouterServer(router: Router, logger: Logger): Server {
   const openapi = openApiDocument();
   router.on('GET', '/openapi.json', async () => openapi).on('GET', '/health', async () => ({ status: 'ok' }));
 

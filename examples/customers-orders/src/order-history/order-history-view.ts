@@ -1,4 +1,4 @@
-import { MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
+import { IllegalStateError, MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
 import {
   CUSTOMER_EVENTS,
   CustomerCreated,
@@ -141,7 +141,9 @@ export class OrderHistoryView {
   async rebuild(): Promise<void> {
     const { store, broker } = this.options;
     const rewind = (broker as Broker & { rewind?: (group: string, channels: readonly string[]) => Promise<void> }).rewind;
-    if (!rewind) throw new Error(`broker ${broker.name} cannot rewind a consumer group, so the view cannot be rebuilt by replay`);
+    if (!rewind) {
+      throw new IllegalStateError(`broker ${broker.name} cannot rewind a consumer group, so the view cannot be rebuilt by replay`);
+    }
     await this.stop();
     await store.transaction(async (tx) => {
       await tx.sql.execute(`DELETE FROM ${this.t('view_orders')}`);

@@ -1,0 +1,110 @@
+/**
+ * `npm run start:distributed`: the demo as separate processes, two instances each of the
+ * Customer, Order and Order History services, behind one HTTP entry point on PORT (8080) with
+ * the same API as `npm start`. Defaults to PostgreSQL + NATS; CONCORD_DATABASE_URL and
+ * CONCORD_BROKER_URL choose others. Ctrl-C (or SIGTERM) stops every process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@concord/core';
+import { ensureMysqlDatabase } from '@concord/mysql';
+import { ensurePostgresDatabase } from '@concord/postgres';
+import { readConfig } from '../config.js';
+import { Infrastructure, type ServiceName } from '../infrastructure.js';
+import { createGateway, type Upstreams } from './gateway.js';
+
+const env = {
+  ...process.env,
+  CONCORD_DATABASE_URL: process.env.CONCORD_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/concord',
+  CONCORD_BROKER_URL: process.env.CONCORD_BROKER_URL ?? 'nats://127.0.0.1:4222',
+};
+const logger = createLogger({ name: 'distributed', level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
+let config;
+try {
+  config = readConfig(env);
+} catch (error) {
+  console.error(`concord demo: ${(error as Error).message}`);
+  process.exit(2);
+}
+const infra = new Infrastructure(config, logger);
+const services: ServiceName[] = ['customer-service', 'order-service', 'order-history'];
+const INSTANCES = Number(process.env.CONCORD_INSTANCES ?? 2);
+const script = join(dirname(fileURLToPath(import.meta.url)), 'service-process.ts');
+
+// Databases first, once: two instances starting at the same moment would race to create them.
+const databases = [...services, ...(infra.brokerKind === infra.storeKind ? ['broker'] : [])];
+for (const name of databases) {
+  const url = infra.serviceDatabaseUrl(name);
+  if (infra.storeKind === 'postgres') await ensurePostgresDatabase(url);
+  else await ensureMysqlDatabase(url);
+}
+
+interface Instance {
+  readonly service: ServiceName;
+  readonly index: number;
+  readonly port: number;
+  child?: ChildProcess;
+}
+const instances: Instance[] = [];
+services.forEach((service, s) => {
+  for (let i = 0; i < INSTANCES; i++) instances.push({ service, index: i + 1, port: config.port + 1 + s * INSTANCES + i });
+});
+let stopping = false;
+
+function launch(instance: Instance): void {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
+    env: { ...env, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  instance.child = child;
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    logger.warn({ service: instance.service, instance: instance.index, code, signal }, 'service process exited; restarting it');
+    setTimeout(() => !stopping && launch(instance), 1_000);
+  });
+}
+
+async function healthy(instance: Instance, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${instance.port}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${instance.service}#${instance.index} did not become healthy on port ${instance.port}`);
+}
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  const exits = instances
+    .filter((i) => i.child && i.child.exitCode === null && i.child.signalCode === null)
+    .map((i) => new Promise((r) => i.child!.once('exit', r)));
+  for (const i of instances) i.child?.kill('SIGTERM');
+  const killer = setTimeout(() => instances.forEach((i) => i.child?.kill('SIGKILL')), 5_000);
+  await Promise.all(exits);
+  clearTimeout(killer);
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
+
+try {
+  // First instances create schemas and run migrations; the second ones find them done.
+  for (const round of [1, 2, 3, 4].slice(0, INSTANCES)) {
+    const batch = instances.filter((i) => i.index === round);
+    batch.forEach(launch);
+    await Promise.all(batch.map((i) => healthy(i)));
+  }
+} catch (error) {
+  logger.error({ err: error }, 'start failed');
+  await stopAll(1);
+}
+
+const upstreams = Object.fromEntries(
+  services.map((s) => [s, instances.filter((i) => i.service === s).map((i) => `http://127.0.0.1:${i.port}`)]),
+) as unknown as Upstreams;
+const gateway = createGateway(upstreams, logger);
+await new Promise<void>((resolve) => gateway.listen(config.port, resolve));
+console.log(
+  `Concord distributed demo ready: http://localhost:${config.port}  (${infra.describe()}, ${INSTANCES} instances of each service)`,
+);

@@ -1,0 +1,78 @@
+/**
+ * One service instance of the distributed demo: `SERVICE=customer-service|order-service|
+ * order-history PORT=… CONCORD_DATABASE_URL=… CONCORD_BROKER_URL=…`. It serves only its own
+ * routes; the gateway sends each request to an instance of the right service.
+ */
+import { createLogger, InvalidArgumentError, type Relay } from '@concord/core';
+import { readConfig } from '../config.js';
+import { CustomerService } from '../customer-service/customer-service.js';
+import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
+import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
+import { createRouterServer } from '../http/http-server.js';
+import { Router } from '../http/router.js';
+import { Infrastructure, type ServiceName } from '../infrastructure.js';
+import { OrderHistoryView } from '../order-history/order-history-view.js';
+import { OrderService } from '../order-service/order-service.js';
+
+const service = process.env.SERVICE as ServiceName;
+if (!['customer-service', 'order-service', 'order-history'].includes(service)) {
+  throw new InvalidArgumentError(`SERVICE must be customer-service, order-service or order-history, got "${service}"`);
+}
+const config = readConfig();
+const logger = createLogger({ name: `${service}#${process.env.INSTANCE ?? '1'}`, level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
+const infra = new Infrastructure(config, logger);
+const broker = await infra.openBroker();
+const store = await infra.openStore(service);
+const router = new Router();
+const stops: Array<() => Promise<void>> = [];
+let relay: Relay | undefined;
+
+if (service === 'customer-service') {
+  const customers = new CustomerService({ store, broker, mode: config.sagaMode, logger });
+  await customers.start();
+  stops.push(() => customers.stop());
+  customerRoutes(router, customers);
+  relay = await infra.startRelay(store, broker);
+} else if (service === 'order-service') {
+  const orders = new OrderService({ store, broker, mode: config.sagaMode, logger });
+  await orders.start();
+  stops.push(() => orders.stop());
+  // Another instance may commit this order's change: the event stream also re-reads it.
+  orderRoutes(router, orders, { pollChangesMs: 50 });
+  sagaAdminRoutes(router, orders);
+  relay = await infra.startRelay(store, broker);
+} else {
+  const history = new OrderHistoryView({ store, broker, logger });
+  await history.start();
+  stops.push(() => history.stop());
+  historyRoutes(router, history);
+  viewAdminRoutes(router, history);
+}
+storeAdminRoutes(router, { [service]: store });
+
+const server = createRouterServer(router, logger);
+await new Promise<void>((resolve) => server.listen(config.port, '127.0.0.1', resolve));
+logger.info({ port: config.port, infrastructure: infra.describe() }, `${service} ready`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await relay?.stop();
+  for (const s of stops.reverse()) await s();
+  await broker.close();
+  await store.close();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  });
+}

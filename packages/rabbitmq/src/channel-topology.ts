@@ -1,5 +1,5 @@
 import type { Logger } from '@concord/core';
-import type { AmqpChannel, AmqpConfirmChannel } from './amqp-client.js';
+import type { AmqpChannel, AmqpConfirmChannel, AmqpQueueInfo } from './amqp-client.js';
 import { sendConfirmed } from './confirm.js';
 import type { RabbitConnection } from './rabbit-connection.js';
 import { PartitionMismatchError, errorMessage } from './rabbit-errors.js';
@@ -48,13 +48,25 @@ export class ChannelTopology {
     this.known.delete(channel);
   }
 
-  /** Declares a lease queue; a queue nobody ever used gets its first offset (the stream's start). */
-  async declareLease(channel: AmqpConfirmChannel, queue: string): Promise<void> {
-    const info = await channel.assertQueue(queue, { durable: true, arguments: this.leaseArguments() });
+  /**
+   * Declares a lease queue on a channel of its own (a refused declaration closes its channel,
+   * and the group session's must live on); a queue nobody ever used gets its first offset.
+   */
+  async declareLease(queue: string): Promise<void> {
+    let info: AmqpQueueInfo;
+    try {
+      info = await this.withChannel((ch) => ch.assertQueue(queue, { durable: true, arguments: this.leaseArguments() }));
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+      // Declared before with other arguments, e.g. under RabbitMQ 3 before an upgrade to 4:
+      // it still works; see the README on the delivery limit.
+      this.logger.warn({ queue, err: errorMessage(error) }, 'lease queue exists with other arguments; using it as it is');
+      info = await this.withChannel((ch) => ch.checkQueue(queue));
+    }
     // Empty and unwatched means new: a held offset counts as a consumer, a returned one as a
     // message. A race can add a second start offset; the owner discards it (see PartitionLease).
     if (info.messageCount === 0 && info.consumerCount === 0) {
-      await sendConfirmed(channel, queue, Buffer.from(JSON.stringify({ next: 0, initial: true })));
+      await this.withChannel((ch) => sendConfirmed(ch, queue, Buffer.from(JSON.stringify({ next: 0, initial: true }))));
     }
   }
 
@@ -130,7 +142,7 @@ export class ChannelTopology {
     } catch (error) {
       // PRECONDITION_FAILED: the stream exists with other retention settings. It still works;
       // changing retention of an existing stream is a policy's job, not a redeclaration's.
-      if (!/PRECONDITION_FAILED|inequivalent/i.test(errorMessage(error))) throw error;
+      if (!isPreconditionFailed(error)) throw error;
       this.logger.warn({ queue, err: error }, 'stream exists with other retention arguments; keeping them');
     }
   }
@@ -172,4 +184,8 @@ export class ChannelTopology {
       await ch.close().catch(() => undefined);
     }
   }
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return /PRECONDITION_FAILED|inequivalent/i.test(errorMessage(error));
 }

@@ -53,7 +53,7 @@ export class PartitionLease {
 
   /** Registers as a candidate owner; `onActivated` runs when RabbitMQ makes us the active one. */
   async claim(): Promise<void> {
-    await this.topology.declareLease(this.channel, this.queue);
+    await this.topology.declareLease(this.queue);
     const { consumerTag } = await this.channel.consume(this.queue, (message) => this.onDelivery(message), { noAck: false });
     this.consumerTag = consumerTag;
   }

@@ -1,5 +1,6 @@
 import { silentLogger, type MessageEnvelope } from '@concord/core';
 import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { connect } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   PartitionMismatchError,
@@ -122,5 +123,24 @@ describe.skipIf(!available)('rabbitmq broker specifics', () => {
       await broker.subscribe({ group: uniqueName(`late${i}`), channels: [channel], handler: async (b) => void (counts[i]! += b.messages.length) });
     }
     await eventually(() => counts[0] === 30 && counts[1] === 30);
+  });
+
+  it('uses lease queues that already exist with other arguments (as after an upgrade from RabbitMQ 3 to 4)', async () => {
+    const channel = uniqueName('ch');
+    const group = uniqueName('g');
+    const broker = await open({ partitions: 2 });
+    await broker.publish([testEnvelope(channel, 'a', 0), testEnvelope(channel, 'b', 0)]);
+    const amqp = await connect(url);
+    const ch = await amqp.createChannel();
+    for (const p of [0, 1]) {
+      await ch.assertQueue(broker.names.lease(group, channel, p), {
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true, 'x-delivery-limit': 50 },
+      });
+    }
+    await amqp.close();
+    let got = 0;
+    await broker.subscribe({ group, channels: [channel], handler: async (b) => void (got += b.messages.length) });
+    await eventually(() => got === 2);
   });
 });

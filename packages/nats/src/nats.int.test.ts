@@ -118,6 +118,35 @@ describe.skipIf(!available)('NATS broker specifics', () => {
     }
   });
 
+  it('keeps a slow batch from being redelivered while the handler works on it', async () => {
+    const slow = await openNatsBroker({ servers, streamPrefix, ...timings, ackWaitMs: 1_000 });
+    others.push(slow);
+    const jsm = await jetstreamManager(slow.connection);
+    const channel = uniqueName('ch');
+    await slow.publish(Array.from({ length: 5 }, (_, i) => testEnvelope(channel, 'k', i)));
+    const redeliveredNow = async () => {
+      let n = 0;
+      for await (const c of jsm.consumers.list(slow.streamName(channel))) n += c.num_redelivered;
+      return n;
+    };
+    const seen: number[] = [];
+    let redeliveredWhileBusy = -1;
+    const sub = await slow.subscribe({
+      group: uniqueName('g'),
+      channels: [channel],
+      handler: async (batch) => {
+        for (const m of batch.messages) seen.push((m.payload as { seq: number }).seq);
+        if (seen.length < 5 || redeliveredWhileBusy >= 0) return;
+        await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
+        redeliveredWhileBusy = await redeliveredNow();
+      },
+    });
+    await expect.poll(() => redeliveredWhileBusy, { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
+    await sub.close();
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(redeliveredWhileBusy).toBe(0);
+  });
+
   it('fails a publish to a deleted channel stream with a typed error, then recreates the stream', async () => {
     const channel = uniqueName('ch');
     await broker.publish([testEnvelope(channel, 'k', 0)]);

@@ -6,6 +6,7 @@ import { PartitionPuller, type PulledMessage } from './partition-puller.js';
 import { isApiError, nanos } from './streams.js';
 
 const ACK = new TextEncoder().encode('+ACK');
+const WORKING = new TextEncoder().encode('+WPI');
 
 /** What a worker needs to know about its partition lease. */
 export interface LeaseView {
@@ -27,7 +28,10 @@ export class PartitionWorker {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private puller: PartitionPuller | undefined;
-  private lastAck: Promise<unknown> = Promise.resolve();
+  /** The last acknowledged message: confirmed once more before the partition is given up. */
+  private lastAcked: string | undefined;
+  /** The batch with the handler now, kept from redelivery by `+WPI` while it takes long. */
+  private inHand: readonly PulledMessage[] | undefined;
   private expectedDelivery = 1;
   private handledUpTo = 0;
   private readonly stream: string;
@@ -68,12 +72,19 @@ export class PartitionWorker {
     const signal = this.abort.signal;
     let failures = 0;
     let reset = false;
+    const keepAlive = setInterval(
+      () => {
+        for (const m of this.inHand ?? []) this.ctx.nc.publish(m.ackSubject, WORKING);
+      },
+      Math.max(500, Math.floor(this.ctx.settings.ackWaitMs / 3)),
+    );
     while (!signal.aborted) {
       try {
         if (!this.lease.isValid()) {
           await systemClock.sleep(50, signal);
           continue;
         }
+        if (reset) await this.confirmAcks(); // so the floor we restart from is current
         await this.prepare(reset);
         reset = await this.consume(signal);
         failures = 0;
@@ -88,7 +99,19 @@ export class PartitionWorker {
         this.puller = undefined;
       }
     }
-    await this.lastAck;
+    clearInterval(keepAlive);
+    await this.confirmAcks();
+  }
+
+  /**
+   * Acks go out unconfirmed, one per batch; before the partition changes hands one confirmed ack
+   * (JetStream answers it once every earlier ack of ours was processed) makes them certain.
+   */
+  private async confirmAcks(): Promise<void> {
+    if (!this.lastAcked) return;
+    await this.ctx.replies.request(this.lastAcked, ACK).catch((error: unknown) => {
+      this.log.debug({ err: error }, 'acks not confirmed; the next owner may see the last batch again');
+    });
   }
 
   /** Reuses the durable consumer when it is clean, otherwise recreates it at its acknowledged floor. */
@@ -120,6 +143,7 @@ export class PartitionWorker {
       });
       this.expectedDelivery = 1;
       this.handledUpTo = floor;
+      this.lastAcked = undefined;
     }
     this.puller = new PartitionPuller(this.ctx.nc, this.stream, this.consumer, this.batchSize, this.ctx.settings.pullExpiresMs);
     this.puller.start();
@@ -170,9 +194,8 @@ export class PartitionWorker {
       if (messages.length > 0 && !(await this.deliver(messages, pulled, signal))) return false;
       const last = pulled.reduce((a, b) => (b.streamSequence > a.streamSequence ? b : a));
       this.handledUpTo = Math.max(this.handledUpTo, last.streamSequence);
-      this.lastAck = this.ctx.replies
-        .request(last.ackSubject, ACK)
-        .catch((error: unknown) => this.log.debug({ err: error }, 'ack not confirmed; the batch may come again'));
+      this.ctx.nc.publish(last.ackSubject, ACK);
+      this.lastAcked = last.ackSubject;
     }
     return false;
   }
@@ -193,10 +216,7 @@ export class PartitionWorker {
   /** Hands the batch to the handler until it accepts it; false if stopped first. */
   private async deliver(messages: MessageEnvelope[], pulled: readonly PulledMessage[], signal: AbortSignal): Promise<boolean> {
     const batch = { channel: this.channel, partition: this.partition, messages };
-    // A slow handler (or one being retried) must not let JetStream redeliver behind our back.
-    const keepAlive = setInterval(() => {
-      for (const m of pulled) this.ctx.nc.publish(m.ackSubject, '+WPI');
-    }, Math.max(500, Math.floor(this.ctx.settings.ackWaitMs / 3)));
+    this.inHand = pulled;
     let failures = 0;
     try {
       for (;;) {
@@ -213,7 +233,7 @@ export class PartitionWorker {
         }
       }
     } finally {
-      clearInterval(keepAlive);
+      this.inHand = undefined;
     }
   }
 }

@@ -1,0 +1,123 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serviceAvailable, services } from '@concord/core/testing';
+import { dropPostgresDatabase } from '@concord/postgres';
+import { deleteKeysWithPrefix } from '@concord/redis';
+import { connect as amqpConnect } from 'amqplib';
+import { Redis } from 'ioredis';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoClient, waitUntil } from './demo-client.js';
+
+const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'distributed', 'main.ts');
+const PG = 'postgres://postgres@127.0.0.1:5432';
+const available =
+  (await serviceAvailable(services.postgres)) &&
+  (await serviceAvailable(services.nats)) &&
+  (await serviceAvailable(services.rabbitmq)) &&
+  (await serviceAvailable(services.redis));
+
+const brokers = [
+  { name: 'nats', url: 'nats://127.0.0.1:4222' },
+  { name: 'rabbitmq', url: 'amqp://guest:guest@127.0.0.1:5672' },
+  { name: 'redis', url: 'redis://127.0.0.1:6379' },
+] as const;
+
+/** Deletes whatever the broker created under `prefix` in the service processes. */
+async function cleanBroker(name: (typeof brokers)[number]['name'], prefix: string): Promise<void> {
+  if (name === 'redis') {
+    const redis = new Redis('redis://127.0.0.1:6379');
+    await deleteKeysWithPrefix(redis, `${prefix}:`);
+    redis.disconnect();
+  } else if (name === 'nats') {
+    const nc = await natsConnect({ servers: '127.0.0.1:4222' });
+    const jsm = await jetstreamManager(nc);
+    for await (const stream of jsm.streams.names()) if (stream.startsWith(prefix)) await jsm.streams.delete(stream);
+    await nc.close();
+  } else {
+    const list = (kind: string) =>
+      execFileSync('rabbitmqctl', [`list_${kind}`, '-q', '--no-table-headers', 'name'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((n) => n.startsWith(prefix));
+    const conn = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
+    const ch = await conn.createChannel();
+    for (const q of list('queues')) await ch.deleteQueue(q);
+    for (const x of list('exchanges')) await ch.deleteExchange(x);
+    await conn.close();
+  }
+}
+
+describe.skipIf(!available).each(brokers)('distributed demo on PostgreSQL + $name', ({ name, url }) => {
+  const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const base = `cdist_${name}_${id}`;
+  const prefix = `cd-${name}-${id}`;
+  const port = 21_000 + Math.floor(Math.random() * 20_000);
+  let launched: ChildProcess;
+  let api: DemoClient;
+
+  beforeAll(async () => {
+    launched = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        CONCORD_DATABASE_URL: `${PG}/${base}`,
+        CONCORD_BROKER_URL: url,
+        CONCORD_BROKER_PREFIX: prefix,
+        CONCORD_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    api = new DemoClient(`http://127.0.0.1:${port}`);
+    await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 180_000);
+  }, 200_000);
+
+  afterAll(async () => {
+    if (launched.exitCode === null) {
+      const exited = new Promise((r) => launched.once('exit', r));
+      launched.kill('SIGTERM');
+      await exited;
+    }
+    for (const service of ['customer_service', 'order_service', 'order_history']) {
+      await dropPostgresDatabase(`${PG}/${base}_${service}`).catch(() => {});
+    }
+    await cleanBroker(name, prefix);
+  }, 60_000);
+
+  it('runs the create-order saga across processes: approve, reject, credit and order history', async () => {
+    const customerId = await api.createCustomer('Fred', '100.00');
+    const within = await api.createOrder(customerId, '40.00');
+    const over = await api.createOrder(customerId, '80.00');
+    const unknown = await api.createOrder(9_999_999, '1.00');
+    expect(await api.awaitFinal(within)).toMatchObject({ orderState: 'APPROVED' });
+    expect(await api.awaitFinal(over)).toMatchObject({ orderState: 'REJECTED', rejectionReason: 'INSUFFICIENT_CREDIT' });
+    expect(await api.awaitFinal(unknown)).toMatchObject({ orderState: 'REJECTED', rejectionReason: 'UNKNOWN_CUSTOMER' });
+    expect((await api.call('GET', `/customers/${customerId}`)).body.availableCredit).toEqual({ amount: '60.00' });
+    const history = await waitUntil(async () => {
+      const r = await api.call('GET', `/customers/${customerId}/orderhistory`);
+      const orders = Object.values((r.body?.orders ?? {}) as Record<string, { state: string }>);
+      return r.status === 200 && orders.length === 2 && orders.every((o) => o.state !== 'PENDING') ? r.body : undefined;
+    });
+    expect(history.orders[String(within)].state).toBe('APPROVED');
+    expect((await api.call('GET', `/sagas/create-order-${over}`)).body.status).toBe('COMPENSATED');
+  });
+
+  it('keeps Idempotency-Key and cancel semantics across instances', async () => {
+    const customerId = await api.createCustomer('Idem', '10.00');
+    const first = await api.createOrder(customerId, '3.00', `dist-${id}`);
+    expect(await api.createOrder(customerId, '3.00', `dist-${id}`)).toBe(first);
+    expect((await api.awaitFinal(first)).orderState).toBe('APPROVED');
+    expect((await api.call('POST', `/orders/${first}/cancel`)).body).toEqual({ orderId: first, orderState: 'CANCELLED' });
+    await waitUntil(async () => (await api.call('GET', `/customers/${customerId}`)).body.availableCredit.amount === '10.00');
+  });
+
+  it('never reserves more than the credit limit under 100 concurrent orders spread over both order instances', async () => {
+    const customerId = await api.createCustomer('Busy', '50.00');
+    const ids = await Promise.all(Array.from({ length: 100 }, () => api.createOrder(customerId, '1.00')));
+    const finals = await Promise.all(ids.map((o) => api.awaitFinal(o)));
+    expect(finals.filter((f) => f.orderState === 'APPROVED')).toHaveLength(50);
+    expect((await api.call('GET', `/customers/${customerId}`)).body.availableCredit).toEqual({ amount: '0.00' });
+  });
+});

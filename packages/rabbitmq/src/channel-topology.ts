@@ -3,12 +3,15 @@ import type { AmqpChannel, AmqpConfirmChannel, AmqpQueueInfo } from './amqp-clie
 import { sendConfirmed } from './confirm.js';
 import type { RabbitConnection } from './rabbit-connection.js';
 import { PartitionMismatchError, errorMessage } from './rabbit-errors.js';
+import { runLimited } from './run-limited.js';
 import type { RabbitNames } from './rabbit-names.js';
 import type { RabbitBrokerSettings } from './rabbit-options.js';
 
 /** How long an existing descriptor may take to arrive before we assume the channel is new. */
-const DESCRIPTOR_PROBE_MS = 250;
+const DESCRIPTOR_PROBE_MS = 150;
 const DESCRIPTOR_WAIT_MS = 10_000;
+/** Declarations in flight at once, each on its own short-lived channel. */
+export const DECLARE_CONCURRENCY = 16;
 
 /**
  * A channel is P streams, one per partition, plus a descriptor stream whose FIRST message
@@ -124,7 +127,8 @@ export class ChannelTopology {
       return first;
     });
     if (partitions !== this.settings.partitions) throw new PartitionMismatchError(channel, this.settings.partitions, partitions);
-    for (let p = 0; p < partitions; p++) await this.declareStream(this.names.stream(channel, p));
+    const streams = Array.from({ length: partitions }, (_, p) => this.names.stream(channel, p));
+    await runLimited(streams, DECLARE_CONCURRENCY, (queue) => this.declareStream(queue));
     this.logger.debug({ channel, partitions }, 'channel streams declared');
     return partitions;
   }

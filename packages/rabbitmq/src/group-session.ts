@@ -1,12 +1,13 @@
 import type { Logger, SubscribeOptions } from '@concord/core';
 import type { AmqpConfirmChannel } from './amqp-client.js';
 import { assignPartitions, partitionKey } from './assignment.js';
-import type { ChannelTopology } from './channel-topology.js';
+import { DECLARE_CONCURRENCY, type ChannelTopology } from './channel-topology.js';
 import { GroupMembership } from './group-membership.js';
 import { PartitionWorker } from './partition-worker.js';
 import type { RabbitConnection } from './rabbit-connection.js';
 import { errorMessage } from './rabbit-errors.js';
 import type { RabbitNames } from './rabbit-names.js';
+import { runLimited } from './run-limited.js';
 import type { RabbitBrokerSettings } from './rabbit-options.js';
 
 export interface GroupSessionContext {
@@ -140,7 +141,10 @@ export class GroupSession {
     if (leaving.length > 0 || joining.length > 0) {
       this.ctx.logger.debug({ releasing: leaving.map(([k]) => k), claiming: joining.map((w) => `${w.channel}/${w.partition}`) }, 'rebalancing');
     }
-    await Promise.all([...leaving.map(([, w]) => w.release()), ...joining.map((w) => w.claim())]);
+    await Promise.all([
+      ...leaving.map(([, w]) => w.release()),
+      runLimited(joining, DECLARE_CONCURRENCY, (w) => w.claim()),
+    ]);
   }
 
   private workerContext() {

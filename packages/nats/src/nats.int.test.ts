@@ -119,7 +119,7 @@ describe.skipIf(!available)('NATS broker specifics', () => {
   });
 
   it('keeps a slow batch from being redelivered while the handler works on it', async () => {
-    const slow = await openNatsBroker({ servers, streamPrefix, ...timings, ackWaitMs: 1_000 });
+    const slow = await openNatsBroker({ servers, streamPrefix, ...timings, ackWaitMs: 1_500 });
     others.push(slow);
     const jsm = await jetstreamManager(slow.connection);
     const channel = uniqueName('ch');
@@ -137,7 +137,7 @@ describe.skipIf(!available)('NATS broker specifics', () => {
       handler: async (batch) => {
         for (const m of batch.messages) seen.push((m.payload as { seq: number }).seq);
         if (seen.length < 5 || redeliveredWhileBusy >= 0) return;
-        await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
+        await new Promise((r) => setTimeout(r, 3_500)); // more than two ack waits
         redeliveredWhileBusy = await redeliveredNow();
       },
     });

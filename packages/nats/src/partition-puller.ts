@@ -70,6 +70,11 @@ export class PartitionPuller {
     return taken;
   }
 
+  /** Messages received and not yet taken (pulled ahead while the handler works). */
+  buffered(): readonly PulledMessage[] {
+    return this.buffer;
+  }
+
   /** A reconnect loses pull requests on a restarted server: ask again instead of waiting them out. */
   requestAgain(): void {
     this.open = undefined;

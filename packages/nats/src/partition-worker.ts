@@ -30,7 +30,7 @@ export class PartitionWorker {
   private puller: PartitionPuller | undefined;
   /** The last acknowledged message: confirmed once more before the partition is given up. */
   private lastAcked: string | undefined;
-  /** The batch with the handler now, kept from redelivery by `+WPI` while it takes long. */
+  /** The batch with the handler now: it and the batch pulled behind it get `+WPI` while it takes long. */
   private inHand: readonly PulledMessage[] | undefined;
   private expectedDelivery = 1;
   private handledUpTo = 0;
@@ -74,9 +74,11 @@ export class PartitionWorker {
     let reset = false;
     const keepAlive = setInterval(
       () => {
-        for (const m of this.inHand ?? []) this.ctx.nc.publish(m.ackSubject, WORKING);
+        if (!this.inHand) return;
+        for (const m of this.inHand) this.ctx.nc.publish(m.ackSubject, WORKING);
+        for (const m of this.puller?.buffered() ?? []) this.ctx.nc.publish(m.ackSubject, WORKING);
       },
-      Math.max(500, Math.floor(this.ctx.settings.ackWaitMs / 3)),
+      Math.max(200, Math.floor(this.ctx.settings.ackWaitMs / 4)),
     );
     while (!signal.aborted) {
       try {

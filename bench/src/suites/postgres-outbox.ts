@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MessageConsumer, OUTBOX_SHARDS, partitionFor, silentLogger, type Relay } from '@concord/core';
+import pg from 'pg';
+import { MessageConsumer, OUTBOX_SHARDS, partitionFor, silentLogger } from '@concord/core';
 import { counterEvent, serviceAvailable, services } from '@concord/core/testing';
 import {
   dropPostgresDatabase,
@@ -13,7 +14,6 @@ import {
   PostgresPollingRelay,
   PostgresTailingRelay,
   withDatabase,
-  type PostgresBroker,
   type PostgresStore,
 } from '@concord/postgres';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
@@ -119,14 +119,6 @@ const BUSINESS_TABLES = [
   `CREATE TABLE IF NOT EXISTS public.orders (id bigserial PRIMARY KEY, k int NOT NULL, amount int NOT NULL, created_at bigint NOT NULL)`,
 ];
 
-interface Pipeline {
-  readonly producer: PostgresStore;
-  readonly broker: PostgresBroker;
-  readonly relay: Relay;
-  readonly consumer: MessageConsumer;
-  close(): Promise<void>;
-}
-
 async function endToEnd(url: string): Promise<{ record: BenchRecord; perSec: number }> {
   const Counted = counterEvent('bench_e2e');
   const producer = await openPostgresStore({ connectionString: url, schema: 'producer', poolSize: CONCURRENCY + 4, logger: silentLogger });
@@ -155,18 +147,12 @@ async function endToEnd(url: string): Promise<{ record: BenchRecord; perSec: num
       lastHandledAt = t;
     },
   );
-  const pipeline: Pipeline = {
-    producer,
-    broker,
-    relay,
-    consumer,
-    close: async () => {
-      await consumer.stop();
-      await relay.stop();
-      await broker.close();
-      await consumerStore.close();
-      await producer.close();
-    },
+  const close = async () => {
+    await consumer.stop();
+    await relay.stop();
+    await broker.close();
+    await consumerStore.close();
+    await producer.close();
   };
   try {
     relay.start();
@@ -214,7 +200,7 @@ async function endToEnd(url: string): Promise<{ record: BenchRecord; perSec: num
       },
     };
   } finally {
-    await pipeline.close();
+    await close();
   }
 }
 
@@ -226,12 +212,14 @@ END;
 `;
 
 async function pgbench(url: string): Promise<{ record: BenchRecord; tps: number }> {
-  const store = await openPostgresStore({ connectionString: url, schema: 'pgbench_unused', poolSize: 2, logger: silentLogger });
-  await store.transaction(async (tx) => {
-    for (const ddl of BUSINESS_TABLES) await tx.handle.query(ddl);
-    await tx.handle.query(`INSERT INTO public.accounts (k) SELECT g FROM generate_series(1, ${ACCOUNTS}) g ON CONFLICT DO NOTHING`);
-  });
-  await store.close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const ddl of BUSINESS_TABLES) await client.query(ddl);
+    await client.query(`INSERT INTO public.accounts (k) SELECT g FROM generate_series(1, ${ACCOUNTS}) g ON CONFLICT DO NOTHING`);
+  } finally {
+    await client.end();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'concord-pgbench-'));
   try {
     const script = join(dir, 'insert-update.sql');
@@ -276,20 +264,21 @@ const suite: BenchSuite = {
   async run() {
     const records: BenchRecord[] = [];
     const url = await tempDatabase('pg');
+    const pgbenchUrl = await tempDatabase('pgbench');
     try {
       records.push(await drainPolling(url));
       records.push(await drainTailing(url));
       const e2e = await endToEnd(url);
       records.push(e2e.record);
-      const bench = await pgbench(await tempDatabase('pgbench').then((u) => (cleanup.push(u), u)));
+      const bench = await pgbench(pgbenchUrl);
       records.push(bench.record);
       const ratio = e2e.perSec / bench.tps;
       records.push({ scenario: 'ratio end to end / pgbench', ratio, note: `${ratio.toFixed(2)} (target ≥ 0.5)` });
       return records;
     } finally {
-      for (const u of [url, ...cleanup.splice(0)]) await dropPostgresDatabase(u).catch(() => undefined);
+      await dropPostgresDatabase(url).catch(() => undefined);
+      await dropPostgresDatabase(pgbenchUrl).catch(() => undefined);
     }
   },
 };
-const cleanup: string[] = [];
 export default suite;

@@ -13,8 +13,8 @@ export {
   isRetryableTransactionError,
 } from './postgres-errors.js';
 export { databaseNameOf, dropPostgresDatabase, ensurePostgresDatabase, withDatabase } from './postgres-database.js';
+export { PostgresBroker } from './postgres-broker.js';
 export {
-  PostgresBroker,
   PostgresStore,
   openPostgresBroker,
   openPostgresStore,

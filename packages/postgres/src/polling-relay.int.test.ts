@@ -72,7 +72,7 @@ describe.skipIf(!available)('postgres polling relay', () => {
     const total = 16 * 150;
     await produce(store, channel, 16, 150, 400);
     const recorder = await consume(broker, channel);
-    const args = [db.url, 'kill_store', 'kill_broker', '50'];
+    const args = [db.url, 'kill_store', 'kill_broker', '50', '30'];
 
     const child = await startScript('polling-relay-process.ts', args);
     closers.push(() => kill(child));

@@ -37,13 +37,16 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
    */
   readonly reconnectTimeoutMs?: number;
   /**
-   * `in-transaction` (default): `pg_notify` runs inside the writing transaction, so a wake-up
-   * is never sent for a rollback and never lost after a commit. `after-commit`: sent right
-   * after COMMIT on the same connection; avoids the cluster-wide lock PostgreSQL holds while
-   * committing a notifying transaction (which serializes commits under heavy concurrency), at
-   * the cost of a lost wake-up if the process dies in between (the poll interval covers it).
+   * `after-commit` (default): the wake-up is sent right after COMMIT (throttled, see
+   * `notifyThrottleMs`). `in-transaction`: `pg_notify` runs inside the writing transaction, so
+   * PostgreSQL delivers it exactly with the commit; but every notifying transaction then
+   * takes a cluster-wide lock through its commit (WAL flush included), which serializes
+   * concurrent commits and halves write throughput. A wake-up lost after a commit (the
+   * process died in between) only delays listeners to their poll interval.
    */
   readonly notifyMode?: 'in-transaction' | 'after-commit';
+  /** `after-commit` only: at most one NOTIFY per topic per this many ms (a trailing one covers the rest). Default 5. */
+  readonly notifyThrottleMs?: number;
   /** End the pool on `close()`. Default false: whoever created the pool ends it. */
   readonly ownsPool?: boolean;
   readonly logger?: Logger;
@@ -72,7 +75,9 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
   private readonly reconnectTimeoutMs: number;
   private readonly begin: string;
   private readonly notifyMode: 'in-transaction' | 'after-commit';
+  private readonly notifyThrottleMs: number;
   private readonly txStates = new WeakMap<SqlExecutor, TxState>();
+  private readonly localListeners = new Map<string, Set<() => void>>();
   private readonly poolErrorListener: (error: Error) => void;
   private closed = false;
 
@@ -83,7 +88,8 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'postgres-driver', schema: this.schema });
     this.maxAttempts = options.maxAttempts ?? 10;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
-    this.notifyMode = options.notifyMode ?? 'in-transaction';
+    this.notifyMode = options.notifyMode ?? 'after-commit';
+    this.notifyThrottleMs = options.notifyThrottleMs ?? 5;
     this.begin = `BEGIN ISOLATION LEVEL ${(options.isolationLevel ?? 'read committed').toUpperCase()}`;
     this.listener = new PostgresListener(this.pool, this.logger);
     // An idle client whose server went away is reported on the pool: an unhandled 'error'
@@ -135,7 +141,10 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
         await client.query({ text: 'COMMIT' });
         client.removeListener('error', onError);
         client.release();
-        if (state.notifications) this.sendAfterCommit(state.notifications);
+        if (state.notifications) {
+          this.wakeLocal(state.notifications);
+          if (this.notifyMode === 'after-commit') this.sendAfterCommit(state.notifications);
+        }
         return result;
       } catch (error) {
         const lost = state.lost !== undefined || isConnectionError(error);
@@ -196,43 +205,69 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
 
   async notify(exec: SqlExecutor, topic: string): Promise<void> {
     const state = this.txStates.get(exec);
-    if (this.notifyMode === 'after-commit' && state) {
-      (state.notifications ??= new Set()).add(topic);
-      return;
-    }
+    // Recorded either way: listeners in this process are woken right after the commit.
+    if (state) (state.notifications ??= new Set()).add(topic);
+    if (this.notifyMode === 'after-commit' && state) return;
     await exec.query(`SELECT pg_notify(?, '')`, [this.channel(topic)]);
   }
 
-  listen(topic: string, listener: () => void): Promise<() => Promise<void>> {
-    if (this.closed) return Promise.reject(new ClosedError('postgres driver'));
-    return this.listener.listen(this.channel(topic), listener);
+  async listen(topic: string, listener: () => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new ClosedError('postgres driver');
+    let local = this.localListeners.get(topic);
+    if (!local) this.localListeners.set(topic, (local = new Set()));
+    local.add(listener);
+    const unlisten = await this.listener.listen(this.channel(topic), listener);
+    return async () => {
+      local.delete(listener);
+      await unlisten();
+    };
   }
 
-  private readonly inFlightNotifies = new Map<string, boolean>();
+  /** Commits in this process wake this process's listeners at once, without a round trip. */
+  private wakeLocal(topics: Set<string>): void {
+    for (const topic of topics) {
+      for (const listener of this.localListeners.get(topic) ?? []) {
+        try {
+          listener();
+        } catch (error) {
+          this.logger.warn({ err: error, topic }, 'listener failed');
+        }
+      }
+    }
+  }
 
-  /** Coalesced: at most one NOTIFY per topic in flight, plus one more if commits came meanwhile. */
+  /** Per topic: when the last NOTIFY went out, and whether one is waiting for the window to end. */
+  private readonly notifyState = new Map<string, { lastAt: number; pending: boolean }>();
+
+  /**
+   * Throttled: the first commit after a quiet spell notifies at once; commits within the next
+   * `notifyThrottleMs` share one trailing NOTIFY. A busy service sends a few hundred a second,
+   * not one per commit, and a listener never waits longer than the window.
+   */
   private sendAfterCommit(topics: Set<string>): void {
     for (const topic of topics) {
-      if (this.inFlightNotifies.has(topic)) {
-        this.inFlightNotifies.set(topic, true);
-        continue;
+      let state = this.notifyState.get(topic);
+      if (!state) this.notifyState.set(topic, (state = { lastAt: 0, pending: false }));
+      if (state.pending) continue;
+      const wait = state.lastAt + this.notifyThrottleMs - Date.now();
+      const current = state;
+      const send = () => {
+        current.pending = false;
+        current.lastAt = Date.now();
+        if (this.closed) return;
+        this.run((exec) => exec.query<{ pid: number }>(`SELECT pg_notify(?, ''), pg_backend_pid() AS pid`, [this.channel(topic)]))
+          .then((rows) => {
+            const own = this.listener.ownSessions;
+            if (own.size > 1_000) own.clear();
+            if (rows[0]) own.add(rows[0].pid);
+          })
+          .catch((error: unknown) => this.logger.debug({ err: error, topic }, 'NOTIFY after commit failed; pollers will catch up'));
+      };
+      if (wait <= 0) send();
+      else {
+        current.pending = true;
+        setTimeout(send, wait).unref?.();
       }
-      this.inFlightNotifies.set(topic, false);
-      const send = (): Promise<void> =>
-        this.run((exec) => exec.query(`SELECT pg_notify(?, '')`, [this.channel(topic)])).then(
-          () => {
-            if (this.inFlightNotifies.get(topic) && !this.closed) {
-              this.inFlightNotifies.set(topic, false);
-              return send();
-            }
-            this.inFlightNotifies.delete(topic);
-          },
-          (error: unknown) => {
-            this.inFlightNotifies.delete(topic);
-            this.logger.debug({ err: error, topic }, 'NOTIFY after commit failed; pollers will catch up');
-          },
-        );
-      void send();
     }
   }
 

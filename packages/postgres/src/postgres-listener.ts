@@ -43,7 +43,14 @@ export class PostgresListener<C extends PostgresPoolClient> {
     return this.connecting;
   }
 
+  /**
+   * Backend PIDs of this driver's own NOTIFY sessions: their notifications were already
+   * delivered in-process at commit, so a second wake-up would only cost a round of polls.
+   */
+  readonly ownSessions = new Set<number>();
+
   private readonly onNotification = (message: PostgresNotification) => {
+    if (message.processId !== undefined && this.ownSessions.has(message.processId)) return;
     for (const listener of this.channels.get(message.channel) ?? []) listener();
   };
 

@@ -10,6 +10,8 @@ export interface PostgresQueryResult<R> {
 export interface PostgresNotification {
   readonly channel: string;
   readonly payload?: string | undefined;
+  /** Backend PID of the session that sent it. */
+  readonly processId?: number;
 }
 
 export interface PostgresPoolClient {

@@ -1,11 +1,11 @@
 import pg, { type ClientConfig, type PoolClient } from 'pg';
 import {
   InvalidArgumentError,
-  SqlBroker,
   SqlStore,
   type SqlBrokerOptions,
   type SqlStoreOptions,
 } from '@concord/core';
+import { PostgresBroker } from './postgres-broker.js';
 import { ensurePostgresDatabase } from './postgres-database.js';
 import { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';
 import type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
@@ -90,16 +90,6 @@ export async function openPostgresStore<C extends PostgresPoolClient = PoolClien
     throw error;
   }
   return store;
-}
-
-/** The in-database broker on PostgreSQL; `close()` also ends the connections it opened. */
-export class PostgresBroker<C extends PostgresPoolClient = PoolClient> extends SqlBroker {
-  declare readonly driver: PostgresDriver<C>;
-
-  override async close(): Promise<void> {
-    await super.close();
-    await this.driver.close();
-  }
 }
 
 export type PostgresBrokerOptions<C extends PostgresPoolClient = PoolClient> = PostgresConnectionOptions<C> & SqlBrokerOptions;

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Logger, type Subscription } from '@concord/core';
+import { silentLogger, type Logger, type MessageEnvelope, type Subscription } from '@concord/core';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import {
   createPostgresRelay,
@@ -17,6 +17,7 @@ import { DeliveryRecorder } from './testing/recorder.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.postgres);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function capturingLogger(): Logger & { warnings: Array<{ obj: object; msg?: string }> } {
   const warnings: Array<{ obj: object; msg?: string }> = [];
@@ -90,7 +91,9 @@ describe.skipIf(!available)('postgres WAL tailing relay', () => {
     const channel = uniqueName('resume');
     const { store, broker } = await open('resume');
     const slotName = uniqueName('slot');
-    const first = tailing(store, broker, { slotName, maxBatchSize: 20, publishConcurrency: 1 });
+    // A slower broker keeps the first relay mid-stream when it is stopped.
+    const slow = { ...broker, publish: async (m: readonly MessageEnvelope[]) => (await sleep(20), broker.publish(m)) } as unknown as PostgresBroker;
+    const first = tailing(store, slow, { slotName, maxBatchSize: 20, publishConcurrency: 1 });
     first.start();
     await eventually(() => first.getStats().connects > 0, 10_000);
     const recorder = await consume(broker, channel);
@@ -113,7 +116,7 @@ describe.skipIf(!available)('postgres WAL tailing relay', () => {
     const channel = uniqueName('kill');
     const { store, broker } = await open('kill');
     const slotName = uniqueName('slot');
-    const args = [db.url, 'kill_store', 'kill_broker', slotName, '20'];
+    const args = [db.url, 'kill_store', 'kill_broker', slotName, '20', '30'];
     const child = await startScript('tailing-relay-process.ts', args);
     closers.push(() => kill(child));
     const recorder = await consume(broker, channel);

@@ -1,15 +1,21 @@
 /**
  * A polling relay in its own process, for tests that kill it with SIGKILL.
- * argv: <database url> <store schema> <broker schema> <batch size>
+ * argv: <database url> <store schema> <broker schema> <batch size> [publish delay ms]
  * Prints "ready" once its relay runs.
  */
 import { silentLogger } from '@concord/core';
 import { openPostgresBroker, openPostgresStore } from '../index.js';
 import { PostgresPollingRelay } from '../polling-relay.js';
 
-const [url, storeSchema, brokerSchema, batch] = process.argv.slice(2) as [string, string, string, string];
+const [url, storeSchema, brokerSchema, batch, delay] = process.argv.slice(2) as [string, string, string, string, string?];
 const store = await openPostgresStore({ connectionString: url, schema: storeSchema, poolSize: 3, logger: silentLogger });
 const broker = await openPostgresBroker({ connectionString: url, schema: brokerSchema, poolSize: 3, logger: silentLogger });
+// A slower broker keeps the relay mid-stream long enough for the test to kill it there.
+const publish = broker.publish.bind(broker);
+broker.publish = async (messages) => {
+  await new Promise((r) => setTimeout(r, Number(delay ?? 0)));
+  return publish(messages);
+};
 const relay = new PostgresPollingRelay({
   store,
   broker,

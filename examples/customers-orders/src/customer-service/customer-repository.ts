@@ -1,5 +1,5 @@
 import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
-import { nextId, sequencesTable } from '../db.js';
+import { sequencesTable } from '../db.js';
 import type { Cents } from '../money.js';
 
 export interface Customer {
@@ -44,8 +44,7 @@ export class CustomerRepository {
     return this.d.table(name);
   }
 
-  async create(sql: SqlExecutor, name: string, creditLimit: Cents): Promise<Customer> {
-    const id = await nextId(sql, this.t('example_sequences'), 'customer');
+  async create(sql: SqlExecutor, id: number, name: string, creditLimit: Cents): Promise<Customer> {
     await sql.execute(`INSERT INTO ${this.t('example_customers')} (id, name, credit_limit, available) VALUES (?, ?, ?, ?)`, [
       id,
       name,

@@ -8,7 +8,7 @@ import {
   ReleaseCredit,
   ReserveCredit,
 } from '../contracts.js';
-import { migrateService } from '../db.js';
+import { IdAllocator, migrateService } from '../db.js';
 import type { Cents } from '../money.js';
 import type { SagaMode } from '../config.js';
 import { CustomerRepository, customerMigrations, type Customer } from './customer-repository.js';
@@ -26,10 +26,12 @@ export interface CustomerServiceOptions {
  */
 export class CustomerService {
   private readonly customers: CustomerRepository;
+  private readonly ids: IdAllocator;
   private readonly stops: Array<() => Promise<void>> = [];
 
   constructor(private readonly options: CustomerServiceOptions) {
     this.customers = new CustomerRepository(options.store.driver.dialect);
+    this.ids = new IdAllocator(options.store, 'customer');
   }
 
   async start(): Promise<void> {
@@ -72,9 +74,10 @@ export class CustomerService {
     for (const stop of this.stops.splice(0).reverse()) await stop();
   }
 
-  createCustomer(name: string, creditLimit: Cents): Promise<Customer> {
+  async createCustomer(name: string, creditLimit: Cents): Promise<Customer> {
+    const id = await this.ids.nextId();
     return this.options.store.transaction(async (tx) => {
-      const customer = await this.customers.create(tx.sql, name, creditLimit);
+      const customer = await this.customers.create(tx.sql, id, name, creditLimit);
       await tx.outbox.send(CustomerCreated, { customerId: customer.customerId, name, creditLimit });
       return customer;
     });

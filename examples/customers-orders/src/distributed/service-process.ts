@@ -34,11 +34,11 @@ if (service === 'customer-service') {
   customerRoutes(router, customers);
   relay = await infra.startRelay(store, broker);
 } else if (service === 'order-service') {
-  const orders = new OrderService({ store, broker, mode: config.sagaMode, logger });
+  // Another instance may commit a watched order's change: re-read watched orders every 20 ms.
+  const orders = new OrderService({ store, broker, mode: config.sagaMode, logger, crossProcessPollMs: 20 });
   await orders.start();
   stops.push(() => orders.stop());
-  // Another instance may commit this order's change: the event stream also re-reads it.
-  orderRoutes(router, orders, { pollChangesMs: 50 });
+  orderRoutes(router, orders);
   sagaAdminRoutes(router, orders);
   relay = await infra.startRelay(store, broker);
 } else {

@@ -73,12 +73,7 @@ export function historyRoutes(router: Router, history: OrderHistoryView): void {
   });
 }
 
-/**
- * `pollChangesMs`: when other processes also change orders (several instances of the order
- * service), the event stream also re-reads the order this often, since their commits do not
- * reach this process's commit hook.
- */
-export function orderRoutes(router: Router, orders: OrderService, options: { pollChangesMs?: number } = {}): void {
+export function orderRoutes(router: Router, orders: OrderService): void {
   const s = { orders };
   router
     .on('POST', '/orders', async (ctx) => {
@@ -99,7 +94,7 @@ export function orderRoutes(router: Router, orders: OrderService, options: { pol
     })
     .on('GET', '/orders/:id/events', async (ctx) => {
       const id = intParam(ctx.params, 'id');
-      await streamOrderEvents(ctx.res, s.orders, id, options.pollChangesMs);
+      await streamOrderEvents(ctx.res, s.orders, id);
       return undefined;
     })
     .on('GET', '/sagas/:id', async (ctx) => {
@@ -115,7 +110,7 @@ export function orderRoutes(router: Router, orders: OrderService, options: { pol
  * Server-sent events: the order's current state at once, then every change, until a final
  * state. No polling: changes come from the order service's commit hook.
  */
-async function streamOrderEvents(res: ServerResponse, orders: OrderService, orderId: number, pollChangesMs?: number): Promise<void> {
+async function streamOrderEvents(res: ServerResponse, orders: OrderService, orderId: number): Promise<void> {
   let last = 0;
   const queue: OrderSnapshot[] = [];
   let wake: (() => void) | undefined;
@@ -141,24 +136,14 @@ async function streamOrderEvents(res: ServerResponse, orders: OrderService, orde
       wake?.();
     });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const poll =
-      pollChangesMs === undefined
-        ? undefined
-        : setInterval(() => {
-            orders.getOrder(orderId).then((o) => {
-              if (o && o.version > last) {
-                queue.push(o);
-                wake?.();
-              }
-            }, () => undefined);
-          }, pollChangesMs);
+    const unwatch = orders.watchOrder(orderId);
     while (!done && !closed) {
       if (queue.length === 0) await new Promise<void>((r) => (wake = r));
       wake = undefined;
       for (const o of queue.splice(0).sort((a, b) => a.version - b.version)) done = send(o) || done;
     }
     clearInterval(heartbeat);
-    clearInterval(poll);
+    unwatch();
     res.end();
   } finally {
     off();

@@ -1,6 +1,6 @@
 import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
 import type { OrderSnapshot, OrderState, RejectionReason } from '../contracts.js';
-import { nextId, sequencesTable } from '../db.js';
+import { sequencesTable } from '../db.js';
 import type { Cents } from '../money.js';
 
 export const orderMigrations: readonly Migration[] = [
@@ -42,10 +42,6 @@ export class OrderRepository {
     return this.d.table(name);
   }
 
-  allocateId(sql: SqlExecutor): Promise<number> {
-    return nextId(sql, this.t('example_sequences'), 'order');
-  }
-
   /** Binds a caller's idempotency key to an order id; returns the id already bound, if any. */
   async claimKey(sql: SqlExecutor, key: string, orderId: number): Promise<number | undefined> {
     const claimed = await sql.execute(this.d.insertIgnore(this.t('example_order_keys'), ['idem_key', 'order_id']), [key, orderId]);
@@ -69,6 +65,15 @@ export class OrderRepository {
       [orderId],
     );
     return rows[0] ? toOrder(rows[0]) : undefined;
+  }
+
+  async findMany(sql: SqlExecutor, orderIds: readonly number[]): Promise<OrderSnapshot[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await sql.query<Row>(
+      `SELECT ${COLUMNS} FROM ${this.t('example_orders')} WHERE id IN (${orderIds.map(() => '?').join(', ')})`,
+      orderIds,
+    );
+    return rows.map(toOrder);
   }
 
   async list(sql: SqlExecutor): Promise<OrderSnapshot[]> {

@@ -19,7 +19,7 @@ import {
   type OrderState,
   type RejectionReason,
 } from '../contracts.js';
-import { migrateService } from '../db.js';
+import { IdAllocator, migrateService } from '../db.js';
 import type { Cents } from '../money.js';
 import { OrderLockedError, OrderNotCancellableError } from './order-errors.js';
 import { OrderRepository, orderMigrations } from './order-repository.js';
@@ -30,6 +30,11 @@ export interface OrderServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
+  /**
+   * When other processes change orders too (several instances), orders someone watches are
+   * re-read this often so their changes reach `onOrderChange` here as well. Off by default.
+   */
+  readonly crossProcessPollMs?: number;
 }
 
 const FINAL: ReadonlySet<OrderState> = new Set(['APPROVED', 'REJECTED', 'CANCELLED']);
@@ -45,7 +50,11 @@ export const cancelOrderSagaId = (orderId: number) => `cancel-order-${orderId}`;
  */
 export class OrderService implements OrderLifecycle {
   private readonly orders: OrderRepository;
+  private readonly ids: IdAllocator;
   private readonly listeners = new Set<(order: OrderSnapshot) => void>();
+  private readonly watched = new Map<number, number>();
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
   readonly orchestrator: SagaOrchestrator | undefined;
   private readonly createSaga;
@@ -53,6 +62,7 @@ export class OrderService implements OrderLifecycle {
 
   constructor(private readonly options: OrderServiceOptions) {
     this.orders = new OrderRepository(options.store.driver.dialect);
+    this.ids = new IdAllocator(options.store, 'order');
     this.createSaga = createOrderSaga(this);
     this.cancelSaga = cancelOrderSaga(this);
     if (options.mode === 'orchestration') {
@@ -82,22 +92,53 @@ export class OrderService implements OrderLifecycle {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pollTimer);
     for (const stop of this.stops.splice(0).reverse()) await stop();
   }
 
-  /** Every committed order change, in this process. */
+  /** Every committed order change, in this process (and, for watched orders, in others: see crossProcessPollMs). */
   onOrderChange(listener: (order: OrderSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Marks an order as watched, so changes committed by other processes are noticed too. */
+  watchOrder(orderId: number): () => void {
+    if (this.options.crossProcessPollMs === undefined) return () => {};
+    this.watched.set(orderId, (this.watched.get(orderId) ?? 0) + 1);
+    this.pollTimer ??= setInterval(() => void this.pollWatched(), this.options.crossProcessPollMs);
+    return () => {
+      const n = (this.watched.get(orderId) ?? 1) - 1;
+      if (n > 0) this.watched.set(orderId, n);
+      else this.watched.delete(orderId);
+      if (this.watched.size === 0) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    };
+  }
+
+  /** One query for every watched order per tick, however many streams watch. */
+  private async pollWatched(): Promise<void> {
+    if (this.polling || this.watched.size === 0) return;
+    this.polling = true;
+    try {
+      const orders = await this.options.store.transaction((tx) => this.orders.findMany(tx.sql, [...this.watched.keys()]));
+      for (const order of orders) for (const listener of this.listeners) listener(order);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'polling watched orders failed');
+    } finally {
+      this.polling = false;
+    }
   }
 
   /**
    * Creates an order (PENDING) and starts its saga in one local transaction. With an
    * idempotency key, a repeated request returns the first order's id and creates nothing.
    */
-  createOrder(customerId: number, total: Cents, idempotencyKey?: string): Promise<number> {
+  async createOrder(customerId: number, total: Cents, idempotencyKey?: string): Promise<number> {
+    const orderId = await this.ids.nextId();
     return this.options.store.transaction(async (tx) => {
-      const orderId = await this.orders.allocateId(tx.sql);
       if (idempotencyKey !== undefined) {
         const existing = await this.orders.claimKey(tx.sql, idempotencyKey, orderId);
         if (existing !== undefined) return existing;

@@ -3,6 +3,7 @@ import type { AmqpChannel, AmqpConfirmChannel, AmqpQueueInfo } from './amqp-clie
 import { sendConfirmed } from './confirm.js';
 import type { RabbitConnection } from './rabbit-connection.js';
 import { PartitionMismatchError, errorMessage } from './rabbit-errors.js';
+import { retrying } from './retry.js';
 import { runLimited } from './run-limited.js';
 import type { RabbitNames } from './rabbit-names.js';
 import type { RabbitBrokerSettings } from './rabbit-options.js';
@@ -34,7 +35,12 @@ export class ChannelTopology {
   partitionsOf(channel: string): Promise<number> {
     let known = this.known.get(channel);
     if (!known) {
-      known = this.declare(channel);
+      known = retrying(() => this.declare(channel), {
+        what: `declaring channel ${channel}`,
+        withinMs: this.settings.publishTimeoutMs,
+        isFatal: (error) => error instanceof PartitionMismatchError,
+        logger: this.logger,
+      });
       this.known.set(channel, known);
       known.catch(() => this.known.delete(channel));
     }
@@ -55,7 +61,15 @@ export class ChannelTopology {
    * Declares a lease queue on a channel of its own (a refused declaration closes its channel,
    * and the group session's must live on); a queue nobody ever used gets its first offset.
    */
-  async declareLease(queue: string): Promise<void> {
+  declareLease(queue: string): Promise<void> {
+    return retrying(() => this.declareLeaseOnce(queue), {
+      what: `declaring lease queue ${queue}`,
+      withinMs: this.settings.publishTimeoutMs,
+      logger: this.logger,
+    });
+  }
+
+  private async declareLeaseOnce(queue: string): Promise<void> {
     let info: AmqpQueueInfo;
     try {
       info = await this.withChannel((ch) => ch.assertQueue(queue, { durable: true, arguments: this.leaseArguments() }));

@@ -4,6 +4,7 @@ import { decodeEnvelope } from './envelope-codec.js';
 import type { LeaseStart } from './partition-lease.js';
 import type { RabbitConnection } from './rabbit-connection.js';
 import { errorMessage } from './rabbit-errors.js';
+import { isNotFound, retrying } from './retry.js';
 import type { RabbitBrokerSettings } from './rabbit-options.js';
 
 interface Delivery {
@@ -38,6 +39,7 @@ export class PartitionReader {
   private buffer: Delivery[] = [];
   private readonly wake = new WakeSignal();
   private readonly stopping = new AbortController();
+  private started: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private next: number;
   private sawFirst = false;
@@ -46,26 +48,51 @@ export class PartitionReader {
     this.next = options.start.next;
   }
 
-  async start(): Promise<void> {
-    const { connection, settings, stream, start } = this.options;
-    const ch = await connection.createChannel(settings.publishTimeoutMs);
+  /** Starts reading; `stop()` may be called at any time, also while this is still retrying. */
+  start(): Promise<void> {
+    this.started ??= this.open();
+    return this.started;
+  }
+
+  private async open(): Promise<void> {
+    const { settings, stream, logger } = this.options;
+    const ch = await retrying(() => this.consume(), {
+      what: `reading stream ${stream}`,
+      withinMs: settings.publishTimeoutMs,
+      isFatal: isNotFound,
+      signal: this.stopping.signal,
+      logger,
+    });
     this.ch = ch;
     ch.once('close', () => {
       if (!this.stopping.signal.aborted) this.options.onFailure(new Error(`stream channel of ${stream} closed`));
     });
     if (this.stopping.signal.aborted) return void ch.close().catch(() => undefined);
-    await ch.prefetch(settings.prefetch);
-    await ch.consume(stream, (message) => this.onDelivery(message), {
-      noAck: false,
-      arguments: { 'x-stream-offset': { '!': 'long', value: start.next } },
-    });
     this.loop = this.run();
+  }
+
+  /** A channel consuming the stream from the start offset; closed again if that fails. */
+  private async consume(): Promise<AmqpChannel> {
+    const { connection, settings, stream, start } = this.options;
+    const ch = await connection.createChannel(settings.publishTimeoutMs);
+    try {
+      await ch.prefetch(settings.prefetch);
+      await ch.consume(stream, (message) => this.onDelivery(message), {
+        noAck: false,
+        arguments: { 'x-stream-offset': { '!': 'long', value: start.next } },
+      });
+      return ch;
+    } catch (error) {
+      await ch.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Stops taking batches, waits for the one in flight, and returns the offset to resume from. */
   async stop(): Promise<number> {
     this.stopping.abort();
     this.wake.wake();
+    await this.started?.catch(() => undefined);
     await this.loop;
     await this.ch?.close().catch(() => undefined);
     return this.next;

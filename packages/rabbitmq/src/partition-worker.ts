@@ -32,7 +32,6 @@ export class PartitionWorker {
   private state: State = 'standby';
   private readonly lease: PartitionLease;
   private reader: PartitionReader | undefined;
-  private readerStarted: Promise<void> | undefined;
   private readonly logger: Logger;
 
   constructor(
@@ -64,7 +63,6 @@ export class PartitionWorker {
   async release(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'releasing') return;
     this.state = 'releasing';
-    await this.readerStarted;
     const next = this.reader ? await this.reader.stop() : undefined;
     await this.lease.release(next);
     this.state = 'stopped';
@@ -75,7 +73,6 @@ export class PartitionWorker {
   async abort(): Promise<void> {
     this.state = 'stopped';
     this.lease.abandon();
-    await this.readerStarted;
     await this.reader?.stop();
   }
 
@@ -98,6 +95,6 @@ export class PartitionWorker {
       logger: this.logger,
     });
     this.reader = reader;
-    this.readerStarted = reader.start().catch((error: Error) => onFailure(error));
+    reader.start().catch((error: Error) => onFailure(error));
   }
 }

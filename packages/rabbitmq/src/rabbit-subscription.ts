@@ -1,8 +1,9 @@
-import { backoffDelay, newId, type Logger, type SubscribeOptions, type Subscription } from '@concord/core';
+import { ConcordError, backoffDelay, newId, type Logger, type SubscribeOptions, type Subscription } from '@concord/core';
 import type { ChannelTopology } from './channel-topology.js';
 import { GroupSession } from './group-session.js';
 import type { RabbitConnection } from './rabbit-connection.js';
-import { errorMessage } from './rabbit-errors.js';
+import { RabbitUnavailableError, errorMessage } from './rabbit-errors.js';
+import { retrying } from './retry.js';
 import type { RabbitNames } from './rabbit-names.js';
 import type { RabbitBrokerSettings } from './rabbit-options.js';
 
@@ -32,16 +33,30 @@ export class RabbitSubscription implements Subscription {
     this.logger = settings.logger.child({ component: 'rabbitmq-subscription', group: options.group, member: this.memberId });
   }
 
-  /** Opens the first session; fails (and cleans up) if that is impossible, e.g. a partition mismatch. */
+  /**
+   * Opens the first session, retrying what RabbitMQ may still be setting up; fails (and cleans
+   * up) on what no retry fixes, such as a partition mismatch, or after `publishTimeoutMs`.
+   */
   async start(): Promise<void> {
-    const session = this.newSession();
-    try {
-      await session.open();
-    } catch (error) {
-      await session.close(false);
-      this.session = undefined;
-      throw error;
-    }
+    const session = await retrying(
+      async () => {
+        const session = this.newSession();
+        try {
+          await session.open();
+          return session;
+        } catch (error) {
+          await session.close(false);
+          this.session = undefined;
+          throw error;
+        }
+      },
+      {
+        what: 'joining the group',
+        withinMs: this.settings.publishTimeoutMs,
+        isFatal: (error) => error instanceof ConcordError && !(error instanceof RabbitUnavailableError),
+        logger: this.logger,
+      },
+    );
     this.supervisor = this.supervise(session);
   }
 

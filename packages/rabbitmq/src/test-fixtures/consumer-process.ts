@@ -1,11 +1,18 @@
 /**
  * A consumer in its own process, for the failover test: it prints each batch as `seen` lines
- * in two halves with a pause between, and prints `mid` during the pause, so the test can
- * SIGKILL it in the middle of a batch (half of it reported, nothing committed).
+ * in two halves with a pause between. Once the test writes `arm` to its stdin, the next batch
+ * is cut in the middle by a SIGKILL the process sends itself: half of it reported, nothing
+ * of it committed, no chance to clean up.
  * env: RABBIT_URL, PREFIX, CHANNEL, GROUP, MEMBER_TIMEOUT_MS.
  */
+import { createInterface } from 'node:readline';
 import { silentLogger } from '@concord/core';
 import { openRabbitBroker } from '../index.js';
+
+let armed = false;
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'arm') armed = true;
+});
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -30,7 +37,8 @@ await broker.subscribe({
     });
     const half = Math.ceil(lines.length / 2);
     process.stdout.write(lines.slice(0, half).join(''));
-    process.stdout.write('mid\n');
+    // stdout to a pipe is synchronous on Linux: what was written above reaches the test.
+    if (armed) process.kill(process.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 30));
     process.stdout.write(lines.slice(half).join(''));
   },

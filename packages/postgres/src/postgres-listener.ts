@@ -14,6 +14,7 @@ export class PostgresListener<C extends PostgresPoolClient> {
   private connecting: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
+  private listened = new Set<string>();
   private readonly errorHandlers = new WeakMap<C, (error: Error) => void>();
   private closed = false;
 
@@ -28,12 +29,19 @@ export class PostgresListener<C extends PostgresPoolClient> {
     if (!set) this.channels.set(channel, (set = new Set()));
     set.add(listener);
     if (!this.client) await this.connect();
-    else if (isNew) await this.client.query({ text: `LISTEN ${quoteIdent(channel)}` }).catch((e: unknown) => this.lost(e));
+    else if (isNew && !this.listened.has(channel)) {
+      const client = this.client;
+      await client.query({ text: `LISTEN ${quoteIdent(channel)}` }).then(
+        () => this.client === client && this.listened.add(channel),
+        (e: unknown) => this.lost(e),
+      );
+    }
     return async () => {
       set.delete(listener);
       if (set.size > 0) return;
       this.channels.delete(channel);
       if (this.channels.size === 0) return this.disconnect();
+      this.listened.delete(channel);
       await this.client?.query({ text: `UNLISTEN ${quoteIdent(channel)}` }).catch(() => undefined);
     };
   }
@@ -66,7 +74,15 @@ export class PostgresListener<C extends PostgresPoolClient> {
       this.errorHandlers.set(client, onError);
       client.on('error', onError);
       client.on('notification', this.onNotification);
-      for (const channel of this.channels.keys()) await client.query({ text: `LISTEN ${quoteIdent(channel)}` });
+      // Channels may be added while we await: LISTEN until none is missing, then publish the client.
+      const listened = new Set<string>();
+      for (let missing = [...this.channels.keys()]; missing.length > 0; missing = [...this.channels.keys()].filter((c) => !listened.has(c))) {
+        for (const channel of missing) {
+          await client.query({ text: `LISTEN ${quoteIdent(channel)}` });
+          listened.add(channel);
+        }
+      }
+      this.listened = listened;
       if (this.closed) {
         this.release(client);
         return;

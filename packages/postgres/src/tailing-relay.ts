@@ -18,7 +18,8 @@ import { isConnectionError, ReplicationSlotBusyError, sqlState } from './postgre
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresConnectionConfig, PostgresStore } from './postgres-store.js';
 import { dropSlot, ensurePublication, ensureSlot, replicationName, slotStatus, type SlotStatus } from './replication-slot.js';
-import { WalStream, type WalTransaction } from './wal-stream.js';
+import { WalBatcher } from './wal-batcher.js';
+import { WalStream } from './wal-stream.js';
 
 export interface PostgresTailingRelayOptions<C extends PostgresPoolClient> {
   readonly store: PostgresStore<C>;
@@ -205,21 +206,19 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   }
 
   private async stream(confirmedLsn: bigint, signal: AbortSignal): Promise<void> {
-    const maxPending = this.options.maxPendingMessages ?? 20_000;
-    const maxBatch = this.options.maxBatchSize ?? 2000;
-    const queue: WalTransaction[] = [];
-    let queued = 0;
-    let publishing: Promise<void> | undefined;
-    let batchSince: number | undefined;
-    let burstFrom = 0;
-    let burst = 0;
-    const stallTimeoutMs = this.options.stallTimeoutMs ?? 3_000;
-    // Aborted when the stream dies: queued transactions will come again from the slot.
-    const streamAbort = new AbortController();
-    const onStop = () => streamAbort.abort();
-    signal.addEventListener('abort', onStop, { once: true });
     this.confirmed = confirmedLsn;
-
+    const batcher = new WalBatcher({
+      maxBatchSize: this.options.maxBatchSize ?? 2000,
+      maxPendingMessages: this.options.maxPendingMessages ?? 20_000,
+      stallTimeoutMs: this.options.stallTimeoutMs ?? 3_000,
+      clock: this.clock,
+      logger: this.logger,
+      publish: (records, abort, onConnectionLost) => this.publishAndSettle(records, abort, onConnectionLost),
+      onConfirmed: (lsn, transactions) => {
+        this.stats.transactions += transactions;
+        if (lsn > (this.confirmed ?? 0n)) this.confirmed = lsn;
+      },
+    });
     const wal = new WalStream({
       connection: this.connection,
       slot: this.slot,
@@ -228,66 +227,10 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
       table: 'outbox',
       logger: this.logger,
       confirmedLsn,
-      onTransaction: (tx) => {
-        const last = queue[queue.length - 1];
-        // Consecutive positions with nothing to publish collapse into one.
-        if (tx.records.length === 0 && last && last.records.length === 0) queue[queue.length - 1] = tx;
-        else queue.push(tx);
-        queued += tx.records.length;
-        if (queued >= maxPending) wal.pause();
-        kick();
-      },
-      onReplyRequested: () => {
-        // A server that shuts down asks again the moment each reply arrives: a burst of
-        // requests while a batch is in flight means it waits for us, so let go at once.
-        const now = this.clock.now();
-        if (now - burstFrom > 1_000) {
-          burstFrom = now;
-          burst = 0;
-        }
-        burst++;
-        if (batchSince === undefined) return;
-        if (burst >= 50 || now - batchSince > stallTimeoutMs) {
-          wal.abort(new Error('the server waits for a confirmation while publishing is stuck; reconnecting later'));
-        }
-      },
+      onTransaction: (tx) => batcher.push(tx),
+      onReplyRequested: () => batcher.replyRequested(),
     });
-
-    const drain = async () => {
-      while (queue.length > 0 && !streamAbort.signal.aborted) {
-        let take = 0;
-        let count = 0;
-        while (take < queue.length && (take === 0 || count + queue[take]!.records.length <= maxBatch)) {
-          count += queue[take]!.records.length;
-          take++;
-        }
-        const batch = queue.slice(0, take);
-        const records = batch.flatMap((t) => t.records);
-        // PostgreSQL unreachable (often: shutting down): close the stream rather than hold it.
-        // A fast shutdown waits for every walsender's client to confirm the last WAL, which
-        // this relay cannot do honestly before publishing; the slot replays the rest later.
-        batchSince = this.clock.now();
-        if (records.length > 0) await this.publishAndSettle(records, streamAbort.signal, (error) => wal.abort(error));
-        batchSince = undefined;
-        queue.splice(0, take);
-        queued -= records.length;
-        this.stats.transactions += batch.filter((t) => t.records.length > 0).length;
-        const end = batch[batch.length - 1]!.endLsn;
-        if (end > (this.confirmed ?? 0n)) this.confirmed = end;
-        wal.acknowledge(end);
-        if (queued < maxPending / 2) wal.resume();
-      }
-    };
-    const kick = () => {
-      publishing ??= drain()
-        .catch((error: unknown) => {
-          if (!streamAbort.signal.aborted) this.logger.warn({ err: error }, 'publishing from the WAL failed');
-        })
-        .finally(() => {
-          publishing = undefined;
-          if (queue.length > 0 && !streamAbort.signal.aborted) kick();
-        });
-    };
+    batcher.attach(wal);
 
     const status = setInterval(() => wal.ping(), this.options.statusIntervalMs ?? 5_000);
     const retention = setInterval(
@@ -301,16 +244,14 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
       await this.checkRetention().catch(() => undefined);
       const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       while (!signal.aborted) {
-        await Promise.race([wal.ended, stopped, this.clock.sleep(60_000, streamAbort.signal)]);
+        await Promise.race([wal.ended, stopped, this.clock.sleep(60_000, signal)]);
         await this.purgeNowAndThen();
       }
     } finally {
       clearInterval(status);
       clearInterval(retention);
-      signal.removeEventListener('abort', onStop);
-      streamAbort.abort();
       // Whatever is being published finishes and is confirmed before the connection closes.
-      await publishing;
+      await batcher.close();
       await wal.stop();
     }
   }

@@ -18,6 +18,7 @@ export {
   type MysqlResultHeader,
 } from './mysql-pool.js';
 export {
+  MysqlBroker,
   inspectMysqlPool,
   openMysqlBroker,
   openMysqlDriver,

@@ -102,10 +102,18 @@ export async function openMysqlStore<C extends MysqlConnection = PoolConnection>
   return store;
 }
 
+/** Core's SqlBroker, whose `close()` also ends its pool (core's leaves the driver open). */
+export class MysqlBroker extends SqlBroker {
+  override async close(): Promise<void> {
+    await super.close();
+    await this.driver.close();
+  }
+}
+
 /** The in-database broker on MySQL/MariaDB: channels, partitions and consumer groups in tables. */
-export async function openMysqlBroker<C extends MysqlConnection = PoolConnection>(options: MysqlBrokerOptions<C>): Promise<SqlBroker> {
+export async function openMysqlBroker<C extends MysqlConnection = PoolConnection>(options: MysqlBrokerOptions<C>): Promise<MysqlBroker> {
   const driver = await openMysqlDriver(options);
-  const broker = new SqlBroker(driver, options);
+  const broker = new MysqlBroker(driver, options);
   try {
     await broker.migrate();
   } catch (error) {

@@ -280,13 +280,14 @@ export class MysqlBinlogRelay implements Relay {
           const unsent = rows.filter((r) => r.sent_at === null);
           if (unsent.length > 0) await this.options.broker.publish(unsent.map(envelopeFromRow));
           await deleteRows(exec, table, rows.map((r) => Number(r.position)));
-          published += unsent.length;
-          return rows;
+          return { rows, unsent: unsent.length };
         },
         { isolationLevel: 'READ COMMITTED' },
       );
-      if (scanned.length > 0) after = Number(scanned[scanned.length - 1]!.position);
-      if (scanned.length < this.batchSize) break;
+      published += scanned.unsent;
+      const rows = scanned.rows;
+      if (rows.length > 0) after = Number(rows[rows.length - 1]!.position);
+      if (rows.length < this.batchSize) break;
     }
     return published;
   }

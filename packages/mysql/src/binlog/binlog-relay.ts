@@ -232,7 +232,9 @@ export class MysqlBinlogRelay implements Relay {
   /** Broker first, then (one transaction) the position and the deletion of the published rows. */
   private async publish(commits: readonly OutboxCommit[], signal: AbortSignal): Promise<BinlogPosition> {
     const records = commits.flatMap((c) => c.records);
+    const started = this.clock.now();
     if (records.length > 0) await this.options.broker.publish(records.map((r) => r.envelope));
+    const published = this.clock.now();
     const last = commits[commits.length - 1]!;
     // Rows the log holds only as SQL text are still in the table (nothing deletes unpublished
     // rows): publish what the table holds before moving the position past them.
@@ -243,6 +245,7 @@ export class MysqlBinlogRelay implements Relay {
       await deleteRows(exec, this.driver.dialect.table('outbox'), records.map((r) => r.position));
     });
     this.stats.published += records.length;
+    this.logger.debug({ messages: records.length, publishMs: published - started, saveMs: this.clock.now() - published, at }, 'published');
     return at;
   }
 

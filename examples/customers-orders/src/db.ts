@@ -1,4 +1,4 @@
-import { runMigrations, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
+import { runMigrations, type Migration, type SqlDialect, type SqlExecutor, type SqlStore } from '@concord/core';
 
 /** Each service's own tables, as versioned migrations rendered for its database. */
 export async function migrateService(store: SqlStore, component: string, migrations: readonly Migration[]): Promise<void> {
@@ -11,9 +11,11 @@ export const sequencesTable: Migration['up'] = (d) => [
 ];
 
 /** Reserves `count` ids of `name` and returns the last one; portable across SQLite, PostgreSQL and MySQL. */
-export async function reserveIds(sql: SqlExecutor, table: string, name: string, count: number): Promise<number> {
-  const changed = await sql.execute(`UPDATE ${table} SET next_value = next_value + ? WHERE name = ?`, [count, name]);
-  if (changed === 0) await sql.execute(`INSERT INTO ${table} (name, next_value) VALUES (?, ?)`, [name, count]);
+export async function reserveIds(sql: SqlExecutor, d: SqlDialect, name: string, count: number): Promise<number> {
+  const table = d.table('example_sequences');
+  // Insert-or-ignore first: two processes creating the counter at once must not collide.
+  await sql.execute(d.insertIgnore(table, ['name', 'next_value']), [name, 0]);
+  await sql.execute(`UPDATE ${table} SET next_value = next_value + ? WHERE name = ?`, [count, name]);
   const rows = await sql.query<{ next_value: number | string }>(`SELECT next_value FROM ${table} WHERE name = ?`, [name]);
   return Number(rows[0]!.next_value);
 }
@@ -39,7 +41,7 @@ export class IdAllocator {
     while (this.next > this.last) {
       this.refill ??= this.store
         .transaction(async (tx) => {
-          const last = await reserveIds(tx.sql, this.store.driver.dialect.table('example_sequences'), this.name, this.blockSize);
+          const last = await reserveIds(tx.sql, this.store.driver.dialect, this.name, this.blockSize);
           this.next = last - this.blockSize + 1;
           this.last = last;
         })

@@ -5,6 +5,7 @@
  */
 import { createLogger, InvalidArgumentError, type Relay } from '@concord/core';
 import { readConfig } from '../config.js';
+import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
@@ -19,6 +20,7 @@ if (!['customer-service', 'order-service', 'order-history'].includes(service)) {
   throw new InvalidArgumentError(`SERVICE must be customer-service, order-service or order-history, got "${service}"`);
 }
 const config = readConfig();
+const stopProfile = await startCpuProfileIfAsked(`${service}-${process.env.INSTANCE ?? '1'}`);
 const logger = createLogger({ name: `${service}#${process.env.INSTANCE ?? '1'}`, level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
 const infra = new Infrastructure(config, logger);
 const broker = await infra.openBroker();
@@ -58,6 +60,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  await stopProfile();
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
   await relay?.stop();

@@ -119,11 +119,12 @@ const BUSINESS_TABLES = [
   `CREATE TABLE IF NOT EXISTS public.orders (id bigserial PRIMARY KEY, k int NOT NULL, amount int NOT NULL, created_at bigint NOT NULL)`,
 ];
 
-async function endToEnd(url: string): Promise<{ record: BenchRecord; perSec: number }> {
-  const Counted = counterEvent('bench_e2e');
-  const producer = await openPostgresStore({ connectionString: url, schema: 'producer', poolSize: CONCURRENCY + 4, logger: silentLogger });
-  const broker = await openPostgresBroker({ connectionString: url, schema: 'broker', poolSize: 10, logger: silentLogger });
-  const consumerStore = await openPostgresStore({ connectionString: url, schema: 'consumer', poolSize: 10, logger: silentLogger });
+async function endToEnd(url: string, partitions: number): Promise<{ record: BenchRecord; perSec: number }> {
+  const Counted = counterEvent(`bench_e2e_${partitions}`);
+  const open = { connectionString: url, logger: silentLogger };
+  const producer = await openPostgresStore({ ...open, schema: `producer_${partitions}`, poolSize: CONCURRENCY + 4 });
+  const broker = await openPostgresBroker({ ...open, schema: `broker_${partitions}`, poolSize: 10, partitions });
+  const consumerStore = await openPostgresStore({ ...open, schema: `consumer_${partitions}`, poolSize: 10 });
   await producer.transaction(async (tx) => {
     for (const ddl of BUSINESS_TABLES) await tx.handle.query(ddl);
     await tx.handle.query(`INSERT INTO public.accounts (k) SELECT g FROM generate_series(1, ${ACCOUNTS}) g ON CONFLICT DO NOTHING`);
@@ -190,7 +191,7 @@ async function endToEnd(url: string): Promise<{ record: BenchRecord; perSec: num
     return {
       perSec,
       record: {
-        scenario: `end to end: insert + update + outbox, ${CONCURRENCY} producers → polling relay → PG broker → consumer`,
+        scenario: `end to end: insert + update + outbox, ${CONCURRENCY} producers → polling relay → PG broker (${partitions} partitions) → consumer`,
         throughputPerSec: perSec,
         p50Ms: lat.p50Ms,
         p90Ms: lat.p90Ms,
@@ -268,12 +269,16 @@ const suite: BenchSuite = {
     try {
       records.push(await drainPolling(url));
       records.push(await drainTailing(url));
-      const e2e = await endToEnd(url);
+      const e2e = await endToEnd(url, 16);
       records.push(e2e.record);
+      const e2eFewer = await endToEnd(url, 4);
+      records.push(e2eFewer.record);
       const bench = await pgbench(pgbenchUrl);
       records.push(bench.record);
-      const ratio = e2e.perSec / bench.tps;
-      records.push({ scenario: 'ratio end to end / pgbench', ratio, note: `${ratio.toFixed(2)} (target ≥ 0.5)` });
+      for (const [label, r] of [['16', e2e], ['4', e2eFewer]] as const) {
+        const ratio = r.perSec / bench.tps;
+        records.push({ scenario: `ratio end to end (${label} partitions) / pgbench`, ratio, note: `${ratio.toFixed(2)} (target ≥ 0.5)` });
+      }
       return records;
     } finally {
       await dropPostgresDatabase(url).catch(() => undefined);

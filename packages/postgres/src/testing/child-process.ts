@@ -9,10 +9,14 @@ const repoRoot = resolve(here, '../../../..');
 export async function startScript(script: string, args: readonly string[], timeoutMs = 20_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', join(here, script), ...args], {
     cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open: the child exits when it ends, so a dying test never leaves it behind.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();

@@ -26,7 +26,11 @@ const relay = new PostgresPollingRelay({
 });
 relay.start();
 process.stdout.write('ready\n');
+// The parent holds our stdin: when it goes away, so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 process.on('SIGTERM', async () => {
+  setTimeout(() => process.exit(1), 5_000).unref();
   await relay.stop();
   await broker.close();
   await store.close();

@@ -20,7 +20,11 @@ const relay = new PostgresTailingRelay({ store, broker, slotName: slot, maxBatch
 relay.start();
 while (relay.getStats().connects === 0) await new Promise((r) => setTimeout(r, 10));
 process.stdout.write('ready\n');
+// The parent holds our stdin: when it goes away, so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 process.on('SIGTERM', async () => {
+  setTimeout(() => process.exit(1), 5_000).unref();
   await relay.stop();
   await broker.close();
   await store.close();

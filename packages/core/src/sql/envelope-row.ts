@@ -23,21 +23,29 @@ export const ENVELOPE_COLUMNS = [
   'created_at',
 ] as const;
 
+/**
+ * The JSON text an envelope was read from, kept (invisibly) so a relay moving rows from the
+ * outbox into a SQL broker writes the same text back without serializing it again.
+ */
+const RAW_JSON = Symbol('concord.rawJson');
+type WithRaw = MessageEnvelope & { [RAW_JSON]?: { headers: string; payload: string } };
+
 export function envelopeValues(e: MessageEnvelope): unknown[] {
+  const raw = (e as WithRaw)[RAW_JSON];
   return [
     e.id,
     e.channel,
     e.type,
     e.partitionKey,
-    JSON.stringify(e.headers),
-    JSON.stringify(e.payload),
+    raw?.headers ?? JSON.stringify(e.headers),
+    raw?.payload ?? JSON.stringify(e.payload),
     e.schemaVersion,
     e.createdAt,
   ];
 }
 
 export function envelopeFromRow(row: EnvelopeRow): MessageEnvelope {
-  return {
+  const envelope: MessageEnvelope = {
     id: row.message_id,
     type: row.message_type,
     channel: row.channel,
@@ -47,6 +55,9 @@ export function envelopeFromRow(row: EnvelopeRow): MessageEnvelope {
     payload: JSON.parse(row.payload) as unknown,
     createdAt: Number(row.created_at),
   };
+  // Not enumerable: equality checks and spreads see a plain envelope.
+  Object.defineProperty(envelope, RAW_JSON, { value: { headers: row.headers, payload: row.payload } });
+  return envelope;
 }
 
 /** `(?, ?, ...), (?, ?, ...)` for a multi-row insert. */

@@ -73,12 +73,16 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     };
   }
 
+  /** Prepared statements by SQL text; the least recently used go once there are 1,000. */
   private prepare(sql: string): Statement {
     let stmt = this.statements.get(sql);
-    if (!stmt) {
+    if (stmt) {
+      this.statements.delete(sql);
+    } else {
       stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
+      if (this.statements.size >= 1_000) this.statements.delete(this.statements.keys().next().value!);
     }
+    this.statements.set(sql, stmt);
     return stmt;
   }
 
@@ -122,7 +126,7 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     if (group.length === 0) return;
     const done: Array<{ member: PendingTransaction; value: unknown }> = [];
     try {
-      await this.whileBusy(() => this.db.exec('BEGIN IMMEDIATE'));
+      await this.whileBusy(() => this.prepare('BEGIN IMMEDIATE').run());
     } catch (error) {
       for (const member of group) member.reject(error);
       return;
@@ -151,7 +155,7 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
       }
     }
     try {
-      await this.whileBusy(() => this.db.exec('COMMIT'));
+      await this.whileBusy(() => this.prepare('COMMIT').run());
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const d of done) d.member.reject(error);

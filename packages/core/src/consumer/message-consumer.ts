@@ -108,6 +108,11 @@ export class MessageConsumer<H = unknown> {
     let next = 0;
     while (next < messages.length) {
       if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
+      if (next === messages.length - 1) {
+        // One message left: its own transaction is the savepoint.
+        await this.handleMessage(messages[next]!);
+        return;
+      }
       let failed = -1;
       let failure: unknown;
       const start = next;

@@ -24,14 +24,24 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqlS
 
 export type SqliteBrokerOptions = SqliteDriverOptions & SqlBrokerOptions;
 
+/** The in-database broker on its own SQLite file; `close()` also closes that file. */
+export class SqliteBroker extends SqlBroker {
+  declare readonly driver: SqliteDriver;
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.driver.close();
+  }
+}
+
 /**
  * Opens the in-database broker on its own SQLite file, shared by the services of one
  * machine (SQLite's WAL lets several processes use it).
  */
-export async function openSqliteBroker(options: SqliteBrokerOptions): Promise<SqlBroker> {
+export async function openSqliteBroker(options: SqliteBrokerOptions): Promise<SqliteBroker> {
   ensureDirectory(options.filename);
   const driver = new SqliteDriver(options);
-  const broker = new SqlBroker(driver, options);
+  const broker = new SqliteBroker(driver, options);
   try {
     await broker.migrate();
   } catch (error) {

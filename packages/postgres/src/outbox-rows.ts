@@ -8,18 +8,28 @@ export function recordFromRow(row: OutboxRow): OutboxRecord {
   return { position: Number(row.position), shard: Number(row.shard), envelope: envelopeFromRow(row) };
 }
 
-/** Unsent rows of the given shards, oldest first: per shard, always a prefix of what is unsent. */
+/**
+ * Unsent rows of the given shards, oldest first: per shard, always a prefix of what is unsent
+ * once `published` (rows the broker already accepted, still being marked) count as sent.
+ */
 export async function fetchUnsentInShards(
   exec: SqlExecutor,
   table: string,
   shards: readonly number[],
   limit: number,
+  published: readonly number[] = [],
 ): Promise<OutboxRecord[]> {
-  const rows = await exec.query<OutboxRow>(
-    `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} ` +
-      `WHERE sent_at IS NULL AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
-    [shards, limit],
-  );
+  const rows =
+    published.length === 0
+      ? await exec.query<OutboxRow>(
+          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
+          [shards, limit],
+        )
+      : await exec.query<OutboxRow>(
+          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND shard = ANY(?::int[]) ` +
+            `AND NOT (position = ANY(?::bigint[])) ORDER BY position LIMIT ?`,
+          [shards, published, limit],
+        );
   return rows.map(recordFromRow);
 }
 

@@ -59,6 +59,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private readonly stats = { published: 0, rounds: 0, failures: 0 };
   private lastRebalance = 0;
   private lastPurge = 0;
+  private marking: { positions: number[]; done: Promise<void> } | undefined;
   private readonly batchSize: number;
   private readonly lanes: number;
   private readonly pollIntervalMs: number;
@@ -94,6 +95,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
+    await this.settleMarking();
     for (const cleanup of this.cleanups.splice(0)) await cleanup();
     await this.leases.close();
   }
@@ -138,12 +140,22 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     }
   }
 
-  /** One round: read the owned shards' oldest unsent rows, publish shard groups in parallel, mark what the broker took. */
+  /**
+   * One round: read the owned shards' oldest unsent rows, publish shard groups in parallel,
+   * mark what the broker took. While draining a backlog, marking overlaps the next round's
+   * read, which leaves out the rows still being marked (they are published already).
+   */
   private async publishRound(): Promise<number> {
     const { store, broker } = this.options;
     const shards = [...this.leases.current];
-    const records = await store.driver.run((exec) => fetchUnsentInShards(exec, `${store.schema}.outbox`, shards, this.batchSize));
-    if (records.length === 0) return 0;
+    const marking = this.marking?.positions;
+    const records = await store.driver.run((exec) =>
+      fetchUnsentInShards(exec, `${store.schema}.outbox`, shards, this.batchSize, marking),
+    );
+    if (records.length === 0) {
+      await this.settleMarking();
+      return 0;
+    }
     const lanes = lanesByShard(records, this.lanes);
     const results = await Promise.allSettled(lanes.map((lane) => broker.publish(lane.map((r) => r.envelope))));
     const accepted: OutboxRecord[] = [];
@@ -152,11 +164,25 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
       if (result.status === 'fulfilled') accepted.push(...lanes[i]!);
       else failure ??= result.reason;
     });
-    // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
-    await store.outbox.markSent(accepted.map((r) => r.position));
     this.stats.published += accepted.length;
-    if (failure !== undefined) throw failure;
+    await this.settleMarking();
+    // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
+    const positions = accepted.map((r) => r.position);
+    const done = store.outbox.markSent(positions);
+    if (failure !== undefined || records.length < this.batchSize) {
+      await done;
+      if (failure !== undefined) throw failure;
+    } else {
+      // If marking fails, the rows come again: duplicates, never gaps.
+      this.marking = { positions, done: done.catch((error: unknown) => this.logger.warn({ err: error }, 'marking rows sent failed')) };
+    }
     return records.length;
+  }
+
+  private async settleMarking(): Promise<void> {
+    const marking = this.marking;
+    this.marking = undefined;
+    await marking?.done;
   }
 
   private async purgeNowAndThen(): Promise<void> {

@@ -1,41 +1,62 @@
 /**
- * The consumer service of the benchmark, as its own process (as it would be deployed): its own
- * SQLite file, the shared broker file, a MessageConsumer whose handler writes a view row.
- * Reports `[seq, epochMs]` of each committed handler transaction to the parent over IPC.
- * argv: <consumer db> <broker db> <channel>
+ * The consumer service of a benchmark pipeline, as its own process (as it would be deployed):
+ * its own SQLite file, the pipeline's broker, a MessageConsumer whose handler writes a view row.
+ * Reports `[seq, epochMs, ...]` of committed handler transactions to the parent over IPC.
+ * argv: <ConsumerServiceConfig as JSON>
  */
+import { join } from 'node:path';
 import { MessageConsumer, silentLogger } from '@concord/core';
 import { counterEvent } from '@concord/core/testing';
-import { openSqliteBroker, openSqliteStore, type SqliteDriver } from '@concord/sqlite';
+import { openSqliteStore, type SqliteDriver } from '@concord/sqlite';
+import { openBenchBroker, type BrokerSpec } from './bench-broker.js';
+import { epochNowMs } from './stats.js';
 
-const [storeFile, brokerFile, channel] = process.argv.slice(2) as [string, string, string];
-const store = await openSqliteStore({ filename: storeFile });
-const broker = await openSqliteBroker({ filename: brokerFile, logger: silentLogger });
-await store.transaction((tx) => tx.handle.exec('CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'));
-const insertView = (store.driver as SqliteDriver).db.prepare('INSERT INTO views (k, seq) VALUES (?, ?)');
+export interface ConsumerServiceConfig {
+  /** The pipeline's directory: the consumer's `consumer.db` (and the SQLite broker's file). */
+  readonly dir: string;
+  readonly channel: string;
+  readonly group: string;
+  readonly broker: BrokerSpec;
+}
 
-let pending: number[] = [];
-const flush = () => {
-  if (pending.length === 0) return;
-  process.send!(pending);
-  pending = [];
-};
-setInterval(flush, 2).unref();
+async function runConsumerService(config: ConsumerServiceConfig): Promise<void> {
+  const store = await openSqliteStore({ filename: join(config.dir, 'consumer.db') });
+  await store.transaction((tx) =>
+    tx.handle.exec('CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
+  );
+  const insertView = (store.driver as SqliteDriver).db.prepare('INSERT INTO views (k, seq) VALUES (?, ?)');
+  const { broker } = await openBenchBroker(config.broker, config.dir);
 
-const consumer = new MessageConsumer({ name: 'bench-view', store, broker, logger: silentLogger, maxBatchSize: 500 }).handle(
-  counterEvent(channel),
-  (tx, p) => {
+  let pending: number[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    process.send!(pending);
+    pending = [];
+  };
+  setInterval(flush, 2).unref();
+
+  const consumer = new MessageConsumer({
+    name: config.group,
+    store,
+    broker,
+    logger: silentLogger,
+    maxBatchSize: 500,
+  }).handle(counterEvent(config.channel), (tx, p) => {
     insertView.run(p.key, p.seq);
-    tx.afterCommit(() => pending.push(p.seq, performance.timeOrigin + performance.now()));
-  },
-);
-await consumer.start();
-process.send!('ready');
-process.on('message', async (m) => {
-  if (m !== 'stop') return;
-  flush();
-  await consumer.stop();
-  await broker.close();
-  await store.close();
-  process.exit(0);
-});
+    tx.afterCommit(() => pending.push(p.seq, epochNowMs()));
+  });
+  await consumer.start();
+  process.send!('ready');
+  process.on('message', async (m) => {
+    if (m !== 'stop') return;
+    flush();
+    await consumer.stop();
+    await broker.close();
+    await store.close();
+    process.exit(0);
+  });
+}
+
+// Imported for its types by the parent; runs only as the forked child.
+if (process.send && process.argv[2])
+  await runConsumerService(JSON.parse(process.argv[2]) as ConsumerServiceConfig);

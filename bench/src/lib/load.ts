@@ -1,19 +1,35 @@
-import { nowMs, summarize, type LatencySummary } from './stats.js';
+import type { BenchRecord } from './results.js';
+import { epochNowMs, nowMs, summarize, type LatencySummary, type Rate } from './stats.js';
 
-const epochNow = () => performance.timeOrigin + performance.now();
-
-export interface ThroughputResult {
+export interface ThroughputResult extends Rate {
   readonly count: number;
-  readonly seconds: number;
-  readonly perSec: number;
+}
+
+export interface LatencyResult extends LatencySummary {
+  readonly count: number;
+  readonly achievedPerSec: number;
+}
+
+/** A producer → consumer path as the load functions drive it (see `sqlite-pipeline.ts`). */
+export interface LoadTarget {
+  send(key: string, seq: number): Promise<void>;
+  /** Replaced by each measurement; called with the seq and epoch time of each handled message. */
+  onHandled: (seq: number, atEpochMs: number) => void;
+}
+
+export interface LoadOptions {
+  /** Partition keys the messages spread over (`key-0` …). Default 16. */
+  readonly keys?: number;
+  /** Seq of the first message; a target that keys rows by seq needs fresh ones per call. Default 0. */
+  readonly firstSeq?: number;
 }
 
 /** Sends `count` messages with `concurrency` in flight and waits until all were handled. */
 export async function measureThroughput(
-  p: { send(key: string, seq: number): Promise<void>; onHandled: (seq: number, atEpochMs: number) => void },
+  p: LoadTarget,
   count: number,
   concurrency: number,
-  keys = 16,
+  { keys = 16, firstSeq = 0 }: LoadOptions = {},
 ): Promise<ThroughputResult> {
   let handled = 0;
   let resolveAll!: () => void;
@@ -22,10 +38,10 @@ export async function measureThroughput(
     if (++handled === count) resolveAll();
   };
   const started = nowMs();
-  let next = 0;
+  let next = firstSeq;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) {
+      while (next < firstSeq + count) {
         const seq = next++;
         await p.send(`key-${seq % keys}`, seq);
       }
@@ -41,11 +57,11 @@ export async function measureThroughput(
  * business transaction to the commit of its handler's transaction.
  */
 export async function measureLatencyAtRate(
-  p: { send(key: string, seq: number): Promise<void>; onHandled: (seq: number, atEpochMs: number) => void },
+  p: LoadTarget,
   ratePerSec: number,
   seconds: number,
-  keys = 16,
-): Promise<LatencySummary & { count: number; achievedPerSec: number }> {
+  { keys = 16, firstSeq = 0 }: LoadOptions = {},
+): Promise<LatencyResult> {
   const started = new Map<number, number>();
   const samples: number[] = [];
   const total = Math.round(ratePerSec * seconds);
@@ -65,8 +81,8 @@ export async function measureLatencyAtRate(
   while (sent < total) {
     const due = Math.min(total, Math.floor(((nowMs() - t0) / 1000) * ratePerSec));
     while (sent < due) {
-      const seq = sent++;
-      started.set(seq, epochNow());
+      const seq = firstSeq + sent++;
+      started.set(seq, epochNowMs());
       const pr = p.send(`key-${seq % keys}`, seq).finally(() => inflight.delete(pr));
       inflight.add(pr);
     }
@@ -76,4 +92,17 @@ export async function measureLatencyAtRate(
   await all;
   const elapsed = (nowMs() - t0) / 1000;
   return { ...summarize(samples), count: samples.length, achievedPerSec: total / elapsed };
+}
+
+/** The record of a latency measurement; `what` leads the note (default: just the max). */
+export function latencyRecord(scenario: string, l: LatencyResult, what?: string): BenchRecord {
+  return {
+    scenario,
+    throughputPerSec: l.achievedPerSec,
+    p50Ms: l.p50Ms,
+    p90Ms: l.p90Ms,
+    p99Ms: l.p99Ms,
+    count: l.count,
+    note: what ? `${what}; max ${l.maxMs} ms` : `max ${l.maxMs} ms`,
+  };
 }

@@ -3,18 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutboxRelay, silentLogger, type Broker, type SqlStore } from '@concord/core';
+import { OutboxRelay, silentLogger, type SqlStore } from '@concord/core';
 import { counterEvent } from '@concord/core/testing';
-import { openSqliteBroker, openSqliteStore, type SqliteDatabase, type SqliteDriver } from '@concord/sqlite';
+import { openSqliteStore, type SqliteDatabase, type SqliteDriver } from '@concord/sqlite';
+import { openBenchBroker, type BrokerSpec, type PartitionedBroker } from './bench-broker.js';
+import type { ConsumerServiceConfig } from './consumer-process.js';
 
 /**
  * Two services, each its own process and its own SQLite file, as deployed: the producer
  * (business transactions + outbox relay) runs here; the consumer service runs in a child
- * process; they meet in the SQLite in-database broker's file.
+ * process; they meet in the broker `broker` describes (default: the SQLite in-database broker's
+ * file).
  */
 export interface Pipeline {
   readonly producer: SqlStore<SqliteDatabase>;
-  readonly broker: Broker;
+  readonly broker: PartitionedBroker;
   /** Commits one business row and one outbox message in one local transaction. */
   send(key: string, seq: number): Promise<void>;
   /** Called with the seq and epoch time (ms, sub-ms precision) of each handled message. */
@@ -22,26 +25,40 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-export function epochNow(): number {
-  return performance.timeOrigin + performance.now();
+export interface PipelineOptions {
+  readonly broker?: BrokerSpec;
+  /** Messages the relay reads and publishes per batch. Default 1000. */
+  readonly relayBatchSize?: number;
 }
 
-export async function openSqlitePipeline(options: { partitions?: number } = {}): Promise<Pipeline> {
-  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-'));
+const here = dirname(fileURLToPath(import.meta.url));
+/** The consumer service's group, as named in `consumer-process.ts`. */
+const GROUP = 'bench-view';
+
+export async function openSqlitePipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const spec = options.broker ?? { kind: 'sqlite' };
+  const dir = mkdtempSync(join(tmpdir(), `concord-bench-${spec.kind}-`));
   const channel = `bench_${Date.now().toString(36)}`;
   const Counted = counterEvent(channel);
-  const brokerFile = join(dir, 'broker.db');
   const producer = await openSqliteStore({ filename: join(dir, 'producer.db') });
-  await producer.transaction((tx) => tx.handle.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'));
-  const broker = await openSqliteBroker({ filename: brokerFile, logger: silentLogger, partitions: options.partitions ?? 16 });
+  await producer.transaction((tx) =>
+    tx.handle.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
+  );
+  const { broker, close: closeBroker } = await openBenchBroker(spec, dir);
   await broker.partitionsOf(channel);
   // Prepared once, as a service would: the benchmark measures Concord, not statement parsing.
-  const insertOrder = (producer.driver as SqliteDriver).db.prepare('INSERT INTO orders (k, seq) VALUES (?, ?)');
-  const relay = new OutboxRelay({ store: producer, broker, logger: silentLogger, batchSize: 1000 });
+  const insertOrder = (producer.driver as SqliteDriver).db.prepare(
+    'INSERT INTO orders (k, seq) VALUES (?, ?)',
+  );
+  const relay = new OutboxRelay({
+    store: producer,
+    broker,
+    logger: silentLogger,
+    batchSize: options.relayBatchSize ?? 1000,
+  });
 
-  const child: ChildProcess = fork(join(here, 'consumer-process.ts'), [join(dir, 'consumer.db'), brokerFile, channel], {
+  const config: ConsumerServiceConfig = { dir, channel, group: GROUP, broker: spec };
+  const child: ChildProcess = fork(join(here, 'consumer-process.ts'), [JSON.stringify(config)], {
     execArgv: ['--import', 'tsx', '--conditions=development'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -64,7 +81,7 @@ export async function openSqlitePipeline(options: { partitions?: number } = {}):
       child.send('stop');
       await exited;
       await relay.stop();
-      await broker.close();
+      await closeBroker({ channel, group: GROUP });
       await producer.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -26,3 +26,21 @@ export function summarize(samplesMs: readonly number[]): LatencySummary {
 export function nowMs(): number {
   return performance.now();
 }
+
+/** Wall-clock epoch time with sub-millisecond precision, comparable across processes. */
+export function epochNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface Rate {
+  readonly perSec: number;
+  readonly seconds: number;
+}
+
+/**
+ * The fastest of several runs: on a shared machine background load only ever slows a run, so
+ * the best one is the fairest figure for each side of a ratio.
+ */
+export function best<R extends Rate>(rates: readonly R[]): R {
+  return rates.reduce((a, b) => (b.perSec > a.perSec ? b : a));
+}

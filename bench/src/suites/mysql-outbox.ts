@@ -1,4 +1,3 @@
-import { Socket } from 'node:net';
 import type { PoolConnection } from 'mysql2/promise';
 import { MessageConsumer, silentLogger, type Broker, type MessageEnvelope } from '@concord/core';
 import { counterEvent } from '@concord/core/testing';
@@ -11,8 +10,10 @@ import {
   openMysqlStore,
   type MysqlStore,
 } from '@concord/mysql';
+import { latencyRecord, measureLatencyAtRate, measureThroughput, type LoadTarget } from '../lib/load.js';
+import { portOpen } from '../lib/reachable.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
-import { nowMs, summarize } from '../lib/stats.js';
+import { epochNowMs, nowMs } from '../lib/stats.js';
 
 /**
  * The outbox on MariaDB, with the polling relay and the binlog-tailing relay:
@@ -23,18 +24,7 @@ import { nowMs, summarize } from '../lib/stats.js';
  *   effect commit in its own database: throughput, then latency at a fixed rate.
  */
 const server = (process.env.CONCORD_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
-const epochNow = () => performance.timeOrigin + performance.now();
 type Mode = 'polling' | 'tailing';
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
-}
 
 /** Accepts every publish at once and counts, so the drain measures the relay alone. */
 class CountingBroker implements Broker {
@@ -95,9 +85,7 @@ async function drain(mode: Mode, count: number): Promise<BenchRecord> {
   };
 }
 
-interface Pipeline {
-  send(key: string, seq: number): Promise<void>;
-  onHandled: (seq: number, at: number) => void;
+interface Pipeline extends LoadTarget {
   close(): Promise<void>;
 }
 
@@ -131,7 +119,7 @@ async function pipeline(mode: Mode): Promise<Pipeline> {
   };
   const consumer = new MessageConsumer({ name: 'shipping', store: consumerStore, broker, logger: silentLogger }).handle(Counted, async (tx, m) => {
     await (tx.handle as PoolConnection).query('INSERT INTO shipments (id, k) VALUES (?, ?)', [m.seq, m.key]);
-    tx.afterCommit(() => p.onHandled(m.seq, epochNow()));
+    tx.afterCommit(() => p.onHandled(m.seq, epochNowMs()));
   });
   relay.start();
   await consumer.start();
@@ -139,74 +127,18 @@ async function pipeline(mode: Mode): Promise<Pipeline> {
   return p;
 }
 
-async function throughput(p: Pipeline, from: number, count: number, concurrency: number): Promise<number> {
-  let handled = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  p.onHandled = () => ++handled === count && done();
-  const started = nowMs();
-  let next = from;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < from + count) {
-        const seq = next++;
-        await p.send(`key-${seq % 16}`, seq);
-      }
-    }),
-  );
-  await all;
-  return count / ((nowMs() - started) / 1000);
-}
-
-async function latency(p: Pipeline, from: number, ratePerSec: number, seconds: number) {
-  const total = Math.round(ratePerSec * seconds);
-  const started = new Map<number, number>();
-  const samples: number[] = [];
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  p.onHandled = (seq, at) => {
-    const t0 = started.get(seq);
-    if (t0 === undefined) return;
-    samples.push(at - t0);
-    if (samples.length === total) done();
-  };
-  const t0 = nowMs();
-  const inflight = new Set<Promise<void>>();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((nowMs() - t0) / 1000) * ratePerSec));
-    while (sent < due) {
-      const seq = from + sent++;
-      started.set(seq, epochNow());
-      const pr = p.send(`key-${seq % 16}`, seq).finally(() => inflight.delete(pr));
-      inflight.add(pr);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await Promise.all(inflight);
-  await all;
-  return { ...summarize(samples), count: samples.length, achievedPerSec: total / ((nowMs() - t0) / 1000) };
-}
-
 async function endToEnd(mode: Mode): Promise<BenchRecord[]> {
   const p = await pipeline(mode);
   try {
-    await throughput(p, 0, 300, 16); // warm-up: pools, statement paths, JIT
+    // Orders are keyed by seq, so each measurement sends fresh ones.
+    await measureThroughput(p, 300, 16); // warm-up: pools, statement paths, JIT
     const count = 3_000;
-    const perSec = await throughput(p, 1_000, count, 32);
+    const { perSec } = await measureThroughput(p, count, 32, { firstSeq: 1_000 });
     const rate = Math.max(50, Math.round(perSec / 2));
-    const l = await latency(p, 10_000, rate, 5);
+    const l = await measureLatencyAtRate(p, rate, 5, { firstSeq: 10_000 });
     return [
       { scenario: `${mode}: end to end, 1 message per business transaction (32 producers)`, throughputPerSec: perSec, count },
-      {
-        scenario: `${mode}: end-to-end latency at half that rate (${rate}/s)`,
-        throughputPerSec: l.achievedPerSec,
-        p50Ms: l.p50Ms,
-        p90Ms: l.p90Ms,
-        p99Ms: l.p99Ms,
-        count: l.count,
-        note: `commit start → handler commit; max ${l.maxMs} ms`,
-      },
+      latencyRecord(`${mode}: end-to-end latency at half that rate (${rate}/s)`, l, 'commit start → handler commit'),
     ];
   } finally {
     await p.close();
@@ -215,7 +147,7 @@ async function endToEnd(mode: Mode): Promise<BenchRecord[]> {
 
 const suite: BenchSuite = {
   name: 'mysql-outbox',
-  skip: async () => ((await portOpen(3306)) ? undefined : 'MariaDB is not reachable on 127.0.0.1:3306'),
+  skip: async () => ((await portOpen('127.0.0.1', 3306)) ? undefined : 'MariaDB is not reachable on 127.0.0.1:3306'),
   async run() {
     const records: BenchRecord[] = [];
     for (const mode of ['polling', 'tailing'] as const) records.push(await drain(mode, 20_000));

@@ -1,4 +1,4 @@
-import { measureLatencyAtRate, measureThroughput } from '../lib/load.js';
+import { latencyRecord, measureLatencyAtRate, measureThroughput } from '../lib/load.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { openSqlitePipeline } from '../lib/sqlite-pipeline.js';
 
@@ -27,29 +27,13 @@ const suite: BenchSuite = {
       const p = await openSqlitePipeline();
       await measureThroughput(p, 2_000, 16);
       const r = await measureLatencyAtRate(p, target, 6);
-      records.push({
-        scenario: `latency at half the max rate (${target}/s)`,
-        throughputPerSec: r.achievedPerSec,
-        p50Ms: r.p50Ms,
-        p90Ms: r.p90Ms,
-        p99Ms: r.p99Ms,
-        count: r.count,
-        note: `max ${r.maxMs} ms`,
-      });
+      records.push(latencyRecord(`latency at half the max rate (${target}/s)`, r));
       await p.close();
     }
     {
       const p = await openSqlitePipeline();
       const r = await measureLatencyAtRate(p, 5_000, 6);
-      records.push({
-        scenario: 'latency at 5,000/s',
-        throughputPerSec: r.achievedPerSec,
-        p50Ms: r.p50Ms,
-        p90Ms: r.p90Ms,
-        p99Ms: r.p99Ms,
-        count: r.count,
-        note: `max ${r.maxMs} ms`,
-      });
+      records.push(latencyRecord('latency at 5,000/s', r));
       await p.close();
     }
     return records;

@@ -1,17 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MessageConsumer, OutboxRelay, silentLogger, type MessageEnvelope } from '@concord/core';
-import { counterEvent, testEnvelope } from '@concord/core/testing';
+import { silentLogger } from '@concord/core';
+import { testEnvelope } from '@concord/core/testing';
 import { deleteKeysWithPrefix, openRedisBroker } from '@concord/redis';
-import { openSqliteStore, type SqliteDriver } from '@concord/sqlite';
 import { Redis } from 'ioredis';
-import { measureLatencyAtRate, measureThroughput } from '../lib/load.js';
+import { latencyRecord, measureLatencyAtRate, measureThroughput } from '../lib/load.js';
+import { measureBrokerRate } from '../lib/broker-rate.js';
+import { portOpen } from '../lib/reachable.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
-import { nowMs } from '../lib/stats.js';
+import { openSqlitePipeline } from '../lib/sqlite-pipeline.js';
+import { best, nowMs, type Rate } from '../lib/stats.js';
 
 /**
  * Redis Streams: what ioredis alone moves (XADD pipelined, XREADGROUP + XACK), what the
@@ -19,11 +15,8 @@ import { nowMs } from '../lib/stats.js';
  * and the whole path outbox (SQLite) → OutboxRelay → Redis → MessageConsumer (SQLite inbox).
  */
 const url = process.env.CONCORD_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const consumerService = process.env.CONCORD_REDIS_BENCH_CONSUMER;
-const prefix = consumerService
-  ? (JSON.parse(consumerService) as { prefix: string }).prefix
-  : `concord-bench-${Date.now().toString(36)}:`;
-const epochNow = () => performance.timeOrigin + performance.now();
+const prefix = `concord-bench-${Date.now().toString(36)}:`;
+const reachable = () => portOpen(new URL(url).hostname, Number(new URL(url).port || 6379));
 
 /** Field sizes like an envelope's, so both sides move the same bytes. */
 function sampleFields(seq: number): string[] {
@@ -46,12 +39,7 @@ function sampleFields(seq: number): string[] {
   ];
 }
 
-interface Rate {
-  readonly perSec: number;
-  readonly seconds: number;
-}
 let runs = 0;
-const best = (rates: readonly Rate[]) => rates.reduce((a, b) => (b.perSec > a.perSec ? b : a));
 
 async function rawRate(count: number, batch: number): Promise<Rate> {
   const producer = new Redis(url);
@@ -96,133 +84,15 @@ async function rawRate(count: number, batch: number): Promise<Rate> {
   return { perSec: count / seconds, seconds };
 }
 
-async function brokerRate(count: number, batch: number): Promise<Rate> {
-  const options = { url, keyPrefix: prefix, logger: silentLogger, maxBatchSize: batch };
-  const publisher = await openRedisBroker(options);
-  const consumer = await openRedisBroker(options);
-  const channel = `broker_${++runs}`;
-  const messages: MessageEnvelope[] = Array.from({ length: count }, (_, i) =>
-    testEnvelope(channel, `key-${i % 16}`, i),
-  );
-  let handled = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  const subscription = await consumer.subscribe({
+function brokerRate(count: number, batch: number): Promise<Rate> {
+  return measureBrokerRate({
+    open: () => openRedisBroker({ url, keyPrefix: prefix, logger: silentLogger, maxBatchSize: batch }),
+    instances: 2,
+    channel: `broker_${++runs}`,
     group: 'bench',
-    channels: [channel],
-    maxBatchSize: batch,
-    handler: async (b) => {
-      handled += b.messages.length;
-      if (handled >= count) done();
-    },
-  });
-  const started = nowMs();
-  for (let i = 0; i < count; i += batch) await publisher.publish(messages.slice(i, i + batch));
-  await all;
-  const seconds = (nowMs() - started) / 1000;
-  await subscription.close();
-  await consumer.close();
-  await publisher.close();
-  return { perSec: count / seconds, seconds };
-}
-
-/**
- * Producer service and consumer service, each its own process with its own SQLite file, as
- * deployed, meeting in Redis. The consumer service is this same file run with
- * CONCORD_REDIS_BENCH_CONSUMER set (see the bottom), so the suite stays one file.
- */
-async function openOutboxPipeline() {
-  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-redis-'));
-  const channel = `e2e_${Date.now().toString(36)}`;
-  const Counted = counterEvent(channel);
-  const producer = await openSqliteStore({ filename: join(dir, 'producer.db') });
-  await producer.transaction((tx) =>
-    tx.handle.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
-  );
-  const insertOrder = (producer.driver as SqliteDriver).db.prepare(
-    'INSERT INTO orders (k, seq) VALUES (?, ?)',
-  );
-  const broker = await openRedisBroker({ url, keyPrefix: prefix, logger: silentLogger });
-  await broker.partitionsOf(channel);
-  const relay = new OutboxRelay({ store: producer, broker, logger: silentLogger, batchSize: 500 });
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx', '--conditions=development'],
-    env: { ...process.env, CONCORD_REDIS_BENCH_CONSUMER: JSON.stringify({ dir, channel, prefix }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`consumer process exited with ${code}`)));
-  });
-  const pipeline = {
-    onHandled: (_seq: number, _at: number) => {},
-    send: (key: string, seq: number) =>
-      producer.transaction(async (tx) => {
-        insertOrder.run(key, seq);
-        await tx.outbox.send(Counted, { key, seq });
-      }),
-    close: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.send('stop');
-      await exited;
-      await relay.stop();
-      await broker.close();
-      await producer.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  child.on('message', (m) => {
-    if (!Array.isArray(m)) return;
-    for (let i = 0; i < m.length; i += 2) pipeline.onHandled(m[i] as number, m[i + 1] as number);
-  });
-  relay.start();
-  return pipeline;
-}
-
-/** The consumer service: a MessageConsumer whose handler writes a view row in its SQLite file. */
-async function runConsumerService(config: { dir: string; channel: string; prefix: string }) {
-  const store = await openSqliteStore({ filename: join(config.dir, 'consumer.db') });
-  await store.transaction((tx) =>
-    tx.handle.exec('CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, k TEXT, seq INTEGER)'),
-  );
-  const insertView = (store.driver as SqliteDriver).db.prepare('INSERT INTO views (k, seq) VALUES (?, ?)');
-  const broker = await openRedisBroker({ url, keyPrefix: prefix, logger: silentLogger });
-  let handled: number[] = [];
-  const flush = () => {
-    if (handled.length > 0) process.send!(handled);
-    handled = [];
-  };
-  setInterval(flush, 2).unref();
-  const consumer = new MessageConsumer({
-    name: 'bench-view',
-    store,
-    broker,
-    logger: silentLogger,
-    maxBatchSize: 500,
-  }).handle(counterEvent(config.channel), (tx, p) => {
-    insertView.run(p.key, p.seq);
-    tx.afterCommit(() => handled.push(p.seq, epochNow()));
-  });
-  await consumer.start();
-  process.send!('ready');
-  process.on('message', async (m) => {
-    if (m !== 'stop') return;
-    flush();
-    await consumer.stop();
-    await broker.close();
-    await store.close();
-    process.exit(0);
-  });
-}
-
-function reachable(): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 6379), hostname, () => done(true));
+    count,
+    batch,
+    keys: 16,
   });
 }
 
@@ -257,7 +127,10 @@ const suite: BenchSuite = {
         ratioToRaw: ratio,
       });
 
-      const p = await openOutboxPipeline();
+      const p = await openSqlitePipeline({
+        broker: { kind: 'redis', url, keyPrefix: prefix },
+        relayBatchSize: 500,
+      });
       await measureThroughput(p, 2_000, 16);
       const e2e = await measureThroughput(p, 20_000, 64);
       const e2eRatio = e2e.perSec / raw.perSec;
@@ -271,15 +144,7 @@ const suite: BenchSuite = {
       });
       const rate = Math.max(100, Math.round(e2e.perSec / 2));
       const latency = await measureLatencyAtRate(p, rate, 5);
-      records.push({
-        scenario: `same path, commit → handler commit latency at ${rate}/s`,
-        throughputPerSec: latency.achievedPerSec,
-        p50Ms: latency.p50Ms,
-        p90Ms: latency.p90Ms,
-        p99Ms: latency.p99Ms,
-        count: latency.count,
-        note: `max ${latency.maxMs} ms`,
-      });
+      records.push(latencyRecord(`same path, commit → handler commit latency at ${rate}/s`, latency));
       await p.close();
       console.log(
         `redis-broker: adapter/raw ratio ${ratio.toFixed(2)}, end-to-end/raw ratio ${e2eRatio.toFixed(2)} (target ≥ 0.5)`,
@@ -293,6 +158,3 @@ const suite: BenchSuite = {
   },
 };
 export default suite;
-
-if (consumerService)
-  await runConsumerService(JSON.parse(consumerService) as { dir: string; channel: string; prefix: string });

@@ -81,6 +81,7 @@ export class PostgresBroker<C extends PostgresPoolClient = PoolClient> extends S
       );
       await this.driver.notify(exec, BROKER_TOPIC);
     });
+    for (const g of groups) this.wake(g.channel, g.partition);
   }
 
   override async close(): Promise<void> {

@@ -198,7 +198,8 @@ export class SqlBroker implements Broker {
     return () => set.delete(signal);
   }
 
-  private wake(channel: string, partition: number): void {
+  /** Wakes this process's consumers of the partition at once (other processes hear NOTIFY or poll). */
+  protected wake(channel: string, partition: number): void {
     for (const w of this.wakers.get(`${channel}/${partition}`) ?? []) w.wake();
   }
 

@@ -107,4 +107,41 @@ describe('delivery guarantees on SQLite files', () => {
     for (const s of stores) await s.close();
     await producer.close();
   });
+
+  it('a poison message inside a batch is tried exactly maxAttempts times, and the messages around it keep their order', async () => {
+    const channel = uniqueName('poison');
+    const Counted = counterEvent(channel);
+    const producer = await openSqliteStore({ filename: join(dir, 'producer-c.db') });
+    const broker = await openSqliteBroker({ filename: join(dir, 'broker-c.db'), logger: silentLogger, partitions: 1, pollIntervalMs: 20 });
+    const target = await openConsumerStore(join(dir, 'consumer-c.db'));
+    for (let i = 0; i < 20; i++) {
+      await producer.transaction((tx) => tx.outbox.send(Counted, { key: 'k', seq: i, ...(i === 7 ? { fail: true } : {}) }));
+    }
+    // everything is in the broker before the consumer starts, so it arrives as one batch
+    await new OutboxRelay({ store: producer, broker, logger: silentLogger }).drain();
+    let poisonCalls = 0;
+    const c = new MessageConsumer({
+      name: 'poison-consumer',
+      store: target,
+      broker,
+      logger: silentLogger,
+      maxAttempts: 3,
+      backoff: { initialMs: 1, maxMs: 5, multiplier: 2, jitter: 0 },
+    }).handle(Counted, (tx, p, m) => {
+      if (p.fail) {
+        poisonCalls++;
+        throw new Error('poison');
+      }
+      tx.handle.prepare('INSERT INTO effects (message_id, k, seq) VALUES (?, ?, ?)').run(m.id, p.key, p.seq);
+    });
+    await c.start();
+    await eventually(async () => (await effects(target)).length === 19);
+    expect(poisonCalls).toBe(3);
+    expect((await effects(target)).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(await target.deadLetters.list({ consumer: 'poison-consumer' })).toHaveLength(1);
+    await c.stop();
+    await broker.close();
+    await producer.close();
+    await target.close();
+  });
 });

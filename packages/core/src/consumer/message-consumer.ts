@@ -98,17 +98,29 @@ export class MessageConsumer<H = unknown> {
   }
 
   /**
-   * Handles a batch in as few local transactions as possible: messages run one after another
-   * in one transaction, each in its own savepoint. The first one that fails ends the group;
-   * what succeeded before it commits, and the failed one goes through `handleMessage`
-   * (its own transaction, retries, dead letters) before the rest of the batch continues.
+   * Handles a batch in as few local transactions as possible. First the whole batch in one
+   * transaction without savepoints (they cost a round trip each, and subtransactions on
+   * PostgreSQL); if a message fails, that transaction rolls back and the batch is handled
+   * again in groups: messages one after another in one transaction, each in its own savepoint,
+   * the first failure ending the group. A failed message goes through `afterFailure` (counted
+   * attempts, backoff, dead letters) and `handleMessage` before the rest of the batch continues.
    */
   private async handleBatch(batch: DeliveryBatch): Promise<void> {
     const messages = batch.messages.filter((m) => this.registrationFor(m) !== undefined);
+    let known = messages.length > 1 ? await this.tryWholeBatch(messages) : undefined;
+    if (known === 'done') return;
     let next = 0;
     while (next < messages.length) {
       if (this.stopping.signal.aborted) throw new ClosedError(`consumer ${this.name}`);
-      if (next === messages.length - 1) {
+      if (known && next === known.index) {
+        const { error } = known;
+        known = undefined;
+        await this.retryFailed(messages[next]!, error);
+        next++;
+        continue;
+      }
+      const end = known ? known.index : messages.length;
+      if (end - next === 1 && !known) {
         // One message left: its own transaction is the savepoint.
         await this.handleMessage(messages[next]!);
         return;
@@ -116,10 +128,10 @@ export class MessageConsumer<H = unknown> {
       let failed = -1;
       let failure: unknown;
       const start = next;
-      const end = await this.options.store.transaction(async (tx) => {
+      const reached = await this.options.store.transaction(async (tx) => {
         failed = -1;
         let i = start;
-        for (; i < messages.length; i++) {
+        for (; i < end; i++) {
           const message = messages[i]!;
           try {
             await tx.savepoint((sub) => this.apply(sub, this.registrationFor(message)!, message), { causedBy: message });
@@ -132,12 +144,32 @@ export class MessageConsumer<H = unknown> {
         return i;
       });
       if (failed === -1) {
-        next = end;
+        next = reached;
       } else {
-        const message = messages[failed]!;
-        if ((await this.afterFailure(message, failure)) === 'retry') await this.handleMessage(message);
+        await this.retryFailed(messages[failed]!, failure);
         next = failed + 1;
       }
+    }
+  }
+
+  /** Counts the failure just seen, then retries the message alone until it is applied or parked. */
+  private async retryFailed(message: MessageEnvelope, error: unknown): Promise<void> {
+    if ((await this.afterFailure(message, error)) === 'retry') await this.handleMessage(message);
+  }
+
+  /** The whole batch in one transaction: 'done', or where and why it failed (nothing committed). */
+  private async tryWholeBatch(messages: readonly MessageEnvelope[]): Promise<'done' | { index: number; error: unknown }> {
+    let index = 0;
+    try {
+      await this.options.store.transaction(async (tx) => {
+        for (index = 0; index < messages.length; index++) {
+          const message = messages[index]!;
+          await this.apply(tx.scoped(message), this.registrationFor(message)!, message);
+        }
+      });
+      return 'done';
+    } catch (error) {
+      return { index: Math.min(index, messages.length - 1), error };
     }
   }
 

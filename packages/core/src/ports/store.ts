@@ -106,6 +106,8 @@ export interface TransactionOptions {
 /** Concord's own view of a transaction: the user's, plus the framework's tables. */
 export interface StoreTransaction<H> extends Transaction<H> {
   readonly inbox: InboxOps;
+  /** The same transaction (no savepoint), with the messages sent through it caused by `causedBy`. */
+  scoped(causedBy: MessageEnvelope): this;
 }
 
 /**

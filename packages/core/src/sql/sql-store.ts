@@ -285,6 +285,8 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly exec: SqlExecutor,
     readonly handle: H,
     readonly causedBy: MessageEnvelope | undefined,
+    /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
+    private readonly enclosing?: SqlStoreTransaction<H>,
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
@@ -322,7 +324,13 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   private async sendEnvelope(envelope: MessageEnvelope): Promise<void> {
     await this.store.insertOutbox(this.exec, [envelope]);
-    this.outboxWrites++;
+    if (this.enclosing) this.enclosing.outboxWrites++;
+    else this.outboxWrites++;
+  }
+
+  /** The same transaction, with the messages sent through it caused by `causedBy`. */
+  scoped(causedBy: MessageEnvelope): this {
+    return new SqlStoreTransaction(this.store, this.exec, this.handle, causedBy, this.enclosing ?? this) as this;
   }
 
   get sql(): SqlExecutor {
@@ -330,7 +338,8 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   }
 
   afterCommit(fn: () => void): void {
-    (this.afterCommitHooks ??= []).push(fn);
+    if (this.enclosing) this.enclosing.afterCommit(fn);
+    else (this.afterCommitHooks ??= []).push(fn);
   }
 
   async savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T> {

@@ -55,7 +55,8 @@ let stopping = false;
 function launch(instance: Instance): void {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
     env: { ...env, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The IPC channel is how a child notices that this launcher died, even by SIGKILL.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   instance.child = child;
   child.on('exit', (code, signal) => {

@@ -68,14 +68,15 @@ async function stop(): Promise<void> {
   await broker.close();
   await store.close();
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
+function stopAndExit(): void {
+  stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'stop failed');
+      process.exit(1);
+    },
+  );
 }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stopAndExit);
+// Started by the launcher: when it goes away (however it died), so does this process.
+process.on('disconnect', stopAndExit);

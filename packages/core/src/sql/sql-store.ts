@@ -350,8 +350,9 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     try {
       const value = await fn(child as this);
       await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
-      this.outboxWrites += child.outboxWrites;
-      if (child.afterCommitHooks) (this.afterCommitHooks ??= []).push(...child.afterCommitHooks);
+      // Through the enclosing-aware paths: `this` may itself be a scoped view.
+      (this.enclosing ?? this).outboxWrites += child.outboxWrites;
+      for (const hook of child.afterCommitHooks ?? []) this.afterCommit(hook);
       return value;
     } catch (error) {
       await this.exec.execute(`ROLLBACK TO SAVEPOINT ${name}`);

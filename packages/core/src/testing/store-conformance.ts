@@ -148,6 +148,35 @@ export function describeStoreConformance<H>(name: string, factory: () => Promise
       expect(ran).toEqual(['committed']);
     });
 
+    it('runs hooks and wakes relays for work done in savepoints of scoped views, and drops those of rolled-back savepoints', async () => {
+      await drainUnsent();
+      const ran: string[] = [];
+      let woken = 0;
+      const off = store.outbox.onCommitted(() => woken++);
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'h', seq: 0 });
+        const [cause] = await tx.outbox.send(Counted, { key: 'h', seq: 1 }).then((e) => [e]);
+        const view = tx.scoped(cause!);
+        await view.savepoint(async (sub) => {
+          sub.afterCommit(() => ran.push('kept'));
+          await sub.outbox.send(Counted, { key: 'h', seq: 2 });
+        });
+        await view
+          .savepoint(async (sub) => {
+            sub.afterCommit(() => ran.push('dropped'));
+            throw new Error('undo this savepoint');
+          })
+          .catch(() => {});
+        expect(ran).toEqual([]);
+      });
+      off();
+      expect(ran).toEqual(['kept']);
+      expect(woken).toBe(1);
+      const sent = await drainUnsent();
+      expect(sent.map((r) => (r.envelope.payload as { seq: number }).seq)).toEqual([0, 1, 2]);
+      expect(sent[2]!.envelope.headers[MessageHeader.causationId]).toBe(sent[1]!.envelope.id);
+    });
+
     it('records an inbox entry once per consumer, and rolls it back with the transaction', async () => {
       const id = uniqueName('msg');
       expect(await store.transaction((tx) => tx.inbox.tryRecord('c1', id))).toBe(true);

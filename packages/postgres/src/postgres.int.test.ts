@@ -12,7 +12,7 @@ import { openPostgresBroker, openPostgresStore } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.postgres);
-const brokerTimings = { leaseMs: 1_000, pollIntervalMs: 200, logger: silentLogger };
+const brokerTimings = { leaseMs: 3_000, pollIntervalMs: 200, logger: silentLogger };
 
 // Each suite its own database, dropped by its cleanup.
 let current: TestDatabase | undefined;

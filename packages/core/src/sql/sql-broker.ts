@@ -227,9 +227,20 @@ class SqlBrokerSubscription {
     private readonly options: SubscribeOptions,
   ) {}
 
+  /**
+   * Partitions whose lease this member holds for sure right now: none once the lease may have
+   * expired without renewal (a stalled process), even before the next rebalance notices.
+   */
   assignedPartitions(): string[] {
-    return [...this.workers.keys()].sort();
+    return this.leaseValid() ? [...this.workers.keys()].sort() : [];
   }
+
+  /** @internal Workers start no new batch while this is false. */
+  leaseValid(): boolean {
+    return this.broker.settings.clock.now() < this.leaseValidUntil;
+  }
+
+  private leaseValidUntil = 0;
 
   async start(): Promise<void> {
     const d = this.broker.driver.dialect;
@@ -298,6 +309,8 @@ class SqlBrokerSubscription {
       ),
     );
     const heldKeys = new Set(held.map((r) => `${r.channel}/${Number(r.partition)}`));
+    // The expiry just stored (from `now`, taken before the renewal): never later than the real one.
+    this.leaseValidUntil = now + leaseMs;
     for (const [key, worker] of this.workers) {
       if (!heldKeys.has(key)) {
         this.workers.delete(key);
@@ -334,7 +347,7 @@ class SqlBrokerSubscription {
         ),
       );
       if (claimed !== 1) continue;
-      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition);
+      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid());
       this.workers.set(key, worker);
       worker.start();
     }

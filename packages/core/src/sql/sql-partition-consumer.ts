@@ -20,6 +20,8 @@ export class SqlPartitionConsumer {
     private readonly memberId: string,
     readonly channel: string,
     readonly partition: number,
+    /** False when the member's leases may have expired: start no new batch until renewed. */
+    private readonly leaseValid: () => boolean = () => true,
   ) {}
 
   start(): void {
@@ -46,6 +48,10 @@ export class SqlPartitionConsumer {
     let failures = 0;
 
     while (!signal.aborted) {
+      if (!this.leaseValid()) {
+        await clock.sleep(pollIntervalMs, signal);
+        continue;
+      }
       try {
         if (committed === undefined) {
           const rows = await driver.run((exec) =>

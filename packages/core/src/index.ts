@@ -64,6 +64,7 @@ export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './sql/envelope-row.js';
 export { WakeSignal } from './util/wake-signal.js';
+export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';

@@ -1,7 +1,8 @@
 import {
   ClosedError,
   InvalidArgumentError,
-  WakeSignal,
+  PartitionWakers,
+  type WakeSignal,
   defaultLogger,
   partitionFor,
   systemClock,
@@ -46,7 +47,7 @@ export class RedisBroker implements Broker {
   readonly name = 'redis-streams';
   readonly keys: RedisBrokerKeys;
   private readonly channelPartitions = new Map<string, number>();
-  private readonly wakers = new Map<string, Set<WakeSignal>>();
+  private readonly wakers = new PartitionWakers();
   private readonly subscriptions = new Set<RedisBrokerSubscription>();
   private notifier: RedisSubscriberClient | undefined;
   private readonly notifyChannels = new Set<string>();
@@ -130,15 +131,11 @@ export class RedisBroker implements Broker {
 
   /** @internal A partition worker registers to be woken when its partition gets entries. */
   addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
-    const key = `${channel}/${partition}`;
-    let set = this.wakers.get(key);
-    if (!set) this.wakers.set(key, (set = new Set()));
-    set.add(signal);
-    return () => set.delete(signal);
+    return this.wakers.add(channel, partition, signal);
   }
 
   private wake(channel: string, partition: number): void {
-    for (const w of this.wakers.get(`${channel}/${partition}`) ?? []) w.wake();
+    this.wakers.wake(channel, partition);
   }
 
   private async listen(channels: readonly string[]): Promise<void> {

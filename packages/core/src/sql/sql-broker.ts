@@ -7,7 +7,8 @@ import type { Broker, SubscribeOptions, Subscription } from '../ports/broker.js'
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { defaultLogger } from '../logging.js';
-import { WakeSignal } from '../util/wake-signal.js';
+import { PartitionWakers } from '../util/partition-wakers.js';
+import type { WakeSignal } from '../util/wake-signal.js';
 import { brokerMigrations } from './broker-schema.js';
 import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope-row.js';
 import { runMigrations } from './migrations.js';
@@ -46,7 +47,7 @@ export class SqlBroker implements Broker {
   readonly capabilities = { partitionedConsumers: true, durable: true } as const;
   readonly settings: SqlBrokerSettings;
   private readonly channelPartitions = new Map<string, number>();
-  private readonly wakers = new Map<string, Set<WakeSignal>>();
+  private readonly wakers = new PartitionWakers();
   private readonly subscriptions = new Set<SqlBrokerSubscription>();
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
@@ -174,7 +175,7 @@ export class SqlBroker implements Broker {
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
     if (!this.unlisten && this.driver.listen) {
       this.unlisten = await this.driver.listen(BROKER_TOPIC, () => {
-        for (const set of this.wakers.values()) for (const w of set) w.wake();
+        this.wakers.wakeAll();
       });
     }
     const subscription = new SqlBrokerSubscription(this, options);
@@ -191,16 +192,12 @@ export class SqlBroker implements Broker {
 
   /** @internal Wakes `signal` when this process publishes to the partition. */
   addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
-    const key = `${channel}/${partition}`;
-    let set = this.wakers.get(key);
-    if (!set) this.wakers.set(key, (set = new Set()));
-    set.add(signal);
-    return () => set.delete(signal);
+    return this.wakers.add(channel, partition, signal);
   }
 
   /** Wakes this process's consumers of the partition at once (other processes hear NOTIFY or poll). */
   protected wake(channel: string, partition: number): void {
-    for (const w of this.wakers.get(`${channel}/${partition}`) ?? []) w.wake();
+    this.wakers.wake(channel, partition);
   }
 
   async close(): Promise<void> {

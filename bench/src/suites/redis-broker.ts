@@ -1,6 +1,6 @@
 import { silentLogger } from '@concord/core';
 import { testEnvelope } from '@concord/core/testing';
-import { deleteKeysWithPrefix, openRedisBroker } from '@concord/redis';
+import { deleteKeysWithPrefix, envelopeFields, openRedisBroker } from '@concord/redis';
 import { Redis } from 'ioredis';
 import { latencyRecord, measureLatencyAtRate, measureThroughput } from '../lib/load.js';
 import { measureBrokerRate } from '../lib/broker-rate.js';
@@ -18,25 +18,9 @@ const url = process.env.CONCORD_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `concord-bench-${Date.now().toString(36)}:`;
 const reachable = () => portOpen(new URL(url).hostname, Number(new URL(url).port || 6379));
 
-/** Field sizes like an envelope's, so both sides move the same bytes. */
+/** The fields RedisBroker writes for an envelope, so the raw client moves the same bytes. */
 function sampleFields(seq: number): string[] {
-  const e = testEnvelope('bench', `key-${seq % 16}`, seq);
-  return [
-    'id',
-    e.id,
-    'type',
-    e.type,
-    'key',
-    e.partitionKey,
-    'headers',
-    JSON.stringify(e.headers),
-    'v',
-    '1',
-    'payload',
-    JSON.stringify(e.payload),
-    'at',
-    String(e.createdAt),
-  ];
+  return envelopeFields(testEnvelope('bench', `key-${seq % 16}`, seq));
 }
 
 let runs = 0;

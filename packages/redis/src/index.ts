@@ -30,3 +30,4 @@ export {
   type ViewUpdateResult,
 } from './redis-view-store.js';
 export type { DeepPartial } from './view-paths.js';
+export { envelopeFields, envelopeFromFields } from './envelope-fields.js';

@@ -2,6 +2,8 @@
 export const InventoryErrorCode = {
   /** Redis holds no stock generation (lost, or being rebuilt): nothing is decided until it is back. */
   STOCK_NOT_READY: 'STOCK_NOT_READY',
+  /** Redis cannot be reached or refused a command: nothing was decided; try again. */
+  STOCK_UNAVAILABLE: 'STOCK_UNAVAILABLE',
   /** Redis has no count for a product MySQL knows: reconciliation restores it. */
   STOCK_MISSING: 'STOCK_MISSING',
   /** The Redis generation changed while an outcome was being recorded: decide again on the new one. */

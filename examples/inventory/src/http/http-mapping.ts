@@ -5,6 +5,7 @@ import { IdempotencyKeyReusedError } from '../purchase-service/purchase-service.
 const STATUS: Record<InventoryErrorCode, number> = {
   STOCK_NOT_READY: 503,
   STOCK_MISSING: 503,
+  STOCK_UNAVAILABLE: 503,
   STOCK_GENERATION_CHANGED: 503,
   PRODUCT_NOT_FOUND: 404,
   PURCHASE_NOT_FOUND: 404,

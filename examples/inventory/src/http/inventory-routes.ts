@@ -20,7 +20,7 @@ export function inventoryRoutes(router: Router, s: InventoryServices): void {
     } catch (error) {
       if (!isInventoryError(error, 'STOCK_NOT_READY')) throw error;
       // Redis is being rebuilt from MySQL: wait for it rather than show a count it no longer has.
-      await Promise.race([s.guardian.ready(), new Promise((r) => setTimeout(r, READY_WAIT_MS).unref())]);
+      await s.guardian.ready(READY_WAIT_MS);
       return s.purchases.product(productId);
     }
   };

@@ -10,6 +10,9 @@ import type { Decision, NeedsPersonItem, ReconcileReport, Repair } from './recon
 import { loadFacts } from './recorded-facts.js';
 import { assessStock, type StockAssessment } from './stock-assessment.js';
 
+/** How long reconciliation waits for a Redis that is being rebuilt (or is down) before giving up. */
+const READY_WAIT_MS = 10_000;
+
 /**
  * Compares Redis with the record. MySQL is the record: from its restocks, purchases and
  * accepted adjustments, and the Redis ledger of applied message ids, it says what each count
@@ -26,7 +29,7 @@ export class Reconciler {
 
   /** One run; runs in other processes of the service wait (a MySQL named lock). */
   async reconcile(actor: string): Promise<ReconcileReport> {
-    await this.guardian.ready();
+    await this.guardian.ready(READY_WAIT_MS);
     const lock = await SessionLock.acquire(this.store.driver, lockName(this.store.driver.database, 'inventory-reconcile'));
     try {
       return await this.run(actor);
@@ -110,7 +113,7 @@ export class Reconciler {
     if (item.state !== 'OPEN') throw new InventoryError(InventoryErrorCode.ITEM_ALREADY_RESOLVED, `reconcile item ${itemId} was already resolved by ${item.resolvedBy}`);
     let outcome = 'the entry stays in Redis and is recorded in MySQL as an adjustment';
     if (decision === 'reverse') {
-      await this.guardian.ready();
+      await this.guardian.ready(READY_WAIT_MS);
       const generation = await this.stock.generation();
       const status = generation === null ? 'GENERATION_CHANGED' : await this.stock.reverseEntry(item.productId, generation, item.messageId, String(item.delta));
       const gone = (await this.stock.snapshot(item.productId)).ledger.get(item.messageId) === undefined;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@concord/core';
+import { InventoryError, InventoryErrorCode } from '../inventory-errors.js';
 import type { StockKeys } from './stock-keys.js';
 import type { StockService } from './stock-service.js';
 import { releaseLockScript } from './stock-scripts.js';
@@ -65,10 +66,27 @@ export class StockGuardian {
     await this.running;
   }
 
-  /** Resolves when Redis holds the generation MySQL names. */
-  async ready(): Promise<void> {
-    if ((await this.check()) === 'ready') return;
-    await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+  /**
+   * Resolves when Redis holds the generation MySQL names; with `timeoutMs`, rejects with
+   * STOCK_NOT_READY when it does not by then (Redis down for longer, say).
+   */
+  async ready(timeoutMs?: number): Promise<void> {
+    if ((await this.check().catch(() => 'stale')) === 'ready') return;
+    this.wake();
+    await new Promise<void>((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+              reject(new InventoryError(InventoryErrorCode.STOCK_NOT_READY, `Redis does not hold the stock yet (waited ${timeoutMs} ms); try again`));
+            }, timeoutMs);
+      this.readyWaiters.push(waiter);
+    });
   }
 
   wake(): void {

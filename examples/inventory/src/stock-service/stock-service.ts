@@ -32,12 +32,12 @@ export class StockService {
 
   /** Takes `quantity` units for `messageId` unless fewer are left: exactly once per message id. */
   async deduct(messageId: string, productId: number, quantity: number): Promise<StockOutcome> {
-    return this.decide('deduct', await deductScript.run(this.redis, this.keys.forProduct(productId), [messageId, quantity]), productId);
+    return this.decide('deduct', await reach(() => deductScript.run(this.redis, this.keys.forProduct(productId), [messageId, quantity])), productId);
   }
 
   /** Adds `quantity` units for `messageId`: exactly once per message id. */
   async add(messageId: string, productId: number, quantity: number): Promise<StockOutcome> {
-    return this.decide('add', await addScript.run(this.redis, this.keys.forProduct(productId), [messageId, quantity]), productId);
+    return this.decide('add', await reach(() => addScript.run(this.redis, this.keys.forProduct(productId), [messageId, quantity])), productId);
   }
 
   private decide(what: string, reply: unknown, productId: number): StockOutcome {
@@ -54,7 +54,7 @@ export class StockService {
 
   /** The count and the ledger of one product, read atomically. */
   async snapshot(productId: number): Promise<LedgerSnapshot> {
-    const [generation, stock, pairs] = (await snapshotScript.run(this.redis, this.keys.forProduct(productId))) as [string, string, string[]];
+    const [generation, stock, pairs] = (await reach(() => snapshotScript.run(this.redis, this.keys.forProduct(productId)))) as [string, string, string[]];
     const ledger = new Map<string, string>();
     for (let i = 0; i + 1 < pairs.length; i += 2) ledger.set(pairs[i]!, pairs[i + 1]!);
     return { generation: generation === '' ? null : Number(generation), stock: stock === '' ? null : Number(stock), ledger };
@@ -62,7 +62,7 @@ export class StockService {
 
   /** The generation Redis holds, or null when the marker is gone. */
   async generation(): Promise<number | null> {
-    const value = await this.redis.get(this.keys.generation);
+    const value = await reach(() => this.redis.get(this.keys.generation));
     return value === null ? null : Number(value);
   }
 
@@ -70,23 +70,32 @@ export class StockService {
   async repair(productId: number, generation: number, correction: number, entries: ReadonlyArray<readonly [string, string]>): Promise<boolean> {
     const args: Array<string | number> = [generation, correction];
     for (const [id, value] of entries) args.push(id, value);
-    const [status] = (await repairScript.run(this.redis, this.keys.forProduct(productId), args)) as [string, string];
+    const [status] = (await reach(() => repairScript.run(this.redis, this.keys.forProduct(productId), args))) as [string, string];
     return status === 'OK';
   }
 
   /** Reverses one ledger entry (a person's decision): 'OK', 'GENERATION_CHANGED' or 'ENTRY_CHANGED'. */
   async reverseEntry(productId: number, generation: number, messageId: string, value: string): Promise<string> {
-    const [status] = (await reverseEntryScript.run(this.redis, this.keys.forProduct(productId), [generation, messageId, value])) as [string, string];
+    const [status] = (await reach(() => reverseEntryScript.run(this.redis, this.keys.forProduct(productId), [generation, messageId, value]))) as [string, string];
     return status;
   }
 
   /** The count Redis holds for a product (0 when it holds none); throws while not ready. */
   async stock(productId: number): Promise<number> {
-    const [generation, stock] = await this.redis.mget(this.keys.generation, this.keys.stock(productId));
+    const [generation, stock] = await reach(() => this.redis.mget(this.keys.generation, this.keys.stock(productId)));
     if (generation === null) {
       this.onNotReady();
       throw new InventoryError(InventoryErrorCode.STOCK_NOT_READY, 'the stock is being rebuilt from MySQL');
     }
     return Number(stock ?? 0);
+  }
+}
+
+/** Runs a Redis call; a connection or server failure becomes STOCK_UNAVAILABLE (nothing was decided). */
+async function reach<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new InventoryError(InventoryErrorCode.STOCK_UNAVAILABLE, `Redis: ${(error as Error).message}`, { cause: error });
   }
 }

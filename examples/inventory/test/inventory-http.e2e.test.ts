@@ -42,7 +42,7 @@ describe.skipIf(!ready)('the inventory HTTP API (ARCHITECTURE.md §4)', () => {
     expect(await api.ok('GET', `/purchases/${unknown.purchaseId}`)).toMatchObject({ state: 'REJECTED', rejectionReason: 'UNKNOWN_PRODUCT' });
   });
 
-  it('keeps Idempotency-Key semantics: same key, same purchase; other body, 422', async () => {
+  it('keeps Idempotency-Key semantics for purchases and restocks: same key, one effect; other body, 422', async () => {
     const { productId } = await api.ok('POST', '/products', { name: 'desk', stock: 10 });
     const key = { 'idempotency-key': 'order-7-attempt' };
     const a = await api.ok('POST', '/purchases', { productId, quantity: 1 }, key);
@@ -53,6 +53,10 @@ describe.skipIf(!ready)('the inventory HTTP API (ARCHITECTURE.md §4)', () => {
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     await purchaseFinal(a.purchaseId);
     expect((await api.ok('GET', `/products/${productId}`)).sold).toBe(1);
+    const restockKey = { 'idempotency-key': 'delivery-2026-11-29' };
+    expect((await api.ok('POST', `/products/${productId}/restock`, { quantity: 5 }, restockKey)).stock).toBe(14);
+    expect((await api.ok('POST', `/products/${productId}/restock`, { quantity: 5 }, restockKey)).stock).toBe(14);
+    expect((await api.call('POST', `/products/${productId}/restock`, { quantity: 6 }, restockKey)).status).toBe(422);
   });
 
   it('answers bad input with 4xx and a code, never a 500', async () => {

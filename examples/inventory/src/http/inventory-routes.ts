@@ -32,8 +32,9 @@ export function inventoryRoutes(router: Router, s: InventoryServices): void {
     .on('GET', '/products/:id', mapped(async (ctx) => product(intParam(ctx.params, 'id'))))
     .on('POST', '/products/:id/restock', mapped(async (ctx) => {
       const productId = intParam(ctx.params, 'id');
+      const key = idempotencyKey(ctx.req.headers['idempotency-key']);
       const body = Restock.parse(await ctx.body());
-      await s.purchases.restock(productId, body.quantity);
+      await s.purchases.restock(productId, body.quantity, key);
       return product(productId);
     }))
     .on('POST', '/purchases', mapped(async (ctx) => {

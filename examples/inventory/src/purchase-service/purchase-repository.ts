@@ -44,9 +44,18 @@ export const purchaseRepository = {
     return row ? { productId: num(row.id), name: row.name } : undefined;
   },
 
-  async insertRestock(conn: Conn, productId: number, quantity: number, now: number): Promise<number> {
-    const sql = 'INSERT INTO inventory_restocks (product_id, quantity, created_at) VALUES (?, ?, ?)';
-    return (await execute(conn, sql, [productId, quantity, now])).insertId;
+  async insertRestock(conn: Conn, productId: number, quantity: number, now: number, idempotencyKey: string | null = null): Promise<number> {
+    const sql = 'INSERT INTO inventory_restocks (product_id, quantity, idempotency_key, request_fingerprint, created_at) VALUES (?, ?, ?, ?, ?)';
+    return (await execute(conn, sql, [productId, quantity, idempotencyKey, `${productId}:${quantity}`, now])).insertId;
+  },
+
+  async findRestockByIdempotencyKey(conn: Conn, key: string): Promise<{ restockId: number; fingerprint: string | null } | undefined> {
+    const [row] = await selectRows<{ id: number; request_fingerprint: string | null }>(
+      conn,
+      'SELECT id, request_fingerprint FROM inventory_restocks WHERE idempotency_key = ?',
+      [key],
+    );
+    return row ? { restockId: num(row.id), fingerprint: row.request_fingerprint } : undefined;
   },
 
   async markRestockApplied(conn: Conn, restockId: number, now: number): Promise<void> {

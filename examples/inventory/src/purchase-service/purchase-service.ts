@@ -25,6 +25,17 @@ export class IdempotencyKeyReusedError extends Error {
 
 const DUPLICATE_ENTRY = 1062;
 
+/** Two requests with the same new key at once: the loser runs again and finds the winner's row. */
+async function withKeyRace<T>(idempotencyKey: string | undefined, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (idempotencyKey === undefined || attempt >= 3 || (error as { errno?: number }).errno !== DUPLICATE_ENTRY) throw error;
+    }
+  }
+}
+
 /**
  * The Purchase service. Every change is one MySQL transaction that writes the record and the
  * message asking the Stock service to follow; Redis is never written inside a MySQL
@@ -50,13 +61,26 @@ export class PurchaseService {
     return productId;
   }
 
-  async restock(productId: number, quantity: number): Promise<ProductView> {
-    const restockId = await this.store.transaction(async (tx) => {
-      if (!(await repo.findProduct(tx.handle, productId))) throw new InventoryError(InventoryErrorCode.PRODUCT_NOT_FOUND, `product ${productId} not found`);
-      const restockId = await repo.insertRestock(tx.handle, productId, quantity, Date.now());
-      await tx.outbox.send(AddStock, { restockId, productId, quantity }, { id: restockMessageId(restockId) });
-      return restockId;
-    });
+  /**
+   * Records a restock with its AddStock message. With an Idempotency-Key, a retried request
+   * (after a timeout, say) is recognised and stocks nothing twice.
+   */
+  async restock(productId: number, quantity: number, idempotencyKey?: string): Promise<ProductView> {
+    const restockId = await withKeyRace(idempotencyKey, () =>
+      this.store.transaction(async (tx) => {
+        if (idempotencyKey !== undefined) {
+          const earlier = await repo.findRestockByIdempotencyKey(tx.handle, idempotencyKey);
+          if (earlier) {
+            if (earlier.fingerprint !== `${productId}:${quantity}`) throw new IdempotencyKeyReusedError(idempotencyKey);
+            return earlier.restockId;
+          }
+        }
+        if (!(await repo.findProduct(tx.handle, productId))) throw new InventoryError(InventoryErrorCode.PRODUCT_NOT_FOUND, `product ${productId} not found`);
+        const restockId = await repo.insertRestock(tx.handle, productId, quantity, Date.now(), idempotencyKey ?? null);
+        await tx.outbox.send(AddStock, { restockId, productId, quantity }, { id: restockMessageId(restockId) });
+        return restockId;
+      }),
+    );
     await this.addNow(restockId, productId, quantity);
     return this.product(productId);
   }
@@ -89,37 +113,31 @@ export class PurchaseService {
    */
   async purchase(request: { productId: number; quantity: number }, idempotencyKey?: string): Promise<number> {
     const fingerprint = `${request.productId}:${request.quantity}`;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.transaction(async (tx) => {
-          if (idempotencyKey !== undefined) {
-            const earlier = await repo.findByIdempotencyKey(tx.handle, idempotencyKey);
-            if (earlier) {
-              if (earlier.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(idempotencyKey);
-              return earlier.purchaseId;
-            }
+    return withKeyRace(idempotencyKey, () =>
+      this.store.transaction(async (tx) => {
+        if (idempotencyKey !== undefined) {
+          const earlier = await repo.findByIdempotencyKey(tx.handle, idempotencyKey);
+          if (earlier) {
+            if (earlier.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(idempotencyKey);
+            return earlier.purchaseId;
           }
-          const known = await repo.findProduct(tx.handle, request.productId);
-          const purchaseId = await repo.insertPurchase(
-            tx.handle,
-            {
-              ...request,
-              state: known ? 'PENDING' : 'REJECTED',
-              rejectionReason: known ? null : 'UNKNOWN_PRODUCT',
-              idempotencyKey: idempotencyKey ?? null,
-              fingerprint,
-            },
-            Date.now(),
-          );
-          if (known) await tx.outbox.send(DeductStock, { purchaseId, ...request }, { id: purchaseMessageId(purchaseId) });
-          return purchaseId;
-        });
-      } catch (error) {
-        // Two requests with the same new key at once: the loser reads the winner's purchase.
-        if (idempotencyKey !== undefined && attempt < 3 && (error as { errno?: number }).errno === DUPLICATE_ENTRY) continue;
-        throw error;
-      }
-    }
+        }
+        const known = await repo.findProduct(tx.handle, request.productId);
+        const purchaseId = await repo.insertPurchase(
+          tx.handle,
+          {
+            ...request,
+            state: known ? 'PENDING' : 'REJECTED',
+            rejectionReason: known ? null : 'UNKNOWN_PRODUCT',
+            idempotencyKey: idempotencyKey ?? null,
+            fingerprint,
+          },
+          Date.now(),
+        );
+        if (known) await tx.outbox.send(DeductStock, { purchaseId, ...request }, { id: purchaseMessageId(purchaseId) });
+        return purchaseId;
+      }),
+    );
   }
 
   async getPurchase(purchaseId: number): Promise<Purchase> {

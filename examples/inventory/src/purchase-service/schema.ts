@@ -14,7 +14,8 @@ export const inventoryMigrations: readonly Migration[] = [
         created_at BIGINT NOT NULL)`,
       // applied_at: set in the same transaction as the consumer's inbox row, once Redis holds it.
       `CREATE TABLE inventory_restocks (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, product_id BIGINT NOT NULL,
-        quantity INT NOT NULL, applied_at BIGINT NULL, created_at BIGINT NOT NULL, KEY restocks_product (product_id))`,
+        quantity INT NOT NULL, applied_at BIGINT NULL, idempotency_key VARCHAR(191) NULL, request_fingerprint VARCHAR(200) NULL,
+        created_at BIGINT NOT NULL, KEY restocks_product (product_id), UNIQUE KEY restocks_idempotency (idempotency_key))`,
       // stock_generation: the Redis generation whose ledger decided the outcome (see stock-rebuild.ts).
       `CREATE TABLE inventory_purchases (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, product_id BIGINT NOT NULL,
         quantity INT NOT NULL, state VARCHAR(16) NOT NULL, rejection_reason VARCHAR(32) NULL,

@@ -43,5 +43,9 @@ export function inventoryRoutes(router: Router, s: InventoryServices): void {
       return { purchaseId: await s.purchases.purchase(body, key) };
     }))
     .on('GET', '/purchases/:id', mapped(async (ctx) => s.purchases.getPurchase(intParam(ctx.params, 'id'))))
-    .on('GET', '/health', async () => ({ status: 'ok', stockGeneration: await s.stock.generation() }));
+    // Up as long as the process serves; `stock` says whether Redis can decide anything right now.
+    .on('GET', '/health', async () => {
+      const generation = await s.stock.generation().catch(() => undefined);
+      return { status: 'ok', stock: generation === undefined ? 'unavailable' : generation === null ? 'rebuilding' : 'ready' };
+    });
 }

@@ -22,7 +22,8 @@ export interface SqlBrokerOptions {
   readonly partitions?: number;
   /** How long a partition lease lasts without renewal. Default 10 s. */
   readonly leaseMs?: number;
-  /** Fallback poll for commits made by other processes without notifications. Default 100 ms. */
+  /** Fallback poll for commits made by other processes: default 100 ms, or 1 s when the driver
+   * delivers cross-process notifications (PostgreSQL LISTEN/NOTIFY). */
   readonly pollIntervalMs?: number;
   readonly maxBatchSize?: number;
   readonly clock?: Clock;
@@ -64,7 +65,8 @@ export class SqlBroker implements Broker {
     this.settings = {
       partitions,
       leaseMs: options.leaseMs ?? 10_000,
-      pollIntervalMs: options.pollIntervalMs ?? 100,
+      // With cross-process notifications the poll is only a safety net for a lost NOTIFY.
+      pollIntervalMs: options.pollIntervalMs ?? (driver.listen ? 1_000 : 100),
       maxBatchSize: options.maxBatchSize ?? 256,
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
@@ -174,9 +176,9 @@ export class SqlBroker implements Broker {
     assertName('consumer group', options.group);
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
     if (!this.unlisten && this.driver.listen) {
-      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => {
-        this.wakers.wakeAll();
-      });
+      // Other processes' publishes wake every local partition consumer; this process's own
+      // publishes wake exactly the partitions they wrote (see publish), not all of them.
+      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => this.wakers.wakeAll(), { includeLocalCommits: false });
     }
     const subscription = new SqlBrokerSubscription(this, options);
     this.subscriptions.add(subscription);

@@ -73,6 +73,15 @@ export class SqlBroker implements Broker {
     };
   }
 
+  /**
+   * True when the driver delivers cross-process notifications: each subscription then reads
+   * every partition's head once per poll interval, instead of each partition worker reading
+   * its partition, as the safety net for a missed notification.
+   */
+  get pollsHeads(): boolean {
+    return this.driver.listen !== undefined;
+  }
+
   t(name: string): string {
     return this.driver.dialect.table(name);
   }
@@ -218,6 +227,8 @@ class SqlBrokerSubscription {
   readonly memberId = newId();
   private readonly workers = new Map<string, SqlPartitionConsumer>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private headsTimer: ReturnType<typeof setInterval> | undefined;
+  private pollingHeads = false;
   private rebalancing: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -263,6 +274,29 @@ class SqlBrokerSubscription {
         this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
       });
     }, every);
+    if (this.broker.pollsHeads) this.headsTimer = setInterval(() => void this.pollHeads(), this.broker.settings.pollIntervalMs);
+  }
+
+  /** One read of every subscribed partition's next offset; wakes the workers that are behind. */
+  private async pollHeads(): Promise<void> {
+    if (this.closed || this.pollingHeads || this.workers.size === 0) return;
+    this.pollingHeads = true;
+    const q = this.broker.driver.dialect.quote('partition');
+    const channels = this.options.channels;
+    try {
+      const rows = await this.broker.driver.run((exec) =>
+        exec.query<{ channel: string; partition: number | string; next_offset: number | string }>(
+          `SELECT channel, ${q} AS ${q}, next_offset FROM ${this.broker.t('broker_partitions')} ` +
+            `WHERE channel IN (${channels.map(() => '?').join(', ')})`,
+          [...channels],
+        ),
+      );
+      for (const r of rows) this.workers.get(`${r.channel}/${Number(r.partition)}`)?.noteHead(Number(r.next_offset));
+    } catch (error) {
+      this.broker.settings.logger.debug({ err: error, group: this.options.group }, 'reading partition heads failed; trying again');
+    } finally {
+      this.pollingHeads = false;
+    }
   }
 
   private all: Array<[string, number]> = [];
@@ -356,6 +390,7 @@ class SqlBrokerSubscription {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.headsTimer);
     await this.rebalancing;
     const workers = [...this.workers.values()];
     this.workers.clear();

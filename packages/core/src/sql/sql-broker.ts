@@ -13,6 +13,7 @@ import { brokerMigrations } from './broker-schema.js';
 import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope-row.js';
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
+import { SqlOffsetCommitter } from './sql-offset-committer.js';
 import { SqlPartitionConsumer } from './sql-partition-consumer.js';
 
 export const BROKER_TOPIC = 'concord_broker';
@@ -26,6 +27,12 @@ export interface SqlBrokerOptions {
    * delivers cross-process notifications (PostgreSQL LISTEN/NOTIFY). */
   readonly pollIntervalMs?: number;
   readonly maxBatchSize?: number;
+  /**
+   * How long a consumer's offsets may wait to be committed, all of a member's partitions in
+   * one transaction. A crash in between delivers those batches again (consumers deduplicate).
+   * Default 0 (each batch at once) on SQLite, where a commit is local; 100 ms on a server.
+   */
+  readonly offsetCommitIntervalMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -35,6 +42,7 @@ export interface SqlBrokerSettings {
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly maxBatchSize: number;
+  readonly offsetCommitIntervalMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -68,6 +76,7 @@ export class SqlBroker implements Broker {
       // With cross-process notifications the poll is only a safety net for a lost NOTIFY.
       pollIntervalMs: options.pollIntervalMs ?? (driver.listen ? 1_000 : 100),
       maxBatchSize: options.maxBatchSize ?? 256,
+      offsetCommitIntervalMs: options.offsetCommitIntervalMs ?? (driver.dialect.name === 'sqlite' ? 0 : 100),
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
     };
@@ -229,13 +238,16 @@ class SqlBrokerSubscription {
   private timer: ReturnType<typeof setInterval> | undefined;
   private headsTimer: ReturnType<typeof setInterval> | undefined;
   private pollingHeads = false;
+  private readonly offsets: SqlOffsetCommitter;
   private rebalancing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly broker: SqlBroker,
     private readonly options: SubscribeOptions,
-  ) {}
+  ) {
+    this.offsets = new SqlOffsetCommitter(broker, options.group, this.memberId, broker.settings.offsetCommitIntervalMs);
+  }
 
   /**
    * Partitions whose lease this member holds for sure right now: none once the lease may have
@@ -380,7 +392,7 @@ class SqlBrokerSubscription {
         ),
       );
       if (claimed !== 1) continue;
-      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid());
+      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid(), this.offsets);
       this.workers.set(key, worker);
       worker.start();
     }
@@ -395,6 +407,7 @@ class SqlBrokerSubscription {
     const workers = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(workers.map((w) => w.stop()));
+    await this.offsets.close().catch((error: unknown) => this.broker.settings.logger.warn({ err: error }, 'could not commit offsets at close'));
     const { driver } = this.broker;
     await driver
       .run(async (exec) => {

@@ -3,12 +3,13 @@ import type { SubscribeOptions } from '../ports/broker.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow } from './envelope-row.js';
 import type { SqlBroker } from './sql-broker.js';
+import type { OffsetOwner, SqlOffsetCommitter } from './sql-offset-committer.js';
 
 /**
  * Delivers one partition of one channel to one group member, in offset order, committing
  * the offset after each batch the handler accepted. A rejected batch is delivered again.
  */
-export class SqlPartitionConsumer {
+export class SqlPartitionConsumer implements OffsetOwner {
   private readonly wakeSignal = new WakeSignal();
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -24,7 +25,13 @@ export class SqlPartitionConsumer {
     readonly partition: number,
     /** False when the member's leases may have expired: start no new batch until renewed. */
     private readonly leaseValid: () => boolean = () => true,
+    private readonly offsets: SqlOffsetCommitter,
   ) {}
+
+  leaseLost(): void {
+    this.broker.settings.logger.info({ group: this.options.group, channel: this.channel, partition: this.partition }, 'partition lease lost; stopping');
+    this.abort.abort();
+  }
 
   start(): void {
     this.removeWaker = this.broker.addWaker(this.channel, this.partition, this.wakeSignal);
@@ -44,6 +51,7 @@ export class SqlPartitionConsumer {
     this.abort.abort();
     this.removeWaker?.();
     await this.loop;
+    await this.offsets.flushOwner(this);
   }
 
   private async run(): Promise<void> {
@@ -89,21 +97,8 @@ export class SqlPartitionConsumer {
         const messages = rows.map(envelopeFromRow);
         await this.options.handler({ channel: this.channel, partition: this.partition, messages });
         const last = Number(rows[rows.length - 1]!.msg_offset);
-        // Fenced commit: only the lease holder moves the offset, so a member that lost its
-        // lease while busy cannot rewind or skip the new owner's progress.
-        const moved = await driver.transaction(async (exec) => {
-          const lease = await exec.query<{ owner: string }>(
-            `SELECT owner FROM ${t('broker_leases')} WHERE group_name = ? AND channel = ? AND ${q} = ?${d.forUpdate}`,
-            [group, this.channel, this.partition],
-          );
-          if (lease[0]?.owner !== this.memberId) return false;
-          await exec.execute(
-            `UPDATE ${t('broker_offsets')} SET committed = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND committed < ?`,
-            [last, group, this.channel, this.partition, last],
-          );
-          return true;
-        });
-        if (!moved) {
+        if (this.offsets.deferred) this.offsets.record(this, last);
+        else if (!(await this.offsets.commitNow(this, last))) {
           logger.info({ group, channel: this.channel, partition: this.partition }, 'partition lease lost; stopping');
           return;
         }

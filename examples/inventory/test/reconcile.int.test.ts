@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInventoryError } from '../src/inventory-errors.js';
 import type { InventoryServices } from '../src/inventory-services.js';
 import { reconcileLog } from '../src/reconcile/reconcile-log.js';
-import { loseRedisData, pendingCount, startServices, testPlace, type TestPlace } from './inventory-fixture.js';
+import { startInventoryServices } from '../src/inventory-services.js';
+import { REDIS_URL, loseRedisData, pendingCount, startServices, testLogger, testPlace, type TestPlace } from './inventory-fixture.js';
 
 const ready = (await serviceAvailable(services.mariadb)) && (await serviceAvailable(services.redis));
 
@@ -80,5 +81,26 @@ describe.skipIf(!ready)('reconciliation', () => {
     await loseRedisData(place.redis, place.redisPrefix);
     await eventually(async () => (await app.purchases.product(productId).catch(() => undefined))?.stock === 36, 20_000);
     expect(await app.reconciler.reconcile('alice')).toEqual({ checked: 1, drifted: [], repaired: [], needsPerson: [] });
+  });
+});
+
+describe.skipIf(!ready)('scheduled reconciliation', () => {
+  it('runs every interval as "scheduler" and repairs what it can prove', async () => {
+    const place = testPlace('schedule');
+    // 0.005 minutes: a run every 300 ms, so the test sees one without waiting minutes.
+    const app = await startInventoryServices(
+      { databaseUrl: place.databaseUrl, redisUrl: REDIS_URL, redisPrefix: place.redisPrefix, reconcileIntervalMinutes: 0.005, stockCheckIntervalMs: 100 },
+      testLogger(),
+    );
+    try {
+      const productId = await app.purchases.createProduct('nut', 12);
+      await place.redis.set(app.stock.keys.stock(productId), '3');
+      await eventually(async () => (await app.purchases.product(productId)).stock === 12, 20_000, 100);
+      const log = await app.store.transaction((tx) => reconcileLog.actions(tx.handle, 10));
+      expect(log).toContainEqual(expect.objectContaining({ kind: 'REPAIR', actor: 'scheduler', productId }));
+    } finally {
+      await app.stop();
+      await place.drop();
+    }
   });
 });

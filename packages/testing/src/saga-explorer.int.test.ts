@@ -8,7 +8,18 @@ describe('SagaExplorer', () => {
     expect(report.mode).toBe('exhaustive');
     expect(report.violation).toBeNull();
     expect(report.crashes).toBeGreaterThan(0);
-    expect(formatReport(report)).toMatch(/^Payment: \d+ schedules \(exhaustive\) over \d+ boundaries in \d+ ms; .* no violation$/);
+    expect(formatReport(report)).toMatch(/^Payment: \d+ schedules \(exhaustive, 1 fault\(s\) per run\) over \d+ boundaries in \d+ ms; .* no violation$/);
+  });
+
+  it('with depth 2, adds a second fault at every later boundary of each one-fault run', async () => {
+    const scenario = paymentScenario({ receiptAfterCommit: true });
+    const faults = ['crash-before-commit', 'crash-after-commit', 'crash-after-publish'] as const;
+    const one = await new SagaExplorer(scenario, { faults }).explore();
+    const two = await new SagaExplorer(scenario, { faults, depth: 2 }).explore();
+    expect(two.violation).toBeNull();
+    expect(two.depth).toBe(2);
+    // Every one-fault run adds at least one two-fault run (each run has boundaries after its fault).
+    expect(two.explored).toBeGreaterThan(2 * one.explored);
   });
 
   it('finds a side effect made before the commit, with the crash that shows it', async () => {

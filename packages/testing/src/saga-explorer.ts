@@ -13,6 +13,12 @@ export interface ExploreOptions {
    */
   readonly mode?: 'exhaustive' | 'sampled';
   readonly exhaustiveLimit?: number;
+  /**
+   * Exhaustive mode: 2 also runs, after each one-fault schedule, every second fault at every
+   * later boundary of that run (a crash during recovery from a crash, say). Runs grow with
+   * the square of the boundaries. Default 1.
+   */
+  readonly depth?: 1 | 2;
   readonly runs?: number;
   readonly seed?: number;
   readonly maxFaults?: number;
@@ -27,7 +33,7 @@ export interface ExploreOptions {
 }
 
 export interface Violation {
-  /** Pass it to `replay` (or `CONCORD_EXPLORE_SCHEDULE`) to run exactly this schedule again. */
+  /** Pass it to `replay` to run exactly this schedule again. */
   readonly schedule: string;
   readonly failures: readonly InvariantFailure[];
   /** Every boundary of the violating run, the faulted ones marked. */
@@ -37,6 +43,8 @@ export interface Violation {
 export interface ExplorationReport {
   readonly scenario: string;
   readonly mode: 'exhaustive' | 'sampled';
+  /** Faults per run in exhaustive mode (1 or 2); the most per run when sampled. */
+  readonly depth: number;
   readonly seed: number | null;
   /** Boundaries of the fault-free run. */
   readonly boundaries: number;
@@ -102,12 +110,20 @@ export class SagaExplorer<S extends string, R> {
     const exhaustive = exhaustiveSchedules(clean.boundaries, allowed);
     const mode = this.options.mode ?? (exhaustive.length <= (this.options.exhaustiveLimit ?? 2_000) ? 'exhaustive' : 'sampled');
     const seed = mode === 'sampled' ? (this.options.seed ?? 1) : null;
+    const depth = mode === 'sampled' ? Math.max(1, this.options.maxFaults ?? 3) : (this.options.depth ?? 1);
     if (!record(clean)) {
       if (mode === 'exhaustive') {
-        for (const schedule of exhaustive) if (record(await runScenario(this.scenario, planOf(schedule), this.settings))) break;
+        explore: for (const schedule of exhaustive) {
+          const result = await runScenario(this.scenario, planOf(schedule), this.settings);
+          if (record(result)) break;
+          if (depth < 2) continue;
+          for (const second of exhaustiveSchedules(result.boundaries, allowed, schedule[0]!.at + 1)) {
+            if (record(await runScenario(this.scenario, planOf([...schedule, ...second]), this.settings))) break explore;
+          }
+        }
       } else {
         const random = new SeededRandom(seed!);
-        const maxFaults = Math.max(1, this.options.maxFaults ?? 3);
+        const maxFaults = depth;
         // Faults may land a little past the fault-free run's end: faults add boundaries.
         const span = Math.max(1, Math.ceil(clean.boundaries.length * 1.5));
         for (let run = 0; run < (this.options.runs ?? 200); run++) {
@@ -121,6 +137,7 @@ export class SagaExplorer<S extends string, R> {
     return {
       scenario: this.scenario.name,
       mode,
+      depth,
       seed,
       boundaries: clean.boundaries.length,
       explored,
@@ -132,9 +149,9 @@ export class SagaExplorer<S extends string, R> {
   }
 }
 
-/** One schedule per (boundary, fault that fits it) of the fault-free run. */
-export function exhaustiveSchedules(boundaries: readonly Boundary[], allowed: ReadonlySet<FaultKind>): Schedule[] {
-  return boundaries.flatMap((b) => (FAULTS_AT[b.kind] as readonly FaultKind[]).filter((k) => allowed.has(k)).map((kind) => [{ kind, at: b.index }]));
+/** One schedule per (boundary from `from` on, fault that fits it) of a run. */
+export function exhaustiveSchedules(boundaries: readonly Boundary[], allowed: ReadonlySet<FaultKind>, from = 0): Schedule[] {
+  return boundaries.filter((b) => b.index >= from).flatMap((b) => (FAULTS_AT[b.kind] as readonly FaultKind[]).filter((k) => allowed.has(k)).map((kind) => [{ kind, at: b.index }]));
 }
 
 function violationOf(result: RunResult): Violation | null {
@@ -164,7 +181,8 @@ export function formatReport(report: ExplorationReport): string {
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   return (
-    `${report.scenario}: ${report.explored} schedules (${report.mode}${report.seed !== null ? `, seed ${report.seed}` : ''}) over ` +
+    `${report.scenario}: ${report.explored} schedules (${report.mode}, ${report.mode === 'sampled' ? 'up to ' : ''}${report.depth} fault(s) per run` +
+    `${report.seed !== null ? `, seed ${report.seed}` : ''}) over ` +
     `${report.boundaries} boundaries in ${report.durationMs} ms; faults: ${faults || 'none'}; crashes ${report.crashes}; ` +
     (report.violation ? `VIOLATION with schedule ${report.violation.schedule}` : 'no violation')
   );

@@ -5,7 +5,7 @@ import type { Boundary, BoundaryKind, Fault, FaultKind } from './fault-schedule.
 import { RunControl } from './run-control.js';
 import type { SagaScenario } from './saga-scenario.js';
 import { ScheduledBroker } from './scheduled-broker.js';
-import { isSimulatedCrash } from './simulated-crash.js';
+import { isSimulatedCrash, SimulatedCrash } from './simulated-crash.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export interface RunSettings {
@@ -82,9 +82,12 @@ export async function runScenario<S extends string, R>(scenario: SagaScenario<S,
   /** Runs one action; a simulated crash restarts every service, anything else fails the run. */
   const act = async (what: string, action: () => Promise<void>): Promise<boolean> => {
     control.activity = what;
+    const incarnation = control.incarnation;
     try {
       await withTimeout(action(), settings.actionTimeoutMs, what);
       await settle();
+      // A crash that user code caught and swallowed still killed the process.
+      if (control.incarnation !== incarnation) throw new SimulatedCrash(`during ${what} (the error was swallowed)`);
       return true;
     } catch (error) {
       if (!isSimulatedCrash(error)) throw error;

@@ -135,6 +135,8 @@ export class ScheduledBroker {
     if (duplicate) queue.messages.push({ seq: this.seq++, envelope: head.envelope });
     const batch: DeliveryBatch = { channel: queue.channel, partition: queue.partition, messages: [head.envelope] };
     await subscriber.options.handler(batch);
+    // A process that crashed while handling (and swallowed the error) never acknowledges.
+    this.control.assertAlive(subscriber.incarnation, `acknowledgement of ${head.envelope.type}`);
     if (queue.messages[0] === head) queue.messages.shift();
   }
 }

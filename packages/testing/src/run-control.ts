@@ -20,7 +20,11 @@ export class RunControl {
     if (incarnation !== this.incarnation) throw new SimulatedCrash(`${what} after its process crashed`);
   }
 
+  /** Commits reached, armed or not: tells the explorer whether firing timers changed anything. */
+  commits = 0;
+
   reach(kind: BoundaryKind, where: string): FaultKind | undefined {
+    if (kind === 'commit') this.commits++;
     if (!this.armed) return undefined;
     // A delivery is the activity itself; commits and publishes say what they were part of.
     return this.onBoundary(kind, kind === 'deliver' ? `${kind} ${where}` : `${kind} ${where} (${this.activity})`);

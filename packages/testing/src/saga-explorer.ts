@@ -26,7 +26,14 @@ export interface ExploreOptions {
   readonly faults?: readonly FaultKind[];
   /** Stop at the first schedule that breaks an invariant. Default true. */
   readonly stopAtFirstViolation?: boolean;
+  /** How far the clock moves when delayed messages are let through, or when the run is quiet. Default 60 s. */
   readonly delayMs?: number;
+  /**
+   * For sagas with timeouts or retries: real time to wait, after moving the clock, for the
+   * orchestrators' scheduler loops to fire what became due. Give the orchestrators
+   * `env.clock` and a `schedulerIntervalMs` well below it (e.g. 5 and 40). Default 0: no timers.
+   */
+  readonly timerWaitMs?: number;
   readonly maxSteps?: number;
   readonly actionTimeoutMs?: number;
   readonly logger?: Logger;
@@ -74,6 +81,7 @@ export class SagaExplorer<S extends string, R> {
   ) {
     this.settings = {
       delayMs: options.delayMs ?? 60_000,
+      timerWaitMs: options.timerWaitMs ?? 0,
       maxSteps: options.maxSteps ?? 10_000,
       actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
       ...(options.logger ? { logger: options.logger } : {}),

@@ -11,6 +11,11 @@ import { VirtualClock } from './virtual-clock.js';
 export interface RunSettings {
   /** How far a `delay` moves the clock when the held messages are finally let through. */
   readonly delayMs: number;
+  /**
+   * Real time to wait, after moving the clock, for the orchestrators' scheduler loops to fire
+   * the timers (timeouts, retries) that became due. 0: timers are not fired.
+   */
+  readonly timerWaitMs: number;
   /** Actions (relay rounds, deliveries) before a run counts as not settling. */
   readonly maxSteps: number;
   /** Real time one action may take before the run counts as hung. */
@@ -120,10 +125,24 @@ export async function runScenario<S extends string, R>(scenario: SagaScenario<S,
         continue;
       }
       const held = broker.heldQueues();
-      if (held.length === 0) return;
+      if (held.length > 0) {
+        // The held messages are late: time passes first, and fires what it made due.
+        clock.advance(settings.delayMs);
+        await fireTimers();
+        for (const queue of held) queue.held = false;
+        continue;
+      }
+      // Quiet: let time pass until no timer does anything any more.
+      if (settings.timerWaitMs <= 0) return;
+      const commits = control.commits;
       clock.advance(settings.delayMs);
-      for (const queue of held) queue.held = false;
+      await fireTimers();
+      if (control.commits === commits && (await firstWithUnsent(raw, names)) === undefined && broker.deliverable().length === 0) return;
     }
+  };
+  /** Waits (real time) while the orchestrators' scheduler loops fire the timers now due. */
+  const fireTimers = async () => {
+    if (settings.timerWaitMs > 0) await act('timers', () => new Promise<void>((resolve) => setTimeout(resolve, settings.timerWaitMs)));
   };
 
   try {

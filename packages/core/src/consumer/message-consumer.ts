@@ -184,9 +184,9 @@ export class MessageConsumer<H = unknown> {
   private async apply(tx: StoreTransaction<H>, registration: Registration<H>, message: MessageEnvelope): Promise<void> {
     if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
     const upcast = upcastPayload(registration.definition, message);
-    if (upcast.kind === 'newer') {
-      // Sent by newer code (a rolling deploy): this code cannot read it yet, and it must not be
-      // lost. Parked, it can be replayed once this consumer runs the new version.
+    if (upcast.kind !== 'current') {
+      // Sent by newer code (a rolling deploy), or an upcaster that throws: this code cannot read
+      // it, and it must not be lost. Parked, it can be replayed once the consumer is fixed.
       await tx.inbox.addDeadLetter({ consumer: this.name, message, error: upcast.reason, stack: null, attempts: 1 });
       this.logFor(message).error({ schemaVersion: message.schemaVersion }, upcast.reason);
       return;

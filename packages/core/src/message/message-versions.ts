@@ -54,7 +54,9 @@ export interface VersionedDefinition {
 export type UpcastResult =
   | { readonly kind: 'current'; readonly payload: unknown }
   /** The payload is of a version this code does not know yet: park it, never drop it. */
-  | { readonly kind: 'newer'; readonly reason: string };
+  | { readonly kind: 'newer'; readonly reason: string }
+  /** An upcaster threw: it will throw every time, so the message is parked at once too. */
+  | { readonly kind: 'failed'; readonly reason: string };
 
 /**
  * Brings a received payload up to the definition's current version, running the upcasters of
@@ -73,7 +75,13 @@ export function upcastPayload(definition: VersionedDefinition, message: Pick<Mes
   // Version v is turned into v + 1 by upcasters[v - 1].
   for (let v = version; v < known; v++) {
     const upcast = upcasters[v - 1];
-    if (upcast) payload = upcast(payload);
+    if (!upcast) continue;
+    try {
+      payload = upcast(payload);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return { kind: 'failed', reason: `upcasting ${definition.type} from schemaVersion ${v} to ${v + 1} failed: ${why}` };
+    }
   }
   return { kind: 'current', payload };
 }

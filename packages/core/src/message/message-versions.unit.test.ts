@@ -44,6 +44,21 @@ describe('message versions', () => {
     });
   });
 
+  it('reports an upcaster that throws, naming the versions, instead of throwing', () => {
+    const Strict = defineEvent('t.Strict', {
+      channel: 'c',
+      schema: z.object({ cents: z.number() }),
+      versions: upcastFrom<{ euros: string }>().then((v1) => {
+        if (Number.isNaN(Number(v1.euros))) throw new Error(`"${v1.euros}" is not a number`);
+        return { cents: Number(v1.euros) * 100 };
+      }),
+    });
+    expect(upcastPayload(Strict, { schemaVersion: 1, payload: { euros: 'ten' } })).toEqual({
+      kind: 'failed',
+      reason: 'upcasting t.Strict from schemaVersion 1 to 2 failed: "ten" is not a number',
+    });
+  });
+
   it('lets a compatible change bump the version without upcasters, and refuses a contradicting number', () => {
     const Widened = defineEvent('t.Widened', { channel: 'c', schema: z.object({ a: z.number() }), schemaVersion: 2 });
     expect(upcastPayload(Widened, { schemaVersion: 1, payload: { a: 1 } })).toEqual({ kind: 'current', payload: { a: 1 } });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatReport, formatViolation, SagaExplorer } from '@concord/testing';
 import { BuggyCustomerService } from './buggy-customer-service.js';
@@ -35,4 +36,10 @@ describe('the crash-point explorer on the demo CreateOrder saga', () => {
     // And without the fault the copy looks fine: only the crash shows the bug.
     expect((await explorer.replay('none')).violation).toBeNull();
   });
+});
+
+it('docs/testing-your-sagas.md quotes the tested scenario word for word', () => {
+  const source = readFileSync(new URL('./create-order-scenario.ts', import.meta.url), 'utf8');
+  const region = /\/\/ #region scenario\n([\s\S]*?)\/\/ #endregion scenario/.exec(source)![1]!;
+  expect(readFileSync(new URL('../../../docs/testing-your-sagas.md', import.meta.url), 'utf8')).toContain(region.trim());
 });

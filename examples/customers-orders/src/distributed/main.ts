@@ -94,12 +94,12 @@ async function stopChildren(): Promise<void> {
   await Promise.all(exits);
   clearTimeout(killer);
 }
-let gateway: ReturnType<typeof createGateway> | undefined;
+const running: { gateway?: ReturnType<typeof createGateway> } = {};
 // The gateway drains first (its requests need the services), then the services stop.
 const unguard = guardProcess({
   logger,
   stop: async () => {
-    if (gateway) await closeGracefully(gateway, { timeoutMs: 5_000 });
+    if (running.gateway) await closeGracefully(running.gateway, { timeoutMs: 5_000 });
     await stopChildren();
   },
   timeoutMs: 20_000,
@@ -122,7 +122,8 @@ try {
 const upstreams = Object.fromEntries(
   services.map((s) => [s, instances.filter((i) => i.service === s).map((i) => `http://127.0.0.1:${i.port}`)]),
 ) as unknown as Upstreams;
-gateway = createGateway(upstreams, { logger, adminToken, limits: config.httpLimits });
+const gateway = createGateway(upstreams, { logger, adminToken, limits: config.httpLimits });
+running.gateway = gateway;
 const { url } = await listen(gateway, { port: config.port, host: config.host });
 const shown = url.replace('//127.0.0.1:', '//localhost:');
 console.log(

@@ -20,7 +20,7 @@ export interface RawAnswer {
 export function rawRequest(
   port: number,
   data: string | Buffer | ReadonlyArray<string | Buffer>,
-  options: { delayMs?: number; timeoutMs?: number; host?: string } = {},
+  options: { delayMs?: number; timeoutMs?: number; host?: string; /** Half-close after the last chunk. */ end?: boolean } = {},
 ): Promise<RawAnswer> {
   const chunks = Array.isArray(data) ? data : [data as string | Buffer];
   return new Promise((resolve) => {
@@ -70,6 +70,7 @@ export function rawRequest(
         if (finished || socket.destroyed) return;
         socket.write(chunk);
       }
+      if (options.end && !finished) socket.end();
     });
   });
 }

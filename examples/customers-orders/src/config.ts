@@ -13,6 +13,8 @@ export interface DemoConfig {
   readonly httpLimits?: HttpLimits | undefined;
   /** Bounds on /orders/:id/events streams: CONCORD_SSE_MAX_STREAMS, CONCORD_SSE_MAX_STREAMS_PER_CLIENT. */
   readonly streamLimits?: EventStreamLimits | undefined;
+  /** Re-read watched orders this often, as in the distributed mode (tests exercise that path in one process). */
+  readonly orderWatchPollMs?: number | undefined;
   readonly dataDir: string;
   readonly sagaMode: SagaMode;
   readonly databaseUrl: string | undefined;

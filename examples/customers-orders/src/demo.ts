@@ -35,7 +35,13 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     SqlStore
   >;
   const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger });
-  const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger });
+  const orders = new OrderService({
+    store: stores['order-service'],
+    broker,
+    mode: config.sagaMode,
+    logger,
+    ...(config.orderWatchPollMs ? { crossProcessPollMs: config.orderWatchPollMs } : {}),
+  });
   const history = new OrderHistoryView({ store: stores['order-history'], broker, logger });
   await customers.start();
   await orders.start();

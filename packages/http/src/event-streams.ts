@@ -3,9 +3,12 @@ import { HttpError } from './http-error.js';
 
 /** Bounds on server-sent event streams; each default is deliberate. */
 export interface EventStreamLimits {
-  /** Streams open at once in this process (503 above). Default 1000. */
+  /** Streams open at once in this process (503 above). Default 2000. */
   readonly maxStreams?: number;
-  /** Streams open at once per client address (429 above). Default 20. */
+  /**
+   * Streams open at once per client address (429 above). Default 500: generous, because a
+   * script awaiting hundreds of orders at once is a legitimate client, yet a bound.
+   */
   readonly maxStreamsPerClient?: number;
   /** Close a stream that sent no event for this long (EventSource reconnects). Default 5 min. */
   readonly idleTimeoutMs?: number;
@@ -126,8 +129,8 @@ export class EventStreams {
 
   constructor(limits: EventStreamLimits = {}) {
     this.limits = {
-      maxStreams: limits.maxStreams ?? 1000,
-      maxStreamsPerClient: limits.maxStreamsPerClient ?? 20,
+      maxStreams: limits.maxStreams ?? 2000,
+      maxStreamsPerClient: limits.maxStreamsPerClient ?? 500,
       idleTimeoutMs: limits.idleTimeoutMs ?? 5 * 60_000,
       maxDurationMs: limits.maxDurationMs ?? 30 * 60_000,
       heartbeatMs: limits.heartbeatMs ?? 15_000,

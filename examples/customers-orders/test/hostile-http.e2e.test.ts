@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import { AdminToken, listen } from '@concord/http';
@@ -24,6 +24,8 @@ export const ADMIN_ROUTES = [
 ] as const;
 
 const SECRET = 'hostile-test-secret';
+/** This machine's first non-loopback IPv4 address, if it has one. */
+const externalAddress = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 const limits = { maxBodyBytes: 64 * 1024, headersTimeoutMs: 1_000, requestTimeoutMs: 1_500 };
 
 /** A TCP "instance" that takes each request and resets the connection, counting what reached it. */
@@ -151,6 +153,28 @@ describe('hostile HTTP input against the demo server and the gateway', () => {
       const customerId = await api.createCustomer('Survivor', '10.00');
       expect((await api.awaitFinal(await api.createOrder(customerId, '4.00'))).orderState).toBe('APPROVED');
     });
+  });
+
+  it.skipIf(!externalAddress)('the demo listens on loopback only: its port is closed on the machine\'s other addresses', async () => {
+    const port = Number(new URL(demo.url).port);
+    const answer = await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', { host: externalAddress!, timeoutMs: 2_000 });
+    expect(answer.status).toBeUndefined();
+    expect((await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n')).status).toBe(200);
+  });
+
+  it('records the token\'s name as the actor of a manual action, whatever the body says', async () => {
+    const api = new DemoClient(demo.url, SECRET);
+    const customerId = await api.createCustomer('Actor', '10.00');
+    await demo.customers.stop(); // the saga waits for the customer service: RUNNING, so abort applies
+    try {
+      const orderId = await api.createOrder(customerId, '1.00');
+      const aborted = await api.call('POST', `/admin/sagas/create-order-${orderId}/abort`, { note: 'test', actor: 'mallory' });
+      expect(aborted.status).toBe(200);
+      const saga = (await api.call('GET', `/sagas/create-order-${orderId}`)).body as { history: Array<{ event: string; detail: { actor?: string } }> };
+      expect(saga.history.find((h) => h.event === 'ABORTED')?.detail.actor).toBe('tester');
+    } finally {
+      await demo.customers.start();
+    }
   });
 
   it('the demo refuses event streams over the per-client limit with 429 and releases them when clients leave', async () => {

@@ -85,10 +85,17 @@ export class Router {
   }
 }
 
+// Control characters have no business in an id, and some databases refuse them outright
+// (PostgreSQL: NUL in text), which would turn a client's mistake into a 500.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 function decodeParam(name: string, raw: string): string {
+  let value: string;
   try {
-    return decodeURIComponent(raw);
+    value = decodeURIComponent(raw);
   } catch {
     throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} has bad percent-encoding`);
   }
+  if (CONTROL.test(value)) throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} contains control characters`);
+  return value;
 }

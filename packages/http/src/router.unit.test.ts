@@ -38,6 +38,8 @@ describe('Router', () => {
   it('refuses bad percent-encoding in a parameter with 400, not a URIError', () => {
     expect(codeOf(() => router.match('GET', '/orders/%E0%A4%A'))).toEqual([400, 'INVALID_PATH']);
     expect(codeOf(() => router.match('GET', '/orders/%'))).toEqual([400, 'INVALID_PATH']);
+    expect(codeOf(() => router.match('GET', '/orders/a%00b'))).toEqual([400, 'INVALID_PATH']);
+    expect(codeOf(() => router.match('GET', '/orders/%0d%0aX'))).toEqual([400, 'INVALID_PATH']);
   });
 
   it('treats regex characters in a route literally', () => {

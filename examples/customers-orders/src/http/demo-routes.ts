@@ -15,7 +15,8 @@ export interface DemoServices {
 }
 
 export const CreateCustomerRequest = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
+  // No control characters: PostgreSQL refuses NUL in text, and no name needs them.
+  name: z.string().trim().min(1, 'must not be empty').max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
   creditLimit: Money,
 });
 export const CreateOrderRequest = z.object({

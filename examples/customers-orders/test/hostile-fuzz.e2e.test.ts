@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRequest } from '@concord/http/testing';
+import { dropPostgresDatabase } from '@concord/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoClient, waitUntil } from './demo-client.js';
 import { spawnDemo } from './demo-process.js';
@@ -12,6 +13,8 @@ const REQUESTS = Number(process.env.CONCORD_FUZZ_REQUESTS ?? 10_000);
 const CONCURRENCY = 32;
 const SECRET = 'fuzz-secret';
 const SEED = Number(process.env.CONCORD_FUZZ_SEED ?? Date.now() % 1_000_000);
+// CONCORD_FUZZ_ON_POSTGRES=1: npm start on PostgreSQL (its own databases, dropped after) instead of SQLite.
+const PG_BASE = process.env.CONCORD_FUZZ_ON_POSTGRES ? `postgres://postgres@127.0.0.1:5432/cfuzz_${Date.now().toString(36)}` : undefined;
 
 describe('10,000 random hostile requests against npm start', () => {
   let dir: string;
@@ -23,13 +26,26 @@ describe('10,000 random hostile requests against npm start', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-fuzz-'));
-    ({ child, url, stderr } = await spawnDemo({ CONCORD_DATA_DIR: dir, CONCORD_ADMIN_TOKEN: `fuzzer:${SECRET}`, CONCORD_SSE_MAX_STREAMS_PER_CLIENT: '200' }));
+    ({ child, url, stderr } = await spawnDemo({
+      CONCORD_DATA_DIR: dir,
+      CONCORD_DATABASE_URL: PG_BASE ?? '',
+      CONCORD_BROKER_URL: '',
+      CONCORD_ADMIN_TOKEN: `fuzzer:${SECRET}`,
+      CONCORD_SSE_MAX_STREAMS_PER_CLIENT: '200',
+    }));
     api = new DemoClient(url, SECRET);
     for (const limit of [10, 25, 50, 100, 3]) customers.push({ id: await api.createCustomer(`Fuzz ${limit}`, `${limit}.00`), limit });
   }, 60_000);
-  afterAll(() => {
-    child?.kill('SIGKILL');
+  afterAll(async () => {
+    if (child?.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
+    for (const db of ['customer_service', 'order_service', 'order_history', 'broker']) {
+      if (PG_BASE) await dropPostgresDatabase(`${PG_BASE}_${db}`).catch(() => {});
+    }
   });
 
   it(`answers every one without a 5xx, stays up, and keeps credit consistent (seed ${SEED})`, async () => {

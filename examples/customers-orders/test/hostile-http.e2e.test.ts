@@ -101,6 +101,8 @@ describe('hostile HTTP input against the demo server and the gateway', () => {
       ['an absolute-form target', 'GET http://elsewhere.example/orders/999999 HTTP/1.1\r\nHost: x\r\n\r\n', 404],
       ['an asterisk target', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'INVALID_URL'],
       ['bad percent-encoding in an id', 'GET /orders/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['a NUL in an id (PostgreSQL refuses it in text)', 'GET /sagas/create-order-1%00 HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'INVALID_PATH'],
+      ['a NUL in a name', 'POST /customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"name":"a\\u0000b","creditLimit":"1.00"}', 400, 'VALIDATION_FAILED'],
       ['a lone percent sign', 'GET /customers/%/orderhistory HTTP/1.1\r\nHost: x\r\n\r\n', 400],
       ['bad percent-encoding in a static path', 'GET /console/%ZZ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'INVALID_PATH'],
       ['a path escaping the console folder', 'GET /console/..%2f..%2fpackage.json HTTP/1.1\r\nHost: x\r\n\r\n', 404],

@@ -9,3 +9,4 @@ export { findStaticFile, sendStaticFile, type StaticMounts } from './static-file
 export { EventStream, EventStreams, forwardedClient, type EventStreamLimits } from './event-streams.js';
 export { closeGracefully } from './graceful-close.js';
 export { guardProcess, type ProcessGuardOptions } from './process-guard.js';
+export { hasControlCharacters } from './control-characters.js';

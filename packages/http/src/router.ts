@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hasControlCharacters } from './control-characters.js';
 import { HttpError } from './http-error.js';
 
 export interface RouteContext {
@@ -85,10 +86,6 @@ export class Router {
   }
 }
 
-// Control characters have no business in an id, and some databases refuse them outright
-// (PostgreSQL: NUL in text), which would turn a client's mistake into a 500.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 function decodeParam(name: string, raw: string): string {
   let value: string;
   try {
@@ -96,6 +93,6 @@ function decodeParam(name: string, raw: string): string {
   } catch {
     throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} has bad percent-encoding`);
   }
-  if (CONTROL.test(value)) throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} contains control characters`);
+  if (hasControlCharacters(value)) throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} contains control characters`);
   return value;
 }

@@ -2,7 +2,7 @@ import type { SqlStore } from '@concord/core';
 import { z } from 'zod';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError, intParam, type Router } from '@concord/http';
+import { hasControlCharacters, HttpError, intParam, type Router } from '@concord/http';
 
 export interface AdminServices {
   readonly orders: OrderService;
@@ -13,7 +13,8 @@ export interface AdminServices {
 
 // No `actor` in bodies: who acted is the admin token's name (ctx.actor), never what a client claims.
 // Notes land in the saga's history (JSON in the database): no NUL or other control characters but line breaks.
-const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
+const text = (max: number) =>
+  z.string().max(max).refine((v) => !hasControlCharacters(v, { allowLineBreaks: true }), 'must not contain control characters');
 const Note = z.object({ note: text(2000).trim().min(1, 'a note is required') });
 const Resolve = Note.extend({ step: text(200).min(1), as: z.enum(['done', 'compensated']) });
 const RetryBody = z.object({ note: text(2000).optional() }).optional();

@@ -4,7 +4,7 @@ import type { CustomerService } from '../customer-service/customer-service.js';
 import { Money, formatMoney } from '../money.js';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError, idempotencyKey, intParam, type EventStream, type EventStreams, type Router } from '@concord/http';
+import { hasControlCharacters, HttpError, idempotencyKey, intParam, type EventStream, type EventStreams, type Router } from '@concord/http';
 
 export interface DemoServices {
   readonly customers: CustomerService;
@@ -16,7 +16,7 @@ export interface DemoServices {
 
 export const CreateCustomerRequest = z.object({
   // No control characters: PostgreSQL refuses NUL in text, and no name needs them.
-  name: z.string().trim().min(1, 'must not be empty').max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+  name: z.string().trim().min(1, 'must not be empty').max(200).refine((v) => !hasControlCharacters(v), 'must not contain control characters'),
   creditLimit: Money,
 });
 export const CreateOrderRequest = z.object({

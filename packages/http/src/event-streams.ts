@@ -68,7 +68,9 @@ export class EventStream {
   start(): void {
     if (this.started_ || this.closedFlag) return;
     this.started_ = true;
-    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // No `connection` header: HTTP/1.1 keeps the connection by default, and a client's
+    // `Connection: close` must still close it when the stream ends.
+    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     this.res.flushHeaders();
   }
 

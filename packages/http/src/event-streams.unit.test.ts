@@ -75,7 +75,9 @@ describe('EventStreams', () => {
   });
 
   it('sends heartbeats and closes an idle stream', async () => {
-    const answer = await rawRequest(port, 'GET /events/idle HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3_000 });
+    // Connection: close, so the answer is complete when the server ends the stream.
+    const answer = await rawRequest(port, 'GET /events/idle HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: 15_000 });
+    expect(answer.closedByServer).toBe(true);
     expect(answer.text).toContain(': keep-alive');
     expect(answer.text.endsWith('0\r\n\r\n')).toBe(true); // the response ended (EventSource reconnects)
     expect(streams.active).toBe(0);

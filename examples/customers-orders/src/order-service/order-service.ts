@@ -102,6 +102,11 @@ export class OrderService implements OrderLifecycle {
     return () => this.listeners.delete(listener);
   }
 
+  /** What event streams hold on this service right now: for leak checks and tests. */
+  get subscriptions(): { listeners: number; watchedOrders: number; polling: boolean } {
+    return { listeners: this.listeners.size, watchedOrders: this.watched.size, polling: this.pollTimer !== undefined };
+  }
+
   /** Marks an order as watched, so changes committed by other processes are noticed too. */
   watchOrder(orderId: number): () => void {
     if (this.options.crossProcessPollMs === undefined) return () => {};

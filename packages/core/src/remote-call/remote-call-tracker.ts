@@ -71,6 +71,8 @@ export class RemoteCallTracker {
   private readonly pollMs: number;
   private readonly wake = new WakeSignal();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** One controller per call in flight: stopping aborts them all (no listener per call on a shared signal). */
+  private readonly calls = new Set<AbortController>();
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
 
@@ -132,6 +134,7 @@ export class RemoteCallTracker {
   /** Stops taking new work and waits for the calls in flight to record their outcome. */
   async stop(): Promise<void> {
     this.abort?.abort();
+    for (const controller of this.calls) controller.abort(new Error('tracker stopping'));
     this.wake.wake();
     await this.loop;
     this.loop = undefined;
@@ -222,7 +225,7 @@ export class RemoteCallTracker {
           for (const r of due) {
             const id = `${r.type}\u0000${r.key}`;
             if (this.inFlight.size >= this.concurrency || this.inFlight.has(id)) continue;
-            const p = this.attempt(r, signal)
+            const p = this.attempt(r)
               .catch((error: unknown) => this.logger.error({ err: error, type: r.type, key: r.key }, 'remote call attempt failed to record'))
               .finally(() => {
                 this.inFlight.delete(id);
@@ -244,7 +247,7 @@ export class RemoteCallTracker {
   }
 
   /** Claims one due intent (optimistic version), makes the call, records what came back. */
-  private async attempt(r: RemoteCallRecord, stopping: AbortSignal): Promise<void> {
+  private async attempt(r: RemoteCallRecord): Promise<void> {
     const now = this.clock.now();
     // The claim is a lease: another process skips the intent until the call could have timed out.
     const claimed: RemoteCallRecord = { ...r, attempts: r.attempts + 1, nextAttemptAt: now + this.callTimeoutMs * 2, version: r.version + 1, updatedAt: now };
@@ -256,8 +259,7 @@ export class RemoteCallTracker {
       outcome = { kind: 'transient', error: `no ${op} function registered for remote call type ${r.type}` };
     } else {
       const controller = new AbortController();
-      const onStop = () => controller.abort(new Error('tracker stopping'));
-      stopping.addEventListener('abort', onStop, { once: true });
+      this.calls.add(controller);
       const timer = setTimeout(() => controller.abort(new Error(`call timed out after ${this.callTimeoutMs} ms`)), this.callTimeoutMs);
       const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
       try {
@@ -269,7 +271,7 @@ export class RemoteCallTracker {
         outcome = error instanceof RemoteCallRejectedError ? { kind: 'failed', error: message } : { kind: 'transient', error: message };
       } finally {
         clearTimeout(timer);
-        stopping.removeEventListener('abort', onStop);
+        this.calls.delete(controller);
         aborted.catch(() => undefined);
       }
     }

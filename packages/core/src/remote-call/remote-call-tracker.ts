@@ -49,6 +49,8 @@ export interface RemoteCallResolution {
   readonly remoteId?: string;
 }
 
+const idOf = (r: RemoteCallRecord) => `${r.type}\u0000${r.key}`;
+
 type Outcome =
   | { readonly kind: 'done'; readonly answer: RemoteCallAnswer }
   | { readonly kind: 'failed' | 'transient'; readonly error: string };
@@ -221,10 +223,11 @@ export class RemoteCallTracker {
         const free = this.concurrency - this.inFlight.size;
         if (free > 0) {
           const now = this.clock.now();
-          const due = await this.options.store.driver.run((exec) => this.repo.due(exec, now, this.concurrency));
-          for (const r of due) {
-            const id = `${r.type}\u0000${r.key}`;
-            if (this.inFlight.size >= this.concurrency || this.inFlight.has(id)) continue;
+          const due = (await this.options.store.driver.run((exec) => this.repo.due(exec, now, free + this.inFlight.size)))
+            .filter((r) => !this.inFlight.has(idOf(r)))
+            .slice(0, free);
+          for (const r of await this.claim(due)) {
+            const id = idOf(r);
             const p = this.attempt(r)
               .catch((error: unknown) => this.logger.error({ err: error, type: r.type, key: r.key }, 'remote call attempt failed to record'))
               .finally(() => {
@@ -246,12 +249,27 @@ export class RemoteCallTracker {
     await Promise.allSettled(this.inFlight.values());
   }
 
-  /** Claims one due intent (optimistic version), makes the call, records what came back. */
-  private async attempt(r: RemoteCallRecord): Promise<void> {
+  /**
+   * Claims due intents in one transaction (one commit for the batch): an optimistic version
+   * bump each, and a lease, since another process skips an intent until its call could have
+   * timed out. Returns the claimed records; an intent someone else changed first is left out.
+   */
+  private async claim(due: readonly RemoteCallRecord[]): Promise<RemoteCallRecord[]> {
+    if (due.length === 0) return [];
     const now = this.clock.now();
-    // The claim is a lease: another process skips the intent until the call could have timed out.
-    const claimed: RemoteCallRecord = { ...r, attempts: r.attempts + 1, nextAttemptAt: now + this.callTimeoutMs * 2, version: r.version + 1, updatedAt: now };
-    if (!(await this.options.store.driver.transaction((exec) => this.repo.update(exec, claimed, r.version)))) return;
+    return this.options.store.driver.transaction(async (exec) => {
+      const claimed: RemoteCallRecord[] = [];
+      for (const r of due) {
+        const next = { ...r, attempts: r.attempts + 1, nextAttemptAt: now + this.callTimeoutMs * 2, version: r.version + 1, updatedAt: now };
+        if (await this.repo.update(exec, next, r.version)) claimed.push(next);
+      }
+      return claimed;
+    });
+  }
+
+  /** Makes the call of a claimed intent and records what came back. */
+  private async attempt(claimed: RemoteCallRecord): Promise<void> {
+    const r = claimed;
     const op = operationOf(r.state);
     const fn = this.defs.get(r.type)?.[op];
     let outcome: Outcome;

@@ -29,3 +29,11 @@ export {
   type RemoteObject,
   type StaleIntent,
 } from './remote-call-consolidation.js';
+export {
+  RemoteCallSagaParticipant,
+  remoteCallStep,
+  type RemoteCallSagaParticipantOptions,
+  type RemoteCallStep,
+  type SagaReplyRoute,
+  type SagaStepCallPayload,
+} from './remote-call-saga-participant.js';

@@ -127,6 +127,29 @@ export class RemoteCallTracker {
     return next as RemoteCallRecord<P>;
   }
 
+  /** The intent of `key` as this transaction sees it. */
+  find<P = unknown>(tx: Transaction<unknown>, type: string, key: string): Promise<RemoteCallRecord<P> | undefined> {
+    return this.repo.find(tx.sql, type, key, true) as Promise<RemoteCallRecord<P> | undefined>;
+  }
+
+  /** Replaces the payload of a pending intent (where its answer should go, say) without asking again. */
+  async replacePayload<P>(tx: Transaction<unknown>, current: RemoteCallRecord<P>, payload: P): Promise<RemoteCallRecord<P>> {
+    const next = { ...current, payload, version: current.version + 1, updatedAt: this.clock.now() };
+    if (!(await this.repo.update(tx.sql, next, current.version))) throw new ConcurrencyConflictError(`remote call ${current.type}/${current.key} changed concurrently`);
+    return next;
+  }
+
+  /**
+   * Records that `key` must never be created (a compensation arrived before its action): the
+   * intent starts as `deleted`, so a late create is refused instead of leaking an object.
+   */
+  async block(tx: Transaction<unknown>, type: string, key: string, payload: unknown): Promise<void> {
+    const now = this.clock.now();
+    const r: RemoteCallRecord = { type, key, state: 'deleted', payload, remoteId: null, result: null, attempts: 0, nextAttemptAt: null, parkedAt: null, lastError: null, version: 1, requestedAt: now, createdAt: now, updatedAt: now };
+    await this.repo.insert(tx.sql, r);
+    await this.repo.addHistory(tx.sql, r, now, 'blocked before any create', {});
+  }
+
   start(): void {
     if (this.loop) return;
     this.abort = new AbortController();

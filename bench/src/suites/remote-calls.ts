@@ -9,7 +9,11 @@ import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { nowMs, summarize } from '../lib/stats.js';
 
 /** Runs `one(i)` for i in [0, total) with `concurrency` in flight; returns per-call latencies and wall seconds. */
-async function drive(total: number, concurrency: number, one: (i: number) => Promise<void>): Promise<{ samples: number[]; seconds: number }> {
+async function drive(
+  total: number,
+  concurrency: number,
+  one: (i: number) => Promise<void>,
+): Promise<{ samples: number[]; seconds: number }> {
   const samples: number[] = [];
   let next = 0;
   const started = nowMs();
@@ -53,20 +57,33 @@ async function run(total: number, concurrency: number): Promise<BenchRecord[]> {
   tracker.start();
   const tracked = (key: string) => {
     const done = new Promise<void>((resolve) => settled.set(key, resolve));
-    return store.transaction((tx) => tracker.request(tx, { type: 'label', key, operation: 'create', payload: null })).then(() => done).finally(() => settled.delete(key));
+    return store
+      .transaction((tx) => tracker.request(tx, { type: 'label', key, operation: 'create', payload: null }))
+      .then(() => done)
+      .finally(() => settled.delete(key));
   };
   try {
     // Warm-up of both paths.
-    await drive(200, concurrency, (i) => client.createLabel(`warm-plain-${concurrency}-${i}`).then(() => undefined));
+    await drive(200, concurrency, (i) =>
+      client.createLabel(`warm-plain-${concurrency}-${i}`).then(() => undefined),
+    );
     await drive(200, concurrency, (i) => tracked(`warm-tracked-${concurrency}-${i}`));
-    const plain = await drive(total, concurrency, (i) => client.createLabel(`plain-${concurrency}-${i}`).then(() => undefined));
+    const plain = await drive(total, concurrency, (i) =>
+      client.createLabel(`plain-${concurrency}-${i}`).then(() => undefined),
+    );
     const withIntent = await drive(total, concurrency, (i) => tracked(`tracked-${concurrency}-${i}`));
     const perCall = (s: number) => (s * 1000) / total;
     const overheadMs = Math.round((perCall(withIntent.seconds) - perCall(plain.seconds)) * 1000) / 1000;
     const p = summarize(plain.samples);
     const t = summarize(withIntent.samples);
     return [
-      { scenario: `untracked POST /labels, concurrency ${concurrency}`, throughputPerSec: total / plain.seconds, ...p, count: total, note: 'fetch to the carrier process' },
+      {
+        scenario: `untracked POST /labels, concurrency ${concurrency}`,
+        throughputPerSec: total / plain.seconds,
+        ...p,
+        count: total,
+        note: 'fetch to the carrier process',
+      },
       {
         scenario: `tracked remote call, concurrency ${concurrency}`,
         throughputPerSec: total / withIntent.seconds,

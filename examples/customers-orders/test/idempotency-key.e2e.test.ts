@@ -13,7 +13,10 @@ describe('POST /orders Idempotency-Key bound to the request', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-demo-idem-'));
-    demo = await startDemo({ port: 0, dataDir: dir, sagaMode: 'orchestration', databaseUrl: undefined, brokerUrl: undefined }, silentLogger);
+    demo = await startDemo(
+      { port: 0, dataDir: dir, sagaMode: 'orchestration', databaseUrl: undefined, brokerUrl: undefined },
+      silentLogger,
+    );
     api = new DemoClient(demo.url);
   });
   afterAll(async () => {
@@ -33,7 +36,16 @@ describe('POST /orders Idempotency-Key bound to the request', () => {
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(other.body.error.message).toContain('reused-key-1');
     expect(other.body.error.message).toContain('different request');
-    expect((await api.call('POST', '/orders', { customerId: customerId + 1000, orderTotal: { amount: '1.00' } }, headers)).status).toBe(422);
+    expect(
+      (
+        await api.call(
+          'POST',
+          '/orders',
+          { customerId: customerId + 1000, orderTotal: { amount: '1.00' } },
+          headers,
+        )
+      ).status,
+    ).toBe(422);
 
     // The same request again, money written the other accepted way: the same order.
     const again = await api.call('POST', '/orders', { orderTotal: 1, customerId }, headers);

@@ -21,7 +21,13 @@ export interface ShippingConfig {
   readonly idempotencyTtlMs: number;
 }
 
-function number(env: Record<string, string | undefined>, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
+function number(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  check: (n: number) => boolean,
+  what: string,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -33,16 +39,46 @@ const nonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
 /** The demo's settings (PORT, HOST, CONCORD_DATA_DIR, CONCORD_DATABASE_URL) plus the carrier's. */
 export function readConfig(env: Record<string, string | undefined> = process.env): ShippingConfig {
   return {
-    port: number(env, 'PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n < 65_535, 'a port number below 65535'),
+    port: number(
+      env,
+      'PORT',
+      8080,
+      (n) => Number.isInteger(n) && n >= 0 && n < 65_535,
+      'a port number below 65535',
+    ),
     host: env.HOST || '127.0.0.1',
     dataDir: env.CONCORD_DATA_DIR ?? './data',
     databaseUrl: env.CONCORD_DATABASE_URL || undefined,
     carrierUrl: env.CONCORD_CARRIER_URL || undefined,
     carrierLoss: number(env, 'CONCORD_CARRIER_LOSS', 0, (n) => n >= 0 && n <= 1, 'between 0 and 1'),
-    carrierTimeoutMs: number(env, 'CONCORD_CARRIER_TIMEOUT_MS', 5_000, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    maxAttempts: number(env, 'CONCORD_REMOTE_CALL_MAX_ATTEMPTS', 20, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    carrierTimeoutMs: number(
+      env,
+      'CONCORD_CARRIER_TIMEOUT_MS',
+      5_000,
+      (n) => Number.isInteger(n) && n > 0,
+      'a positive integer',
+    ),
+    maxAttempts: number(
+      env,
+      'CONCORD_REMOTE_CALL_MAX_ATTEMPTS',
+      20,
+      (n) => Number.isInteger(n) && n > 0,
+      'a positive integer',
+    ),
     staleAfterMs: number(env, 'CONCORD_STALE_AFTER_MS', 60_000, nonNegativeInt, 'a non-negative integer'),
-    consolidationIntervalMs: number(env, 'CONCORD_CONSOLIDATION_INTERVAL_MS', 300_000, nonNegativeInt, 'a non-negative integer'),
-    idempotencyTtlMs: number(env, 'CONCORD_IDEMPOTENCY_TTL_MS', 24 * 3_600_000, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    consolidationIntervalMs: number(
+      env,
+      'CONCORD_CONSOLIDATION_INTERVAL_MS',
+      300_000,
+      nonNegativeInt,
+      'a non-negative integer',
+    ),
+    idempotencyTtlMs: number(
+      env,
+      'CONCORD_IDEMPOTENCY_TTL_MS',
+      24 * 3_600_000,
+      (n) => Number.isInteger(n) && n > 0,
+      'a positive integer',
+    ),
   };
 }

@@ -26,13 +26,23 @@ export async function startShipping(
 ): Promise<RunningShipping> {
   let carrier: CarrierProcess | undefined;
   if (!config.carrierUrl) {
-    carrier = await startCarrierProcess({ port: config.port === 0 ? 0 : config.port + 1, host: config.host, dataDir: config.dataDir, loss: config.carrierLoss });
+    carrier = await startCarrierProcess({
+      port: config.port === 0 ? 0 : config.port + 1,
+      host: config.host,
+      dataDir: config.dataDir,
+      loss: config.carrierLoss,
+    });
   }
   const carrierUrl = config.carrierUrl ?? carrier!.url;
   let store: SqlStore | undefined;
   try {
     store = await openShippingStore(config, logger);
-    const shipping = new ShippingService({ ...config, store, carrier: new CarrierClient(carrierUrl), logger });
+    const shipping = new ShippingService({
+      ...config,
+      store,
+      carrier: new CarrierClient(carrierUrl),
+      logger,
+    });
     await shipping.start();
     const router = new Router();
     shippingRoutes(router, shipping);
@@ -40,7 +50,10 @@ export async function startShipping(
     router.on('GET', '/health', async () => ({ status: 'ok' }));
     const server = createHttpServer({ router, logger, adminToken });
     const listening = await listen(server, { port: config.port, host: config.host });
-    logger.info({ port: listening.port, carrierUrl, dataDir: config.dataDir }, `shipping listening on ${listening.url}`);
+    logger.info(
+      { port: listening.port, carrierUrl, dataDir: config.dataDir },
+      `shipping listening on ${listening.url}`,
+    );
     const opened = store;
     return {
       url: listening.url,

@@ -9,7 +9,11 @@ import type { ShippingConfig } from './config.js';
 export async function openShippingStore(config: ShippingConfig, logger: Logger): Promise<SqlStore> {
   const url = config.databaseUrl;
   if (!url) return openSqliteStore({ filename: join(config.dataDir, 'shipping-service.db'), logger });
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore({ connectionString: url, createDatabase: true, logger }) as Promise<SqlStore>;
-  if (/^(mysql|mariadb):\/\//.test(url)) return openMysqlStore({ uri: url, createDatabase: true, logger }) as unknown as Promise<SqlStore>;
-  throw new InvalidArgumentError(`CONCORD_DATABASE_URL must start with postgres:// or mysql://, got "${url}"`);
+  if (/^postgres(ql)?:\/\//.test(url))
+    return openPostgresStore({ connectionString: url, createDatabase: true, logger }) as Promise<SqlStore>;
+  if (/^(mysql|mariadb):\/\//.test(url))
+    return openMysqlStore({ uri: url, createDatabase: true, logger }) as unknown as Promise<SqlStore>;
+  throw new InvalidArgumentError(
+    `CONCORD_DATABASE_URL must start with postgres:// or mysql://, got "${url}"`,
+  );
 }

@@ -11,7 +11,13 @@ export interface Answer {
 }
 
 /** One HTTP call; throws when the connection fails (a killed server). */
-export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(url + path, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -22,7 +28,14 @@ export async function call(url: string, method: string, path: string, body?: unk
 }
 
 /** Calls until an answer comes: across a restart of the server, the same request (and key) again. */
-export async function callThrough(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 60_000): Promise<Answer> {
+export async function callThrough(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<Answer> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -34,7 +47,11 @@ export async function callThrough(url: string, method: string, path: string, bod
   }
 }
 
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => undefined);
@@ -51,7 +68,11 @@ export async function startShippingProcess(env: Record<string, string>): Promise
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${env.PORT}`;
-  await waitFor(async () => child.exitCode === null && (await call(url, 'GET', '/health')).status === 200, 60_000, 'shipping to start');
+  await waitFor(
+    async () => child.exitCode === null && (await call(url, 'GET', '/health')).status === 200,
+    60_000,
+    'shipping to start',
+  );
   return child;
 }
 
@@ -64,7 +85,11 @@ export function killed(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'):
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -10,7 +10,12 @@ describe.skipIf(!available)('postgres remote calls', () => {
   if (!available) return;
   describeRemoteCallConformance('postgres', async () => {
     const db = await createTestDatabase('remote_calls');
-    const store = await openPostgresStore({ connectionString: db.url, schema: 'remote_calls', poolSize: 4, logger: silentLogger });
+    const store = await openPostgresStore({
+      connectionString: db.url,
+      schema: 'remote_calls',
+      poolSize: 4,
+      logger: silentLogger,
+    });
     await store.migrate();
     return { store, cleanup: async () => (await store.close(), await db.drop()) };
   });

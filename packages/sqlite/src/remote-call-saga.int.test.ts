@@ -47,11 +47,18 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
     schema: schema<{ shipmentId: number }>(),
     replies: { LabelCreated: schema<{ labelId: string }>(), LabelRefused: schema<{ why: string }>() },
   });
-  const VoidLabel = defineCommand('test.VoidLabel', { channel, schema: schema<{ shipmentId: number }>(), replies: { LabelVoided: schema<{ labelId: string | null }>() } });
+  const VoidLabel = defineCommand('test.VoidLabel', {
+    channel,
+    schema: schema<{ shipmentId: number }>(),
+    replies: { LabelVoided: schema<{ labelId: string | null }>() },
+  });
   const ship = defineSaga('test.Ship', schema<ShipData>())
     .step('label', {
       invoke: CreateLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })),
-      onReply: { LabelRefused: fail('REFUSED'), LabelCreated: (d: ShipData, r: { labelId: string }) => ({ ...d, labelId: r.labelId }) },
+      onReply: {
+        LabelRefused: fail('REFUSED'),
+        LabelCreated: (d: ShipData, r: { labelId: string }) => ({ ...d, labelId: r.labelId }),
+      },
       compensate: { invoke: VoidLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })) },
     })
     .step('book', {
@@ -65,19 +72,39 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
   const stops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    const orchestratorStore = await openSqliteStore({ filename: join(dir, 'orders.db'), logger: silentLogger });
-    const participantStore = await openSqliteStore({ filename: join(dir, 'shipping.db'), logger: silentLogger });
-    const broker = await openSqliteBroker({ filename: join(dir, 'broker.db'), logger: silentLogger, leaseMs: 1_000, pollIntervalMs: 50 });
+    const orchestratorStore = await openSqliteStore({
+      filename: join(dir, 'orders.db'),
+      logger: silentLogger,
+    });
+    const participantStore = await openSqliteStore({
+      filename: join(dir, 'shipping.db'),
+      logger: silentLogger,
+    });
+    const broker = await openSqliteBroker({
+      filename: join(dir, 'broker.db'),
+      logger: silentLogger,
+      leaseMs: 1_000,
+      pollIntervalMs: 50,
+    });
     await participantStore.migrate();
     const participant = new RemoteCallSagaParticipant(
-      { name: uniqueName('shipping'), store: participantStore, broker, logger: silentLogger, tracker: { backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 }, pollMs: 50 } },
+      {
+        name: uniqueName('shipping'),
+        store: participantStore,
+        broker,
+        logger: silentLogger,
+        tracker: { backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 }, pollMs: 50 },
+      },
       [
         remoteCallStep({
           type: 'label',
           invoke: CreateLabel,
           input: (cmd) => ({ shipmentId: cmd.shipmentId }),
           create: async (call) => ({ remoteId: carrierCreate(call.key) }),
-          reply: (r, reply) => (r.state === 'created' ? reply.LabelCreated({ labelId: r.remoteId! }) : reply.LabelRefused({ why: r.lastError ?? '' })),
+          reply: (r, reply) =>
+            r.state === 'created'
+              ? reply.LabelCreated({ labelId: r.remoteId! })
+              : reply.LabelRefused({ why: r.lastError ?? '' }),
           compensate: {
             command: VoidLabel,
             delete: async (call) => {
@@ -90,12 +117,28 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
         }),
       ],
     );
-    orchestrator = new SagaOrchestrator({ name: uniqueName('orders'), store: orchestratorStore, broker, sagas: [ship], schedulerIntervalMs: 20, logger: silentLogger });
-    const relays = [orchestratorStore, participantStore].map((store) => new OutboxRelay({ store, broker, logger: silentLogger, pollIntervalMs: 20 }));
+    orchestrator = new SagaOrchestrator({
+      name: uniqueName('orders'),
+      store: orchestratorStore,
+      broker,
+      sagas: [ship],
+      schedulerIntervalMs: 20,
+      logger: silentLogger,
+    });
+    const relays = [orchestratorStore, participantStore].map(
+      (store) => new OutboxRelay({ store, broker, logger: silentLogger, pollIntervalMs: 20 }),
+    );
     await participant.start();
     await orchestrator.start();
     for (const r of relays) r.start();
-    stops.push(...relays.map((r) => () => r.stop()), () => orchestrator.stop(), () => participant.stop(), () => broker.close(), () => orchestratorStore.close(), () => participantStore.close());
+    stops.push(
+      ...relays.map((r) => () => r.stop()),
+      () => orchestrator.stop(),
+      () => participant.stop(),
+      () => broker.close(),
+      () => orchestratorStore.close(),
+      () => participantStore.close(),
+    );
   });
   afterAll(async () => {
     for (const stop of stops) await stop().catch(() => undefined);

@@ -13,7 +13,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 if (!(loss >= 0 && loss <= 1)) {
-  console.error(`carrier: CONCORD_CARRIER_LOSS must be between 0 and 1, got "${process.env.CONCORD_CARRIER_LOSS}"`);
+  console.error(
+    `carrier: CONCORD_CARRIER_LOSS must be between 0 and 1, got "${process.env.CONCORD_CARRIER_LOSS}"`,
+  );
   process.exit(2);
 }
 const labels = new LabelBook(join(process.env.CONCORD_DATA_DIR ?? './data', 'carrier.db'));
@@ -34,7 +36,9 @@ for (let tries = 0; ; tries++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const address = server.address();
-console.log(`carrier listening on http://${host}:${typeof address === 'object' && address ? address.port : port} (loss ${loss})`);
+console.log(
+  `carrier listening on http://${host}:${typeof address === 'object' && address ? address.port : port} (loss ${loss})`,
+);
 process.send?.({ carrierPort: typeof address === 'object' && address ? address.port : port });
 
 function stop(): void {

@@ -10,10 +10,14 @@ export interface CarrierOptions {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
-const error = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+const error = (res: ServerResponse, status: number, code: string, message: string) =>
+  send(res, status, { error: { code, message } });
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let text = '';
@@ -38,7 +42,8 @@ export function createCarrierServer(options: CarrierOptions): Server {
   return createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://carrier').pathname.replace(/\/$/, '');
     const handle = async () => {
-      if (req.method === 'GET' && path === '/labels') return send(res, 200, { labels: options.labels.list() });
+      if (req.method === 'GET' && path === '/labels')
+        return send(res, 200, { labels: options.labels.list() });
       if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok' });
       if (req.method === 'POST' && path === '/labels') {
         let body: unknown;

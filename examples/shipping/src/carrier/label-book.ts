@@ -9,8 +9,13 @@ export interface Label {
 }
 
 type Row = { id: number; label_key: string; voided: number };
-const toLabel = (r: Row): Label => ({ labelId: `LBL-${String(r.id).padStart(6, '0')}`, key: r.label_key, voided: r.voided === 1 });
-const idOf = (labelId: string): number | undefined => (/^LBL-\d{1,12}$/.test(labelId) ? Number(labelId.slice(4)) : undefined);
+const toLabel = (r: Row): Label => ({
+  labelId: `LBL-${String(r.id).padStart(6, '0')}`,
+  key: r.label_key,
+  voided: r.voided === 1,
+});
+const idOf = (labelId: string): number | undefined =>
+  /^LBL-\d{1,12}$/.test(labelId) ? Number(labelId.slice(4)) : undefined;
 
 /**
  * The carrier's own records, in a file of its own: as a real remote service, it keeps its
@@ -31,8 +36,12 @@ export class LabelBook {
 
   /** The label of `key`, made now if the key is new: the same key always gives the same label. */
   createOrGet(key: string): Label {
-    this.db.prepare('INSERT INTO labels (label_key, created_at) VALUES (?, ?) ON CONFLICT (label_key) DO NOTHING').run(key, Date.now());
-    return toLabel(this.db.prepare('SELECT id, label_key, voided FROM labels WHERE label_key = ?').get(key) as Row);
+    this.db
+      .prepare('INSERT INTO labels (label_key, created_at) VALUES (?, ?) ON CONFLICT (label_key) DO NOTHING')
+      .run(key, Date.now());
+    return toLabel(
+      this.db.prepare('SELECT id, label_key, voided FROM labels WHERE label_key = ?').get(key) as Row,
+    );
   }
 
   /** Voids a label (again is fine); undefined when there is no such label. */
@@ -40,12 +49,15 @@ export class LabelBook {
     const id = idOf(labelId);
     if (id === undefined) return undefined;
     this.db.prepare('UPDATE labels SET voided = 1 WHERE id = ?').run(id);
-    const row = this.db.prepare('SELECT id, label_key, voided FROM labels WHERE id = ?').get(id) as Row | undefined;
+    const row = this.db.prepare('SELECT id, label_key, voided FROM labels WHERE id = ?').get(id) as
+      Row | undefined;
     return row ? toLabel(row) : undefined;
   }
 
   list(): Label[] {
-    return (this.db.prepare('SELECT id, label_key, voided FROM labels ORDER BY id').all() as Row[]).map(toLabel);
+    return (this.db.prepare('SELECT id, label_key, voided FROM labels ORDER BY id').all() as Row[]).map(
+      toLabel,
+    );
   }
 
   close(): void {

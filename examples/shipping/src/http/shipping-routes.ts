@@ -38,7 +38,11 @@ export function shippingAdminRoutes(router: Router, shipping: ShippingService): 
     .admin('POST', '/admin/consolidation', report(true))
     .admin('GET', '/admin/remote-calls', async (ctx) => {
       const parked = ctx.query.get('parked');
-      return { remoteCalls: await shipping.tracker.list(parked === null ? { limit: 500 } : { parked: parked !== 'false', limit: 500 }) };
+      return {
+        remoteCalls: await shipping.tracker.list(
+          parked === null ? { limit: 500 } : { parked: parked !== 'false', limit: 500 },
+        ),
+      };
     })
     .admin('GET', '/admin/remote-calls/:type/:key', async (ctx) => {
       const { type, key } = ctx.params as { type: string; key: string };

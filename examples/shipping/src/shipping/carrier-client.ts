@@ -17,7 +17,9 @@ export class CarrierClient {
     });
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status >= 400 && res.status < 500) {
-      throw new RemoteCallRejectedError(`carrier refused POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+      throw new RemoteCallRejectedError(
+        `carrier refused POST ${path}: ${res.status} ${JSON.stringify(json)}`,
+      );
     }
     if (!res.ok) throw new Error(`carrier answered ${res.status} to POST ${path}`);
     return json;

@@ -13,7 +13,9 @@ export interface LabelPayload {
 export const labelKey = (shipmentId: number) => `shipment-${shipmentId}`;
 
 /** Where each settled intent takes its shipment, in the transaction that records the outcome. */
-const SHIPMENT_AFTER: Partial<Record<RemoteCallRecord['state'], { from: ShipmentState[]; to: ShipmentState }>> = {
+const SHIPMENT_AFTER: Partial<
+  Record<RemoteCallRecord['state'], { from: ShipmentState[]; to: ShipmentState }>
+> = {
   created: { from: ['LABEL_REQUESTED'], to: 'LABEL_CREATED' },
   create_failed: { from: ['LABEL_REQUESTED'], to: 'LABEL_FAILED' },
   deleted: { from: ['CANCEL_REQUESTED'], to: 'CANCELLED' },
@@ -32,7 +34,15 @@ export function labelCalls(carrier: CarrierClient, shipments: ShipmentRepository
     },
     onSettled: async (tx: Transaction<unknown>, record) => {
       const move = SHIPMENT_AFTER[record.state];
-      if (move) await shipments.transition(tx.sql, record.payload.shipmentId, move.from, move.to, record.remoteId, Date.now());
+      if (move)
+        await shipments.transition(
+          tx.sql,
+          record.payload.shipmentId,
+          move.from,
+          move.to,
+          record.remoteId,
+          Date.now(),
+        );
     },
   });
 }

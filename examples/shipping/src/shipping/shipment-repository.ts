@@ -1,6 +1,7 @@
 import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
 
-export type ShipmentState = 'LABEL_REQUESTED' | 'LABEL_CREATED' | 'LABEL_FAILED' | 'CANCEL_REQUESTED' | 'CANCELLED';
+export type ShipmentState =
+  'LABEL_REQUESTED' | 'LABEL_CREATED' | 'LABEL_FAILED' | 'CANCEL_REQUESTED' | 'CANCELLED';
 
 export interface Shipment {
   readonly shipmentId: number;
@@ -41,7 +42,10 @@ export class ShipmentRepository {
     const table = this.d.table('example_shipment_ids');
     await sql.execute(this.d.insertIgnore(table, ['name', 'last_id']), ['shipment', 0]);
     await sql.execute(`UPDATE ${table} SET last_id = last_id + 1 WHERE name = ?`, ['shipment']);
-    const rows = await sql.query<{ last_id: number | string }>(`SELECT last_id FROM ${table} WHERE name = ?`, ['shipment']);
+    const rows = await sql.query<{ last_id: number | string }>(
+      `SELECT last_id FROM ${table} WHERE name = ?`,
+      ['shipment'],
+    );
     return Number(rows[0]!.last_id);
   }
 
@@ -61,12 +65,22 @@ export class ShipmentRepository {
   }
 
   async list(sql: SqlExecutor, limit: number): Promise<Shipment[]> {
-    const rows = await sql.query<Row>(`SELECT id, order_id, state, label_id FROM ${this.shipments} ORDER BY id LIMIT ?`, [limit]);
+    const rows = await sql.query<Row>(
+      `SELECT id, order_id, state, label_id FROM ${this.shipments} ORDER BY id LIMIT ?`,
+      [limit],
+    );
     return rows.map(toShipment);
   }
 
   /** Moves a shipment to `to` only from one of `from`; false when it was elsewhere. */
-  async transition(sql: SqlExecutor, shipmentId: number, from: readonly ShipmentState[], to: ShipmentState, labelId: string | null, now: number): Promise<boolean> {
+  async transition(
+    sql: SqlExecutor,
+    shipmentId: number,
+    from: readonly ShipmentState[],
+    to: ShipmentState,
+    labelId: string | null,
+    now: number,
+  ): Promise<boolean> {
     const changed = await sql.execute(
       `UPDATE ${this.shipments} SET state = ?, label_id = COALESCE(?, label_id), updated_at = ? ` +
         `WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,

@@ -39,7 +39,11 @@ export class ShippingService {
   constructor(private readonly options: ShippingServiceOptions) {
     const { store, carrier, logger } = options;
     this.shipments = new ShipmentRepository(store.driver.dialect);
-    this.keys = new IdempotencyKeys({ dialect: store.driver.dialect, scope: 'shipments.create', ttlMs: options.idempotencyTtlMs });
+    this.keys = new IdempotencyKeys({
+      dialect: store.driver.dialect,
+      scope: 'shipments.create',
+      ttlMs: options.idempotencyTtlMs,
+    });
     this.tracker = new RemoteCallTracker({
       store,
       calls: [labelCalls(carrier, this.shipments)],
@@ -53,7 +57,8 @@ export class ShippingService {
       tracker: this.tracker,
       type: LABEL_CALL,
       staleAfterMs: options.staleAfterMs,
-      listRemote: async () => (await carrier.listLabels()).map((l) => ({ remoteId: l.labelId, key: l.key, active: !l.voided })),
+      listRemote: async () =>
+        (await carrier.listLabels()).map((l) => ({ remoteId: l.labelId, key: l.key, active: !l.voided })),
       voidRemote: (object) => retry(() => carrier.voidLabel(object.remoteId), 5),
     });
   }
@@ -64,7 +69,13 @@ export class ShippingService {
     // Every intent left unfinished by the last run (a crash, a stop) resumes here.
     this.tracker.start();
     if (this.options.consolidationIntervalMs > 0) {
-      this.consolidating = setInterval(() => void this.consolidate(true).catch((error: unknown) => this.options.logger.warn({ err: error }, 'consolidation failed')), this.options.consolidationIntervalMs);
+      this.consolidating = setInterval(
+        () =>
+          void this.consolidate(true).catch((error: unknown) =>
+            this.options.logger.warn({ err: error }, 'consolidation failed'),
+          ),
+        this.options.consolidationIntervalMs,
+      );
       this.consolidating.unref?.();
     }
   }
@@ -80,7 +91,12 @@ export class ShippingService {
       const create = async () => {
         const shipmentId = await this.shipments.nextId(tx.sql);
         await this.shipments.insert(tx.sql, shipmentId, orderId, Date.now());
-        await this.tracker.request<LabelPayload>(tx, { type: LABEL_CALL, key: labelKey(shipmentId), operation: 'create', payload: { shipmentId, orderId } });
+        await this.tracker.request<LabelPayload>(tx, {
+          type: LABEL_CALL,
+          key: labelKey(shipmentId),
+          operation: 'create',
+          payload: { shipmentId, orderId },
+        });
         return shipmentId;
       };
       if (idempotencyKey === undefined) return create();
@@ -98,8 +114,20 @@ export class ShippingService {
       const shipment = await this.shipments.find(tx.sql, shipmentId, true);
       if (!shipment) throw new NotFoundError('shipment', shipmentId);
       if (shipment.state === 'CANCEL_REQUESTED' || shipment.state === 'CANCELLED') return shipment;
-      await this.shipments.transition(tx.sql, shipmentId, [shipment.state], 'CANCEL_REQUESTED', null, Date.now());
-      await this.tracker.request<LabelPayload>(tx, { type: LABEL_CALL, key: labelKey(shipmentId), operation: 'delete', payload: { shipmentId, orderId: shipment.orderId } });
+      await this.shipments.transition(
+        tx.sql,
+        shipmentId,
+        [shipment.state],
+        'CANCEL_REQUESTED',
+        null,
+        Date.now(),
+      );
+      await this.tracker.request<LabelPayload>(tx, {
+        type: LABEL_CALL,
+        key: labelKey(shipmentId),
+        operation: 'delete',
+        payload: { shipmentId, orderId: shipment.orderId },
+      });
       return (await this.shipments.find(tx.sql, shipmentId))!;
     });
   }

@@ -59,27 +59,37 @@ export class IdempotencyKeys {
    * answer, or the answer recorded for this key. Call it inside the transaction that
    * creates the object, so the key and the object commit together or not at all.
    */
-  async claim<T>(sql: SqlExecutor, key: string, request: unknown, create: () => Promise<T>): Promise<IdempotentResult<T>> {
+  async claim<T>(
+    sql: SqlExecutor,
+    key: string,
+    request: unknown,
+    create: () => Promise<T>,
+  ): Promise<IdempotentResult<T>> {
     const { dialect: d, scope, ttlMs } = this.options;
     const fingerprint = await requestFingerprint(request);
     const now = this.clock.now();
     const insert = () =>
-      sql.execute(d.insertIgnore(this.table, ['scope', 'idem_key', 'fingerprint', 'response', 'created_at', 'expires_at']), [
-        scope,
-        key,
-        fingerprint,
-        null,
-        now,
-        now + ttlMs,
-      ]);
+      sql.execute(
+        d.insertIgnore(this.table, [
+          'scope',
+          'idem_key',
+          'fingerprint',
+          'response',
+          'created_at',
+          'expires_at',
+        ]),
+        [scope, key, fingerprint, null, now, now + ttlMs],
+      );
     // Insert first: on PostgreSQL and MySQL a concurrent request with the same key waits
     // here until this transaction ends, then finds the row instead of creating twice.
     let claimed = (await insert()) === 1;
     if (!claimed) {
-      const row = (await sql.query<KeyRow>(
-        `SELECT fingerprint, response, expires_at FROM ${this.table} WHERE scope = ? AND idem_key = ?${d.forUpdate}`,
-        [scope, key],
-      ))[0];
+      const row = (
+        await sql.query<KeyRow>(
+          `SELECT fingerprint, response, expires_at FROM ${this.table} WHERE scope = ? AND idem_key = ?${d.forUpdate}`,
+          [scope, key],
+        )
+      )[0];
       if (row && Number(row.expires_at) > now) {
         if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(scope, key);
         return { value: JSON.parse(row.response ?? 'null') as T, replayed: true };
@@ -87,7 +97,11 @@ export class IdempotencyKeys {
       // Expired: the key is free again.
       await sql.execute(`DELETE FROM ${this.table} WHERE scope = ? AND idem_key = ?`, [scope, key]);
       claimed = (await insert()) === 1;
-      if (!claimed) throw new ConcordError(ConcordErrorCode.CONCURRENCY_CONFLICT, `idempotency key ${key} was claimed concurrently`);
+      if (!claimed)
+        throw new ConcordError(
+          ConcordErrorCode.CONCURRENCY_CONFLICT,
+          `idempotency key ${key} was claimed concurrently`,
+        );
     }
     const value = await create();
     await sql.execute(`UPDATE ${this.table} SET response = ? WHERE scope = ? AND idem_key = ?`, [
@@ -100,6 +114,9 @@ export class IdempotencyKeys {
 
   /** Deletes expired keys of this scope; returns how many went. Run it now and then. */
   purgeExpired(sql: SqlExecutor): Promise<number> {
-    return sql.execute(`DELETE FROM ${this.table} WHERE scope = ? AND expires_at <= ?`, [this.options.scope, this.clock.now()]);
+    return sql.execute(`DELETE FROM ${this.table} WHERE scope = ? AND expires_at <= ?`, [
+      this.options.scope,
+      this.clock.now(),
+    ]);
   }
 }

@@ -5,7 +5,9 @@ import { isConcordError } from '../errors.js';
 
 describe('request fingerprints', () => {
   it('writes object keys in one order at every level and drops undefined fields', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null }, u: undefined })).toBe('{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null }, u: undefined })).toBe(
+      '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}',
+    );
   });
 
   it('gives equal requests the same SHA-256 and different ones another', async () => {

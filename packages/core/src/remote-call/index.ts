@@ -20,7 +20,12 @@ export {
   type RemoteCallFunction,
 } from './remote-call-definition.js';
 export type { RemoteCallFilter, RemoteCallHistoryEntry, RemoteCallRecord } from './remote-call-repository.js';
-export { RemoteCallTracker, type RemoteCallRequest, type RemoteCallResolution, type RemoteCallTrackerOptions } from './remote-call-tracker.js';
+export {
+  RemoteCallTracker,
+  type RemoteCallRequest,
+  type RemoteCallResolution,
+  type RemoteCallTrackerOptions,
+} from './remote-call-tracker.js';
 export {
   RemoteCallConsolidation,
   type ConsolidationReport,

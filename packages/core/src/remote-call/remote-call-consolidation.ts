@@ -73,7 +73,8 @@ export class RemoteCallConsolidation {
     const intents = new Map<string, RemoteCallRecord>();
     for (const r of await tracker.list({ type, limit: 1_000_000 })) intents.set(r.key, r);
     const activeByKey = new Map<string, RemoteObject[]>();
-    for (const o of remote) if (o.active && o.key !== null) activeByKey.set(o.key, [...(activeByKey.get(o.key) ?? []), o]);
+    for (const o of remote)
+      if (o.active && o.key !== null) activeByKey.set(o.key, [...(activeByKey.get(o.key) ?? []), o]);
 
     const leaked: LeakedObject[] = [];
     for (const o of remote) {
@@ -101,11 +102,32 @@ export class RemoteCallConsolidation {
       let repaired = false;
       if (repair && r.state === 'create_requested' && objects.length === 1) {
         // The remote side holds the object this key asked for: the create happened.
-        repaired = await tracker.settleFromEvidence(type, r.key, 'done', { remoteId: objects[0]!.remoteId }, 'the remote side holds the object');
+        repaired = await tracker.settleFromEvidence(
+          type,
+          r.key,
+          'done',
+          { remoteId: objects[0]!.remoteId },
+          'the remote side holds the object',
+        );
       } else if (repair && r.state === 'delete_requested' && objects.length === 0) {
-        repaired = await tracker.settleFromEvidence(type, r.key, 'done', {}, 'the remote side holds no active object for the key');
+        repaired = await tracker.settleFromEvidence(
+          type,
+          r.key,
+          'done',
+          {},
+          'the remote side holds no active object for the key',
+        );
       }
-      stale.push({ key: r.key, state: r.state, remoteId: r.remoteId, requestedAt: r.requestedAt, attempts: r.attempts, parked: r.parkedAt !== null, lastError: r.lastError, repaired });
+      stale.push({
+        key: r.key,
+        state: r.state,
+        remoteId: r.remoteId,
+        requestedAt: r.requestedAt,
+        attempts: r.attempts,
+        parked: r.parkedAt !== null,
+        lastError: r.lastError,
+        repaired,
+      });
     }
     const keys = new Set<string>([...intents.keys(), ...remote.map((o) => o.key ?? `#${o.remoteId}`)]);
     return {
@@ -122,7 +144,8 @@ export class RemoteCallConsolidation {
     if (intent.state === 'deleted') return 'the intent says it was deleted';
     if (intent.state === 'create_failed') return 'the intent says its create failed';
     // The object the key's intent knows is another one: a second object for one key.
-    if (intent.remoteId !== null && intent.remoteId !== o.remoteId) return `the intent names object ${intent.remoteId}`;
+    if (intent.remoteId !== null && intent.remoteId !== o.remoteId)
+      return `the intent names object ${intent.remoteId}`;
     return undefined;
   }
 }

@@ -74,7 +74,12 @@ export class RemoteCallRepository {
     return this.d.table('remote_calls');
   }
 
-  async find(sql: SqlExecutor, type: string, key: string, forUpdate = false): Promise<RemoteCallRecord | undefined> {
+  async find(
+    sql: SqlExecutor,
+    type: string,
+    key: string,
+    forUpdate = false,
+  ): Promise<RemoteCallRecord | undefined> {
     const rows = await sql.query<Row>(
       `SELECT ${COLUMNS} FROM ${this.calls} WHERE call_type = ? AND call_key = ?${forUpdate ? this.d.forUpdate : ''}`,
       [type, key],
@@ -83,22 +88,25 @@ export class RemoteCallRepository {
   }
 
   async insert(sql: SqlExecutor, r: RemoteCallRecord): Promise<void> {
-    await sql.execute(`INSERT INTO ${this.calls} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      r.type,
-      r.key,
-      r.state,
-      JSON.stringify(r.payload ?? null),
-      r.remoteId,
-      r.result == null ? null : JSON.stringify(r.result),
-      r.attempts,
-      r.nextAttemptAt,
-      r.parkedAt,
-      r.lastError,
-      r.version,
-      r.requestedAt,
-      r.createdAt,
-      r.updatedAt,
-    ]);
+    await sql.execute(
+      `INSERT INTO ${this.calls} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        r.type,
+        r.key,
+        r.state,
+        JSON.stringify(r.payload ?? null),
+        r.remoteId,
+        r.result == null ? null : JSON.stringify(r.result),
+        r.attempts,
+        r.nextAttemptAt,
+        r.parkedAt,
+        r.lastError,
+        r.version,
+        r.requestedAt,
+        r.createdAt,
+        r.updatedAt,
+      ],
+    );
   }
 
   /** Writes `next` only if the row still has `expectedVersion`; false when someone changed it first. */
@@ -128,11 +136,10 @@ export class RemoteCallRepository {
 
   /** Records the remote id an answer named, when the intent moved on before the answer came. */
   async fillRemoteId(sql: SqlExecutor, type: string, key: string, remoteId: string): Promise<void> {
-    await sql.execute(`UPDATE ${this.calls} SET remote_id = ? WHERE call_type = ? AND call_key = ? AND remote_id IS NULL`, [
-      remoteId,
-      type,
-      key,
-    ]);
+    await sql.execute(
+      `UPDATE ${this.calls} SET remote_id = ? WHERE call_type = ? AND call_key = ? AND remote_id IS NULL`,
+      [remoteId, type, key],
+    );
   }
 
   async due(sql: SqlExecutor, now: number, limit: number): Promise<RemoteCallRecord[]> {
@@ -145,7 +152,9 @@ export class RemoteCallRepository {
 
   /** The earliest time a pending call is due, or null when none waits. */
   async nextDueAt(sql: SqlExecutor): Promise<number | null> {
-    const rows = await sql.query<{ t: unknown }>(`SELECT MIN(next_attempt_at) AS t FROM ${this.calls} WHERE next_attempt_at IS NOT NULL`);
+    const rows = await sql.query<{ t: unknown }>(
+      `SELECT MIN(next_attempt_at) AS t FROM ${this.calls} WHERE next_attempt_at IS NOT NULL`,
+    );
     return num(rows[0]?.t);
   }
 
@@ -160,7 +169,8 @@ export class RemoteCallRepository {
       where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
       params.push(...filter.states);
     }
-    if (filter.parked !== undefined) where.push(filter.parked ? 'parked_at IS NOT NULL' : 'parked_at IS NULL');
+    if (filter.parked !== undefined)
+      where.push(filter.parked ? 'parked_at IS NOT NULL' : 'parked_at IS NULL');
     if (filter.requestedBefore !== undefined) {
       where.push('requested_at < ?');
       params.push(filter.requestedBefore);

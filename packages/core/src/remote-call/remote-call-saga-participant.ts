@@ -6,7 +6,13 @@ import type { PayloadOf } from '../message/message-definition.js';
 import type { Broker } from '../ports/broker.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
-import { replyBuilder, type CommandDefinition, type RepliesOf, type ReplyBuilder, type ReplyToken } from '../saga/command-definition.js';
+import {
+  replyBuilder,
+  type CommandDefinition,
+  type RepliesOf,
+  type ReplyBuilder,
+  type ReplyToken,
+} from '../saga/command-definition.js';
 import type { SagaAction } from '../saga/saga-instance.js';
 import { SAGA_ATTEMPT_HEADER, sagaReplyMessage } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
@@ -38,16 +44,24 @@ export interface RemoteCallStep<C extends CommandDefinition, K extends CommandDe
   readonly input: (command: PayloadOf<C>) => P;
   readonly create: RemoteCallFunction<P>;
   /** The step's reply once the create settled: `created` or `create_failed`. */
-  readonly reply: (record: RemoteCallRecord<P>, reply: ReplyBuilder<RepliesOf<C>>) => ReplyToken<RepliesOf<C>>;
+  readonly reply: (
+    record: RemoteCallRecord<P>,
+    reply: ReplyBuilder<RepliesOf<C>>,
+  ) => ReplyToken<RepliesOf<C>>;
   readonly compensate?: {
     readonly command: K;
     readonly delete: RemoteCallFunction<P>;
-    readonly reply: (record: RemoteCallRecord<P>, reply: ReplyBuilder<RepliesOf<K>>) => ReplyToken<RepliesOf<K>>;
+    readonly reply: (
+      record: RemoteCallRecord<P>,
+      reply: ReplyBuilder<RepliesOf<K>>,
+    ) => ReplyToken<RepliesOf<K>>;
   };
 }
 
 /** Keeps the command, compensation and payload types of a step for its reply builders. */
-export function remoteCallStep<C extends CommandDefinition, K extends CommandDefinition, P>(step: RemoteCallStep<C, K, P>): RemoteCallStep<C, K, P> {
+export function remoteCallStep<C extends CommandDefinition, K extends CommandDefinition, P>(
+  step: RemoteCallStep<C, K, P>,
+): RemoteCallStep<C, K, P> {
   return step;
 }
 
@@ -81,13 +95,28 @@ export class RemoteCallSagaParticipant {
     steps: ReadonlyArray<RemoteCallStep<any, any, any>>, // eslint-disable-line @typescript-eslint/no-explicit-any
   ) {
     const logger = options.logger ?? defaultLogger();
-    this.consumer = new MessageConsumer({ name: options.name, store: options.store, broker: options.broker, logger });
+    this.consumer = new MessageConsumer({
+      name: options.name,
+      store: options.store,
+      broker: options.broker,
+      logger,
+    });
     for (const step of steps as AnyStep[]) {
       this.steps.push(step);
-      this.consumer.handle(step.invoke, (tx, payload, message) => this.handle(tx, step, 'invoke', payload, message));
-      if (step.compensate) this.consumer.handle(step.compensate.command, (tx, payload, message) => this.handle(tx, step, 'compensate', payload, message));
+      this.consumer.handle(step.invoke, (tx, payload, message) =>
+        this.handle(tx, step, 'invoke', payload, message),
+      );
+      if (step.compensate)
+        this.consumer.handle(step.compensate.command, (tx, payload, message) =>
+          this.handle(tx, step, 'compensate', payload, message),
+        );
     }
-    this.tracker = new RemoteCallTracker({ ...options.tracker, store: options.store, logger, calls: this.steps.map((s) => this.callOf(s)) });
+    this.tracker = new RemoteCallTracker({
+      ...options.tracker,
+      store: options.store,
+      logger,
+      calls: this.steps.map((s) => this.callOf(s)),
+    });
   }
 
   async start(): Promise<void> {
@@ -102,7 +131,10 @@ export class RemoteCallSagaParticipant {
 
   /** The tracked call type of a step: unwraps the payload, and replies when an outcome is recorded. */
   private callOf(step: AnyStep): RemoteCallDefinition<SagaStepCallPayload<unknown>> {
-    const unwrap = (fn: RemoteCallFunction<unknown>): RemoteCallFunction<SagaStepCallPayload<unknown>> => (call) => fn({ ...call, payload: call.payload.input });
+    const unwrap =
+      (fn: RemoteCallFunction<unknown>): RemoteCallFunction<SagaStepCallPayload<unknown>> =>
+      (call) =>
+        fn({ ...call, payload: call.payload.input });
     return {
       type: step.type,
       create: unwrap(step.create),
@@ -111,13 +143,28 @@ export class RemoteCallSagaParticipant {
     };
   }
 
-  private async handle(tx: Transaction<unknown>, step: AnyStep, action: SagaAction, payload: unknown, message: MessageEnvelope): Promise<void> {
+  private async handle(
+    tx: Transaction<unknown>,
+    step: AnyStep,
+    action: SagaAction,
+    payload: unknown,
+    message: MessageEnvelope,
+  ): Promise<void> {
     const h = message.headers;
     const sagaId = h[MessageHeader.sagaId];
     const stepName = h[MessageHeader.sagaStep];
     const channel = h[MessageHeader.replyChannel];
-    if (!sagaId || !stepName || !channel) throw new InvalidArgumentError(`${message.type} ${message.id} is not a saga command (saga id, step and reply channel headers are required)`);
-    const replyTo: SagaReplyRoute = { channel, sagaId, step: stepName, action, attempt: Number(h[SAGA_ATTEMPT_HEADER] ?? '1') || 1 };
+    if (!sagaId || !stepName || !channel)
+      throw new InvalidArgumentError(
+        `${message.type} ${message.id} is not a saga command (saga id, step and reply channel headers are required)`,
+      );
+    const replyTo: SagaReplyRoute = {
+      channel,
+      sagaId,
+      step: stepName,
+      action,
+      attempt: Number(h[SAGA_ATTEMPT_HEADER] ?? '1') || 1,
+    };
     // One key for the step's action and its compensation: they act on the same remote object.
     const key = `${sagaId}:${stepName}`;
     const operation = action === 'invoke' ? 'create' : 'delete';
@@ -126,7 +173,11 @@ export class RemoteCallSagaParticipant {
     if (!current && action === 'compensate') {
       // Nothing was asked: a null compensation, and a late create must not run.
       await this.tracker.block(tx, step.type, key, { input, replyTo });
-      return this.send(tx, replyTo, this.compensationReply(step, { ...blank(step.type, key), payload: input }));
+      return this.send(
+        tx,
+        replyTo,
+        this.compensationReply(step, { ...blank(step.type, key), payload: input }),
+      );
     }
     let transition;
     try {
@@ -138,16 +189,35 @@ export class RemoteCallSagaParticipant {
       throw error;
     }
     if (transition.kind === 'unchanged' && current) {
-      if (isPending(current.state)) await this.tracker.replacePayload(tx, current, { input: current.payload.input, replyTo });
-      else await this.send(tx, replyTo, this.replyFor(step, { ...current, payload: current.payload.input }, action));
+      if (isPending(current.state))
+        await this.tracker.replacePayload(tx, current, { input: current.payload.input, replyTo });
+      else
+        await this.send(
+          tx,
+          replyTo,
+          this.replyFor(step, { ...current, payload: current.payload.input }, action),
+        );
       return;
     }
-    await this.tracker.request<SagaStepCallPayload<unknown>>(tx, { type: step.type, key, operation, payload: { input, replyTo } });
+    await this.tracker.request<SagaStepCallPayload<unknown>>(tx, {
+      type: step.type,
+      key,
+      operation,
+      payload: { input, replyTo },
+    });
   }
 
-  private async reply(tx: Transaction<unknown>, step: AnyStep, record: RemoteCallRecord<SagaStepCallPayload<unknown>>): Promise<void> {
+  private async reply(
+    tx: Transaction<unknown>,
+    step: AnyStep,
+    record: RemoteCallRecord<SagaStepCallPayload<unknown>>,
+  ): Promise<void> {
     const route = record.payload.replyTo;
-    await this.send(tx, route, this.replyFor(step, { ...record, payload: record.payload.input }, route.action));
+    await this.send(
+      tx,
+      route,
+      this.replyFor(step, { ...record, payload: record.payload.input }, route.action),
+    );
   }
 
   private replyFor(step: AnyStep, record: RemoteCallRecord<unknown>, action: SagaAction): ReplyToken {
@@ -161,10 +231,32 @@ export class RemoteCallSagaParticipant {
   }
 
   private async send(tx: Transaction<unknown>, route: SagaReplyRoute, token: ReplyToken): Promise<void> {
-    await tx.outbox.send(sagaReplyMessage(route.channel), { sagaId: route.sagaId, step: route.step, action: route.action, attempt: route.attempt, reply: token.reply, body: token.payload });
+    await tx.outbox.send(sagaReplyMessage(route.channel), {
+      sagaId: route.sagaId,
+      step: route.step,
+      action: route.action,
+      attempt: route.attempt,
+      reply: token.reply,
+      body: token.payload,
+    });
   }
 }
 
 function blank(type: string, key: string): RemoteCallRecord {
-  return { type, key, state: 'deleted', payload: null, remoteId: null, result: null, attempts: 0, nextAttemptAt: null, parkedAt: null, lastError: null, version: 1, requestedAt: 0, createdAt: 0, updatedAt: 0 };
+  return {
+    type,
+    key,
+    state: 'deleted',
+    payload: null,
+    remoteId: null,
+    result: null,
+    attempts: 0,
+    nextAttemptAt: null,
+    parkedAt: null,
+    lastError: null,
+    version: 1,
+    requestedAt: 0,
+    createdAt: 0,
+    updatedAt: 0,
+  };
 }

@@ -61,12 +61,18 @@ export type RequestTransition =
  * same key; a delete of an object whose create failed has nothing to delete. Anything else
  * that makes no sense (updating a deleted object) is refused.
  */
-export function onRequest(current: RemoteCallState | undefined, op: RemoteOperation, key: string): RequestTransition {
+export function onRequest(
+  current: RemoteCallState | undefined,
+  op: RemoteOperation,
+  key: string,
+): RequestTransition {
   const refuse = (why: string): never => {
     throw new IllegalStateError(`remote call ${key}: cannot ${op} ${why}`);
   };
   if (current === undefined) {
-    return op === 'create' ? { kind: 'call', state: 'create_requested' } : refuse('an object that was never created');
+    return op === 'create'
+      ? { kind: 'call', state: 'create_requested' }
+      : refuse('an object that was never created');
   }
   switch (op) {
     case 'create':
@@ -74,7 +80,12 @@ export function onRequest(current: RemoteCallState | undefined, op: RemoteOperat
       if (current === 'create_requested' || current === 'created') return { kind: 'unchanged' };
       return refuse(`an object in state ${current}`);
     case 'update':
-      if (current === 'created' || current === 'updated' || current === 'update_failed' || current === 'update_requested') {
+      if (
+        current === 'created' ||
+        current === 'updated' ||
+        current === 'update_failed' ||
+        current === 'update_requested'
+      ) {
         return { kind: 'call', state: 'update_requested' };
       }
       return refuse(`an object in state ${current}`);
@@ -90,7 +101,8 @@ export function onRequest(current: RemoteCallState | undefined, op: RemoteOperat
 
 /** Where an answer (or a person's resolution) takes a pending intent. */
 export function onOutcome(current: RemoteCallState, outcome: 'done' | 'failed'): RemoteCallState {
-  if (!isPending(current)) throw new IllegalStateError(`remote call in state ${current} is not waiting for an answer`);
+  if (!isPending(current))
+    throw new IllegalStateError(`remote call in state ${current} is not waiting for an answer`);
   const op = operationOf(current);
   return outcome === 'done' ? DONE_STATE[op] : FAILED_STATE[op];
 }

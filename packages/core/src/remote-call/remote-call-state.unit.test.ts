@@ -3,9 +3,15 @@ import { isConcordError } from '../errors.js';
 import { onOutcome, onRequest, type RemoteCallState } from './remote-call-state.js';
 
 const ALL: RemoteCallState[] = [
-  'create_requested', 'created', 'create_failed',
-  'update_requested', 'updated', 'update_failed',
-  'delete_requested', 'deleted', 'delete_failed',
+  'create_requested',
+  'created',
+  'create_failed',
+  'update_requested',
+  'updated',
+  'update_failed',
+  'delete_requested',
+  'deleted',
+  'delete_failed',
 ];
 
 describe('remote call state machine (seed 001 table)', () => {
@@ -44,7 +50,13 @@ describe('remote call state machine (seed 001 table)', () => {
     for (const state of ['created', 'updated', 'update_failed', 'update_requested'] as const) {
       expect(onRequest(state, 'update', 'k')).toEqual({ kind: 'call', state: 'update_requested' });
     }
-    for (const state of ['create_requested', 'create_failed', 'delete_requested', 'deleted', 'delete_failed'] as const) {
+    for (const state of [
+      'create_requested',
+      'create_failed',
+      'delete_requested',
+      'deleted',
+      'delete_failed',
+    ] as const) {
       expect(() => onRequest(state, 'update', 'k')).toThrow(/cannot update/);
     }
   });

@@ -1,19 +1,24 @@
 import { backoffDelay, type BackoffPolicy } from '../consumer/backoff.js';
-import { ConcurrencyConflictError, IllegalStateError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import {
+  ConcurrencyConflictError,
+  IllegalStateError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '../errors.js';
 import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import type { SqlStore } from '../sql/sql-store.js';
-import { WakeSignal } from '../util/wake-signal.js';
-import { RemoteCallRejectedError, type RemoteCallAnswer, type RemoteCallDefinition } from './remote-call-definition.js';
+import type { RemoteCallAnswer, RemoteCallDefinition } from './remote-call-definition.js';
 import {
   RemoteCallRepository,
   type RemoteCallFilter,
   type RemoteCallHistoryEntry,
   type RemoteCallRecord,
 } from './remote-call-repository.js';
-import { isPending, onOutcome, onRequest, operationOf, type RemoteOperation } from './remote-call-state.js';
+import { RemoteCallRunner, type Outcome } from './remote-call-runner.js';
+import { isPending, onOutcome, onRequest, type RemoteOperation } from './remote-call-state.js';
 
 export interface RemoteCallTrackerOptions {
   readonly store: SqlStore;
@@ -49,12 +54,6 @@ export interface RemoteCallResolution {
   readonly remoteId?: string;
 }
 
-const idOf = (r: RemoteCallRecord) => `${r.type}\u0000${r.key}`;
-
-type Outcome =
-  | { readonly kind: 'done'; readonly answer: RemoteCallAnswer }
-  | { readonly kind: 'failed' | 'transient'; readonly error: string };
-
 /**
  * Records the intent of every remote call in the caller's transaction, runs the call after
  * commit with the caller-assigned key, records the outcome, retries with capped backoff,
@@ -68,15 +67,7 @@ export class RemoteCallTracker {
   private readonly logger: Logger;
   private readonly backoff: BackoffPolicy;
   private readonly maxAttempts: number;
-  private readonly concurrency: number;
-  private readonly callTimeoutMs: number;
-  private readonly pollMs: number;
-  private readonly wake = new WakeSignal();
-  private readonly inFlight = new Map<string, Promise<void>>();
-  /** One controller per call in flight: stopping aborts them all (no listener per call on a shared signal). */
-  private readonly calls = new Set<AbortController>();
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly runner: RemoteCallRunner;
 
   constructor(private readonly options: RemoteCallTrackerOptions) {
     this.repo = new RemoteCallRepository(options.store.driver.dialect);
@@ -85,9 +76,17 @@ export class RemoteCallTracker {
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'remote-call-tracker' });
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000, multiplier: 2, jitter: 0.5 };
     this.maxAttempts = options.maxAttempts ?? 10;
-    this.concurrency = options.concurrency ?? 16;
-    this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
-    this.pollMs = options.pollMs ?? 1_000;
+    this.runner = new RemoteCallRunner({
+      store: options.store,
+      repo: this.repo,
+      functionOf: (type, op) => this.defs.get(type)?.[op],
+      record: (claimed, outcome) => this.record(claimed, outcome),
+      clock: this.clock,
+      logger: this.logger,
+      concurrency: options.concurrency ?? 16,
+      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      pollMs: options.pollMs ?? 1_000,
+    });
   }
 
   /**
@@ -96,14 +95,28 @@ export class RemoteCallTracker {
    */
   async request<P>(tx: Transaction<unknown>, req: RemoteCallRequest<P>): Promise<RemoteCallRecord<P>> {
     const def = this.definition(req.type);
-    if (!def[req.operation]) throw new InvalidArgumentError(`remote call type ${req.type} has no ${req.operation} function`);
+    if (!def[req.operation])
+      throw new InvalidArgumentError(`remote call type ${req.type} has no ${req.operation} function`);
     const now = this.clock.now();
     const current = await this.repo.find(tx.sql, req.type, req.key, true);
     const step = onRequest(current?.state, req.operation, `${req.type}/${req.key}`);
     if (step.kind === 'unchanged') return current as RemoteCallRecord<P>;
-    const base: RemoteCallRecord =
-      current ??
-      { type: req.type, key: req.key, state: step.state, payload: null, remoteId: null, result: null, attempts: 0, nextAttemptAt: null, parkedAt: null, lastError: null, version: 0, requestedAt: now, createdAt: now, updatedAt: now };
+    const base: RemoteCallRecord = current ?? {
+      type: req.type,
+      key: req.key,
+      state: step.state,
+      payload: null,
+      remoteId: null,
+      result: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      parkedAt: null,
+      lastError: null,
+      version: 0,
+      requestedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
     const next: RemoteCallRecord = {
       ...base,
       state: step.state,
@@ -117,25 +130,41 @@ export class RemoteCallTracker {
       updatedAt: now,
     };
     if (current) {
-      if (!(await this.repo.update(tx.sql, next, current.version))) throw new ConcurrencyConflictError(`remote call ${req.type}/${req.key} changed concurrently`);
+      if (!(await this.repo.update(tx.sql, next, current.version)))
+        throw new ConcurrencyConflictError(`remote call ${req.type}/${req.key} changed concurrently`);
     } else {
       await this.repo.insert(tx.sql, next);
     }
-    await this.repo.addHistory(tx.sql, next, now, step.kind === 'call' ? 'requested' : 'settled without a call', { operation: req.operation });
+    await this.repo.addHistory(
+      tx.sql,
+      next,
+      now,
+      step.kind === 'call' ? 'requested' : 'settled without a call',
+      { operation: req.operation },
+    );
     if (step.kind === 'settled') await def.onSettled?.(tx, next);
-    else tx.afterCommit(() => this.wake.wake());
+    else tx.afterCommit(() => this.runner.wake());
     return next as RemoteCallRecord<P>;
   }
 
   /** The intent of `key` as this transaction sees it. */
-  find<P = unknown>(tx: Transaction<unknown>, type: string, key: string): Promise<RemoteCallRecord<P> | undefined> {
+  find<P = unknown>(
+    tx: Transaction<unknown>,
+    type: string,
+    key: string,
+  ): Promise<RemoteCallRecord<P> | undefined> {
     return this.repo.find(tx.sql, type, key, true) as Promise<RemoteCallRecord<P> | undefined>;
   }
 
   /** Replaces the payload of a pending intent (where its answer should go, say) without asking again. */
-  async replacePayload<P>(tx: Transaction<unknown>, current: RemoteCallRecord<P>, payload: P): Promise<RemoteCallRecord<P>> {
+  async replacePayload<P>(
+    tx: Transaction<unknown>,
+    current: RemoteCallRecord<P>,
+    payload: P,
+  ): Promise<RemoteCallRecord<P>> {
     const next = { ...current, payload, version: current.version + 1, updatedAt: this.clock.now() };
-    if (!(await this.repo.update(tx.sql, next, current.version))) throw new ConcurrencyConflictError(`remote call ${current.type}/${current.key} changed concurrently`);
+    if (!(await this.repo.update(tx.sql, next, current.version)))
+      throw new ConcurrencyConflictError(`remote call ${current.type}/${current.key} changed concurrently`);
     return next;
   }
 
@@ -145,24 +174,34 @@ export class RemoteCallTracker {
    */
   async block(tx: Transaction<unknown>, type: string, key: string, payload: unknown): Promise<void> {
     const now = this.clock.now();
-    const r: RemoteCallRecord = { type, key, state: 'deleted', payload, remoteId: null, result: null, attempts: 0, nextAttemptAt: null, parkedAt: null, lastError: null, version: 1, requestedAt: now, createdAt: now, updatedAt: now };
+    const r: RemoteCallRecord = {
+      type,
+      key,
+      state: 'deleted',
+      payload,
+      remoteId: null,
+      result: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      parkedAt: null,
+      lastError: null,
+      version: 1,
+      requestedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.repo.insert(tx.sql, r);
     await this.repo.addHistory(tx.sql, r, now, 'blocked before any create', {});
   }
 
+  /** Runs due calls from now on: first every intent left unfinished by the last run. */
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.runner.start();
   }
 
-  /** Stops taking new work and waits for the calls in flight to record their outcome. */
-  async stop(): Promise<void> {
-    this.abort?.abort();
-    for (const controller of this.calls) controller.abort(new Error('tracker stopping'));
-    this.wake.wake();
-    await this.loop;
-    this.loop = undefined;
+  /** Stops taking new work, aborts the calls in flight and waits for their outcome to be recorded. */
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   get(type: string, key: string): Promise<RemoteCallRecord | undefined> {
@@ -184,17 +223,35 @@ export class RemoteCallTracker {
     return this.options.store.transaction(async (tx) => {
       const current = await this.repo.find(tx.sql, type, key, true);
       if (!current) throw new NotFoundError('remote call', `${type}/${key}`);
-      if (current.parkedAt === null) throw new IllegalStateError(`remote call ${type}/${key} is ${current.state} and not waiting for a person`);
+      if (current.parkedAt === null)
+        throw new IllegalStateError(
+          `remote call ${type}/${key} is ${current.state} and not waiting for a person`,
+        );
       const detail = { note: resolution.note, as: resolution.as };
       if (resolution.as !== 'retry') {
         const answer = { remoteId: resolution.remoteId ?? current.remoteId };
-        return this.settle(tx, current, resolution.as === 'done' ? { kind: 'done', answer } : { kind: 'failed', error: resolution.note }, 'resolved by a person', detail, resolution.actor);
+        return this.settle(
+          tx,
+          current,
+          resolution.as === 'done' ? { kind: 'done', answer } : { kind: 'failed', error: resolution.note },
+          'resolved by a person',
+          detail,
+          resolution.actor,
+        );
       }
       const now = this.clock.now();
-      const next = { ...current, attempts: 0, nextAttemptAt: now, parkedAt: null, version: current.version + 1, updatedAt: now };
-      if (!(await this.repo.update(tx.sql, next, current.version))) throw new ConcurrencyConflictError(`remote call ${type}/${key} changed concurrently`);
+      const next = {
+        ...current,
+        attempts: 0,
+        nextAttemptAt: now,
+        parkedAt: null,
+        version: current.version + 1,
+        updatedAt: now,
+      };
+      if (!(await this.repo.update(tx.sql, next, current.version)))
+        throw new ConcurrencyConflictError(`remote call ${type}/${key} changed concurrently`);
       await this.repo.addHistory(tx.sql, next, now, 'retried by a person', detail, resolution.actor);
-      tx.afterCommit(() => this.wake.wake());
+      tx.afterCommit(() => this.runner.wake());
       return next;
     });
   }
@@ -203,7 +260,13 @@ export class RemoteCallTracker {
    * Settles a pending intent from evidence found elsewhere (consolidation saw the remote
    * object, or saw it gone). Returns false when the intent was no longer pending.
    */
-  async settleFromEvidence(type: string, key: string, outcome: 'done' | 'failed', answer: RemoteCallAnswer, reason: string): Promise<boolean> {
+  async settleFromEvidence(
+    type: string,
+    key: string,
+    outcome: 'done' | 'failed',
+    answer: RemoteCallAnswer,
+    reason: string,
+  ): Promise<boolean> {
     return this.options.store.transaction(async (tx) => {
       const current = await this.repo.find(tx.sql, type, key, true);
       if (!current || !isPending(current.state)) return false;
@@ -219,7 +282,14 @@ export class RemoteCallTracker {
     return def;
   }
 
-  private async settle(tx: Transaction<unknown>, current: RemoteCallRecord, outcome: Outcome, event: string, detail: Record<string, unknown>, actor: string | null = null): Promise<RemoteCallRecord> {
+  private async settle(
+    tx: Transaction<unknown>,
+    current: RemoteCallRecord,
+    outcome: Outcome,
+    event: string,
+    detail: Record<string, unknown>,
+    actor: string | null = null,
+  ): Promise<RemoteCallRecord> {
     const now = this.clock.now();
     const done = outcome.kind === 'done';
     const next: RemoteCallRecord = {
@@ -233,103 +303,35 @@ export class RemoteCallTracker {
       version: current.version + 1,
       updatedAt: now,
     };
-    if (!(await this.repo.update(tx.sql, next, current.version))) throw new ConcurrencyConflictError(`remote call ${current.type}/${current.key} changed concurrently`);
-    await this.repo.addHistory(tx.sql, next, now, event, done ? { ...detail, remoteId: next.remoteId } : { ...detail, error: outcome.error }, actor);
+    if (!(await this.repo.update(tx.sql, next, current.version)))
+      throw new ConcurrencyConflictError(`remote call ${current.type}/${current.key} changed concurrently`);
+    await this.repo.addHistory(
+      tx.sql,
+      next,
+      now,
+      event,
+      done ? { ...detail, remoteId: next.remoteId } : { ...detail, error: outcome.error },
+      actor,
+    );
     await this.definition(current.type).onSettled?.(tx, next);
     return next;
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      let waitMs = this.pollMs;
-      try {
-        const free = this.concurrency - this.inFlight.size;
-        if (free > 0) {
-          const now = this.clock.now();
-          const due = (await this.options.store.driver.run((exec) => this.repo.due(exec, now, free + this.inFlight.size)))
-            .filter((r) => !this.inFlight.has(idOf(r)))
-            .slice(0, free);
-          for (const r of await this.claim(due)) {
-            const id = idOf(r);
-            const p = this.attempt(r)
-              .catch((error: unknown) => this.logger.error({ err: error, type: r.type, key: r.key }, 'remote call attempt failed to record'))
-              .finally(() => {
-                this.inFlight.delete(id);
-                this.wake.wake();
-              });
-            this.inFlight.set(id, p);
-          }
-          if (this.inFlight.size < this.concurrency) {
-            const next = await this.options.store.driver.run((exec) => this.repo.nextDueAt(exec));
-            if (next !== null) waitMs = Math.max(5, Math.min(this.pollMs, next - this.clock.now()));
-          }
-        }
-      } catch (error) {
-        this.logger.error({ err: error }, 'looking for due remote calls failed; trying again');
-      }
-      await this.wake.wait(waitMs, signal);
-    }
-    await Promise.allSettled(this.inFlight.values());
-  }
-
-  /**
-   * Claims due intents in one transaction (one commit for the batch): an optimistic version
-   * bump each, and a lease, since another process skips an intent until its call could have
-   * timed out. Returns the claimed records; an intent someone else changed first is left out.
-   */
-  private async claim(due: readonly RemoteCallRecord[]): Promise<RemoteCallRecord[]> {
-    if (due.length === 0) return [];
-    const now = this.clock.now();
-    return this.options.store.driver.transaction(async (exec) => {
-      const claimed: RemoteCallRecord[] = [];
-      for (const r of due) {
-        const next = { ...r, attempts: r.attempts + 1, nextAttemptAt: now + this.callTimeoutMs * 2, version: r.version + 1, updatedAt: now };
-        if (await this.repo.update(exec, next, r.version)) claimed.push(next);
-      }
-      return claimed;
-    });
-  }
-
-  /** Makes the call of a claimed intent and records what came back. */
-  private async attempt(claimed: RemoteCallRecord): Promise<void> {
-    const r = claimed;
-    const op = operationOf(r.state);
-    const fn = this.defs.get(r.type)?.[op];
-    let outcome: Outcome;
-    if (!fn) {
-      outcome = { kind: 'transient', error: `no ${op} function registered for remote call type ${r.type}` };
-    } else {
-      const controller = new AbortController();
-      this.calls.add(controller);
-      const timer = setTimeout(() => controller.abort(new Error(`call timed out after ${this.callTimeoutMs} ms`)), this.callTimeoutMs);
-      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
-      try {
-        const call = { type: r.type, key: r.key, operation: op, payload: r.payload, remoteId: r.remoteId, attempt: claimed.attempts, signal: controller.signal };
-        const answer = await Promise.race([fn(call), aborted]);
-        outcome = { kind: 'done', answer: answer ?? {} };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        outcome = error instanceof RemoteCallRejectedError ? { kind: 'failed', error: message } : { kind: 'transient', error: message };
-      } finally {
-        clearTimeout(timer);
-        this.calls.delete(controller);
-        aborted.catch(() => undefined);
-      }
-    }
-    await this.record(claimed, outcome);
-  }
-
+  /** Records what a call's attempt came to: settled, retried later, or parked. */
   private async record(claimed: RemoteCallRecord, outcome: Outcome): Promise<void> {
     await this.options.store.transaction(async (tx) => {
       const current = await this.repo.find(tx.sql, claimed.type, claimed.key, true);
       if (!current || current.version !== claimed.version) {
         // The intent moved on while the call ran (a delete was asked, a person resolved it):
         // keep what the answer taught us, nothing else.
-        if (outcome.kind === 'done' && outcome.answer.remoteId) await this.repo.fillRemoteId(tx.sql, claimed.type, claimed.key, outcome.answer.remoteId);
+        if (outcome.kind === 'done' && outcome.answer.remoteId)
+          await this.repo.fillRemoteId(tx.sql, claimed.type, claimed.key, outcome.answer.remoteId);
         return;
       }
       if (outcome.kind !== 'transient') {
-        await this.settle(tx, current, outcome, outcome.kind === 'done' ? 'answered' : 'refused', { attempt: current.attempts });
+        await this.settle(tx, current, outcome, outcome.kind === 'done' ? 'answered' : 'refused', {
+          attempt: current.attempts,
+        });
         return;
       }
       const now = this.clock.now();
@@ -343,8 +345,15 @@ export class RemoteCallTracker {
         updatedAt: now,
       };
       await this.repo.update(tx.sql, next, current.version);
-      await this.repo.addHistory(tx.sql, next, now, park ? 'parked for a person' : 'attempt failed', { attempt: current.attempts, error: outcome.error });
-      if (park) this.logger.warn({ type: current.type, key: current.key, attempts: current.attempts, error: outcome.error }, 'remote call parked for a person');
+      await this.repo.addHistory(tx.sql, next, now, park ? 'parked for a person' : 'attempt failed', {
+        attempt: current.attempts,
+        error: outcome.error,
+      });
+      if (park)
+        this.logger.warn(
+          { type: current.type, key: current.key, attempts: current.attempts, error: outcome.error },
+          'remote call parked for a person',
+        );
     });
   }
 }

@@ -29,7 +29,11 @@ class KeyedRemote {
     this.calls++;
     if (this.refuse) throw new RemoteCallRejectedError('refused: bad address');
     let o = [...this.objects.values()].find((x) => x.key === key);
-    if (!o) this.objects.set(`r${this.objects.size + 1}`, (o = { id: `r${this.objects.size + 1}`, key, active: true }));
+    if (!o)
+      this.objects.set(
+        `r${this.objects.size + 1}`,
+        (o = { id: `r${this.objects.size + 1}`, key, active: true }),
+      );
     if (this.failNext > 0 && this.failNext--) throw new Error('connection reset (response lost)');
     return o.id;
   }
@@ -45,7 +49,10 @@ class KeyedRemote {
 }
 
 /** The remote-call tracker and idempotency keys on one SQL store; every adapter runs it. */
-export function describeRemoteCallConformance(name: string, factory: () => Promise<RemoteCallUnderTest>): void {
+export function describeRemoteCallConformance(
+  name: string,
+  factory: () => Promise<RemoteCallUnderTest>,
+): void {
   describe(`remote calls and idempotency keys: ${name}`, () => {
     let t: RemoteCallUnderTest;
     let remote: KeyedRemote;
@@ -101,7 +108,13 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
       await eventually(async () => (await stateOf(tr, 'k2')) === 'created');
       expect(remote.calls).toBe(1);
       const r = (await tr.get(type, 'k2'))!;
-      expect(r).toMatchObject({ state: 'created', remoteId: 'r1', result: { to: 'Berlin' }, attempts: 1, parkedAt: null });
+      expect(r).toMatchObject({
+        state: 'created',
+        remoteId: 'r1',
+        result: { to: 'Berlin' },
+        attempts: 1,
+        parkedAt: null,
+      });
       expect(settled).toEqual([{ key: 'k2', state: 'created' }]);
       expect((await tr.history(type, 'k2')).map((h) => h.event)).toEqual(['requested', 'answered']);
     });
@@ -150,11 +163,22 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
       remote.failNext = 0;
       await tr.resolve(type, 'a', { as: 'retry', note: 'carrier is back', actor: 'ops' });
       await eventually(async () => (await stateOf(tr, 'a')) === 'created');
-      const done = await tr.resolve(type, 'b', { as: 'done', note: 'label r1 made by phone', actor: 'ops', remoteId: 'r1' });
+      const done = await tr.resolve(type, 'b', {
+        as: 'done',
+        note: 'label r1 made by phone',
+        actor: 'ops',
+        remoteId: 'r1',
+      });
       expect(done).toMatchObject({ state: 'created', remoteId: 'r1' });
       const history = await tr.history(type, 'b');
-      expect(history.at(-1)).toMatchObject({ event: 'resolved by a person', actor: 'ops', detail: { note: 'label r1 made by phone' } });
-      const error = await tr.resolve(type, 'b', { as: 'retry', note: 'again', actor: 'ops' }).catch((e: unknown) => e);
+      expect(history.at(-1)).toMatchObject({
+        event: 'resolved by a person',
+        actor: 'ops',
+        detail: { note: 'label r1 made by phone' },
+      });
+      const error = await tr
+        .resolve(type, 'b', { as: 'retry', note: 'again', actor: 'ops' })
+        .catch((e: unknown) => e);
       expect(isConcordError(error, 'ILLEGAL_STATE')).toBe(true);
     });
 
@@ -185,7 +209,9 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
         clock,
       });
       const seen = await consolidation.run({ repair: false });
-      expect(seen.leaked).toEqual([{ remoteId: 'r1', key: 'orphan', reason: 'no intent for this key', repaired: false }]);
+      expect(seen.leaked).toEqual([
+        { remoteId: 'r1', key: 'orphan', reason: 'no intent for this key', repaired: false },
+      ]);
       expect(seen.stale.map((s) => s.key).sort()).toEqual(['fresh', 'stale']);
       expect(seen.checked).toBe(3);
       const fixed = await consolidation.run({ repair: true });
@@ -199,22 +225,37 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
     describe('idempotency keys', () => {
       let now = 5_000_000;
       const clock: Clock = { now: () => now, sleep: async () => {} };
-      const keys = () => new IdempotencyKeys({ dialect: t.store.driver.dialect, scope: uniqueName('orders'), ttlMs: 60_000, clock });
+      const keys = () =>
+        new IdempotencyKeys({
+          dialect: t.store.driver.dialect,
+          scope: uniqueName('orders'),
+          ttlMs: 60_000,
+          clock,
+        });
 
       it('returns the first answer for the same key and request, and creates once', async () => {
         const k = keys();
         let created = 0;
-        const claim = (body: unknown) => t.store.transaction((tx) => k.claim(tx.sql, 'key-1', body, async () => ({ orderId: ++created })));
-        expect(await claim({ customerId: 1, total: 1234 })).toEqual({ value: { orderId: 1 }, replayed: false });
+        const claim = (body: unknown) =>
+          t.store.transaction((tx) => k.claim(tx.sql, 'key-1', body, async () => ({ orderId: ++created })));
+        expect(await claim({ customerId: 1, total: 1234 })).toEqual({
+          value: { orderId: 1 },
+          replayed: false,
+        });
         // Key order in the body does not matter.
-        expect(await claim({ total: 1234, customerId: 1 })).toEqual({ value: { orderId: 1 }, replayed: true });
+        expect(await claim({ total: 1234, customerId: 1 })).toEqual({
+          value: { orderId: 1 },
+          replayed: true,
+        });
         expect(created).toBe(1);
       });
 
       it('refuses the same key with a different request with a typed error that maps to 422', async () => {
         const k = keys();
         await t.store.transaction((tx) => k.claim(tx.sql, 'key-2', { total: 1 }, async () => 7));
-        const error = await t.store.transaction((tx) => k.claim(tx.sql, 'key-2', { total: 2 }, async () => 8)).catch((e: unknown) => e);
+        const error = await t.store
+          .transaction((tx) => k.claim(tx.sql, 'key-2', { total: 2 }, async () => 8))
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
         expect(isConcordError(error, 'IDEMPOTENCY_KEY_REUSED')).toBe(true);
         expect((error as IdempotencyKeyReusedError).httpStatus).toBe(422);
@@ -225,9 +266,13 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
         const k = keys();
         await t.store.transaction((tx) => k.claim(tx.sql, 'key-3', { total: 1 }, async () => 1));
         now += 59_999;
-        expect((await t.store.transaction((tx) => k.claim(tx.sql, 'key-3', { total: 1 }, async () => 2))).value).toBe(1);
+        expect(
+          (await t.store.transaction((tx) => k.claim(tx.sql, 'key-3', { total: 1 }, async () => 2))).value,
+        ).toBe(1);
         now += 2;
-        expect(await t.store.transaction((tx) => k.claim(tx.sql, 'key-3', { total: 9 }, async () => 3))).toEqual({ value: 3, replayed: false });
+        expect(
+          await t.store.transaction((tx) => k.claim(tx.sql, 'key-3', { total: 9 }, async () => 3)),
+        ).toEqual({ value: 3, replayed: false });
         now += 60_001;
         expect(await t.store.transaction((tx) => k.purgeExpired(tx.sql))).toBe(1);
       });
@@ -240,7 +285,9 @@ export function describeRemoteCallConformance(name: string, factory: () => Promi
             throw new Error('rolled back');
           }),
         ).rejects.toThrow('rolled back');
-        expect((await t.store.transaction((tx) => k.claim(tx.sql, 'key-4', { total: 2 }, async () => 2))).value).toBe(2);
+        expect(
+          (await t.store.transaction((tx) => k.claim(tx.sql, 'key-4', { total: 2 }, async () => 2))).value,
+        ).toBe(2);
       });
     });
   });

@@ -68,10 +68,24 @@ async function run(total: number, concurrency: number): Promise<BenchRecord[]> {
       client.createLabel(`warm-plain-${concurrency}-${i}`).then(() => undefined),
     );
     await drive(200, concurrency, (i) => tracked(`warm-tracked-${concurrency}-${i}`));
-    const plain = await drive(total, concurrency, (i) =>
-      client.createLabel(`plain-${concurrency}-${i}`).then(() => undefined),
-    );
-    const withIntent = await drive(total, concurrency, (i) => tracked(`tracked-${concurrency}-${i}`));
+    // Alternate the two paths and keep each one's best round: the shared machine's load drifts.
+    type Run = Awaited<ReturnType<typeof drive>>;
+    const best = (a: Run | undefined, b: Run) => (a && a.seconds <= b.seconds ? a : b);
+    let plain: Run | undefined;
+    let withIntent: Run | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      plain = best(
+        plain,
+        await drive(total, concurrency, (i) =>
+          client.createLabel(`plain-${concurrency}-${round}-${i}`).then(() => undefined),
+        ),
+      );
+      withIntent = best(
+        withIntent,
+        await drive(total, concurrency, (i) => tracked(`tracked-${concurrency}-${round}-${i}`)),
+      );
+    }
+    if (!plain || !withIntent) throw new Error('no rounds ran');
     const perCall = (s: number) => (s * 1000) / total;
     const overheadMs = Math.round((perCall(withIntent.seconds) - perCall(plain.seconds)) * 1000) / 1000;
     const p = summarize(plain.samples);
@@ -82,7 +96,7 @@ async function run(total: number, concurrency: number): Promise<BenchRecord[]> {
         throughputPerSec: total / plain.seconds,
         ...p,
         count: total,
-        note: 'fetch to the carrier process',
+        note: `fetch to the carrier process; best of ${ROUNDS} rounds`,
       },
       {
         scenario: `tracked remote call, concurrency ${concurrency}`,
@@ -102,10 +116,12 @@ async function run(total: number, concurrency: number): Promise<BenchRecord[]> {
   }
 }
 
+const ROUNDS = 3;
+
 const suite: BenchSuite = {
   name: 'remote-calls',
   async run() {
-    return [...(await run(1_000, 1)), ...(await run(5_000, 32))];
+    return [...(await run(500, 1)), ...(await run(3_000, 32))];
   },
 };
 export default suite;

@@ -26,6 +26,7 @@ export {
   type PayloadOf,
 } from './message/message-definition.js';
 export { hashPartitionKey, partitionFor } from './message/partition.js';
+export { MessageVersions, upcastFrom, upcastPayload, type Upcaster, type UpcastResult } from './message/message-versions.js';
 
 // Ports
 export type { Broker, BrokerCapabilities, DeliveryBatch, SubscribeOptions, Subscription } from './ports/broker.js';

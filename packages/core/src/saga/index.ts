@@ -36,5 +36,6 @@ export {
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaParticipant, type CommandHandler, type SagaParticipantOptions } from './saga-participant.js';
 export { ParticipantBarrier, type BarrierDecision } from './participant-barrier.js';
+export { versionedReply, replyVersionOf, upcastReplyBody, ReplyVersionError, type VersionedReplySchema } from './reply-versions.js';
 export { NULL_COMPENSATION_REPLY, SAGA_REPLY_TYPE, type SagaReplyPayload } from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';

@@ -18,6 +18,7 @@ import {
   type ReplyToken,
 } from './command-definition.js';
 import { ParticipantBarrier } from './participant-barrier.js';
+import { replyVersionOf } from './reply-versions.js';
 import type { SagaAction } from './saga-instance.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-messages.js';
 
@@ -137,7 +138,9 @@ export class SagaParticipant<H = unknown> {
         await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
       }
     }
-    if (replyChannel) await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body });
+    if (replyChannel) {
+      await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body, bodyVersion: replyVersionOf(command.replies[reply]) });
+    }
   }
 
   private async checked(command: CommandDefinition, token: ReplyToken<ReplySchemas>): Promise<ReplyToken<ReplySchemas>> {
@@ -152,7 +155,7 @@ export class SagaParticipant<H = unknown> {
   private async sendReply(
     tx: SqlStoreTransaction<H>,
     channel: string,
-    payload: { sagaId: string; step: string; action: SagaAction; attempt: number; reply: string; body: unknown },
+    payload: { sagaId: string; step: string; action: SagaAction; attempt: number; reply: string; body: unknown; bodyVersion?: number },
   ): Promise<void> {
     await tx.outbox.send(sagaReplyMessage(channel), payload);
   }

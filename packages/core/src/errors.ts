@@ -10,6 +10,8 @@ export const ConcordErrorCode = {
   SAGA_DEFINITION_INVALID: 'SAGA_DEFINITION_INVALID',
   ILLEGAL_STATE: 'ILLEGAL_STATE',
   TIMEOUT: 'TIMEOUT',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  REMOTE_CALL_REJECTED: 'REMOTE_CALL_REJECTED',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

@@ -69,3 +69,8 @@ export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';
+
+// Remote calls: intents with caller-assigned keys (client half), idempotency keys (server half)
+export * from './remote-call/index.js';
+export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
+export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';

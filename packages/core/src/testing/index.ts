@@ -5,3 +5,4 @@ export { counterEvent, counterSchema, type CounterPayload } from './test-message
 export { eventually, uniqueName } from './wait.js';
 export { serviceAvailable, services, type ServiceCheck } from './services.js';
 export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.js';
+export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';

@@ -10,6 +10,10 @@ export const ConcordErrorCode = {
   SAGA_DEFINITION_INVALID: 'SAGA_DEFINITION_INVALID',
   ILLEGAL_STATE: 'ILLEGAL_STATE',
   TIMEOUT: 'TIMEOUT',
+  RESOURCE_LOCKED: 'RESOURCE_LOCKED',
+  DEADLOCK: 'DEADLOCK',
+  STALE_VERSION: 'STALE_VERSION',
+  BOUND_EXCEEDED: 'BOUND_EXCEEDED',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

@@ -68,3 +68,6 @@ export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';
+
+// Isolation countermeasures (seed 003): semantic locks, deadlock detection and the others
+export * from './isolation/index.js';

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import {
   describeBrokerConformance,
+  describeIsolationConformance,
+  describeSagaGroupConformance,
   describeMessagingConformance,
   describeSagaConformance,
   describeStoreConformance,
@@ -66,3 +68,24 @@ describeSagaConformance('sqlite', async () => {
     },
   };
 });
+
+async function sagaServices() {
+  const { dir, remove } = tempDir();
+  const orchestratorStore = await openSqliteStore({ filename: join(dir, 'orders.db') });
+  const participantStore = await openSqliteStore({ filename: join(dir, 'customers.db') });
+  const broker = await openSqliteBroker({ filename: join(dir, 'broker.db'), ...brokerTimings, pollIntervalMs: 20 });
+  return {
+    orchestratorStore,
+    participantStore,
+    broker,
+    cleanup: async () => {
+      await broker.close();
+      await orchestratorStore.close();
+      await participantStore.close();
+      remove();
+    },
+  };
+}
+
+describeSagaGroupConformance('sqlite', sagaServices);
+describeIsolationConformance('sqlite', sagaServices);

@@ -5,7 +5,7 @@ import { assertName } from '../message/message-definition.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
 import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
-import type { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { Transaction } from '../ports/store.js';
 import { LockWaitRequired, ResourceLockedError } from './lock-errors.js';
 
 /** Header carrying when the saga started: the deadlock detector fails the youngest saga. */
@@ -76,11 +76,11 @@ export class SemanticLocks {
    * ResourceLockedError, `wait` throws LockWaitRequired, which a SagaParticipant turns into a
    * parked command. Call it before the handler's writes or rely on the participant's savepoint.
    */
-  async acquire(tx: SqlStoreTransaction<unknown>, owner: MessageEnvelope | LockOwner, resource: string, onLocked: OnLocked): Promise<void> {
+  async acquire(tx: Transaction<unknown>, owner: MessageEnvelope | LockOwner, resource: string, onLocked: OnLocked): Promise<void> {
     assertName('resource', resource);
     const who = 'sagaId' in owner ? owner : lockOwnerOf(owner);
     const now = this.clock.now();
-    const inserted = await tx.exec.execute(this.d.insertIgnore(this.locks, ['resource', 'saga_id', 'saga_started_at', 'locked_at']), [
+    const inserted = await tx.sql.execute(this.d.insertIgnore(this.locks, ['resource', 'saga_id', 'saga_started_at', 'locked_at']), [
       resource,
       who.sagaId,
       who.sagaStartedAt,
@@ -88,7 +88,7 @@ export class SemanticLocks {
     ]);
     if (inserted === 1) return;
     // Row-locked read: a concurrent release waits for this transaction, then sees our wait row.
-    const holder = await this.holderForUpdate(tx.exec, resource);
+    const holder = await this.holderForUpdate(tx.sql, resource);
     if (holder === undefined) {
       // Released between our insert and our read: take it now.
       await this.acquire(tx, who, resource, onLocked);
@@ -116,9 +116,9 @@ export class SemanticLocks {
   }
 
   /** Parks a saga command until `resource` is released. */
-  async park(tx: SqlStoreTransaction<unknown>, resource: string, message: MessageEnvelope, barrierKey: string): Promise<void> {
+  async park(tx: Transaction<unknown>, resource: string, message: MessageEnvelope, barrierKey: string): Promise<void> {
     const who = lockOwnerOf(message);
-    await tx.exec.execute(
+    await tx.sql.execute(
       `INSERT INTO ${this.waits} (resource, saga_id, saga_started_at, step, action, barrier_key, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         resource,
@@ -134,8 +134,8 @@ export class SemanticLocks {
   }
 
   /** Releases one lock of `sagaId` and re-sends the commands that waited for it. */
-  async release(tx: SqlStoreTransaction<unknown>, resource: string, sagaId: string): Promise<boolean> {
-    const released = (await tx.exec.execute(`DELETE FROM ${this.locks} WHERE resource = ? AND saga_id = ?`, [resource, sagaId])) === 1;
+  async release(tx: Transaction<unknown>, resource: string, sagaId: string): Promise<boolean> {
+    const released = (await tx.sql.execute(`DELETE FROM ${this.locks} WHERE resource = ? AND saga_id = ?`, [resource, sagaId])) === 1;
     if (released) await this.wakeWaiters(tx, resource);
     return released;
   }
@@ -144,9 +144,9 @@ export class SemanticLocks {
    * The saga ended (completed, compensated or aborted): releases every lock it holds here and
    * drops its own waits. Returns the resources released.
    */
-  async releaseSaga(tx: SqlStoreTransaction<unknown>, sagaId: string): Promise<string[]> {
-    await tx.exec.execute(`DELETE FROM ${this.waits} WHERE saga_id = ?`, [sagaId]);
-    const rows = await tx.exec.query<{ resource: string }>(`SELECT resource FROM ${this.locks} WHERE saga_id = ?${this.d.forUpdate}`, [
+  async releaseSaga(tx: Transaction<unknown>, sagaId: string): Promise<string[]> {
+    await tx.sql.execute(`DELETE FROM ${this.waits} WHERE saga_id = ?`, [sagaId]);
+    const rows = await tx.sql.query<{ resource: string }>(`SELECT resource FROM ${this.locks} WHERE saga_id = ?${this.d.forUpdate}`, [
       sagaId,
     ]);
     for (const { resource } of rows) await this.release(tx, resource, sagaId);
@@ -158,22 +158,22 @@ export class SemanticLocks {
    * old id): the first to run takes the lock, the others park again. Locking read, so waits
    * committed by a concurrent acquire are seen (MySQL's repeatable read would hide them).
    */
-  private async wakeWaiters(tx: SqlStoreTransaction<unknown>, resource: string): Promise<void> {
-    const waiting = await tx.exec.query<Row>(`SELECT id, envelope FROM ${this.waits} WHERE resource = ? ORDER BY id${this.d.forUpdate}`, [
+  private async wakeWaiters(tx: Transaction<unknown>, resource: string): Promise<void> {
+    const waiting = await tx.sql.query<Row>(`SELECT id, envelope FROM ${this.waits} WHERE resource = ? ORDER BY id${this.d.forUpdate}`, [
       resource,
     ]);
     for (const row of waiting) {
       const original = JSON.parse(String(row.envelope)) as MessageEnvelope;
       await tx.outbox.sendEnvelope({ ...original, id: newId(), createdAt: this.clock.now() });
-      await tx.exec.execute(`DELETE FROM ${this.waits} WHERE id = ?`, [Number(row.id)]);
+      await tx.sql.execute(`DELETE FROM ${this.waits} WHERE id = ?`, [Number(row.id)]);
     }
   }
 
   /** Removes one wait if it is still there (a deadlock victim); returns it. */
-  async takeWait(tx: SqlStoreTransaction<unknown>, waitId: number): Promise<LockWait | undefined> {
-    const rows = await tx.exec.query<Row>(`SELECT * FROM ${this.waits} WHERE id = ?${this.d.forUpdate}`, [waitId]);
+  async takeWait(tx: Transaction<unknown>, waitId: number): Promise<LockWait | undefined> {
+    const rows = await tx.sql.query<Row>(`SELECT * FROM ${this.waits} WHERE id = ?${this.d.forUpdate}`, [waitId]);
     if (!rows[0]) return undefined;
-    await tx.exec.execute(`DELETE FROM ${this.waits} WHERE id = ?`, [waitId]);
+    await tx.sql.execute(`DELETE FROM ${this.waits} WHERE id = ?`, [waitId]);
     return waitFromRow(rows[0]);
   }
 

@@ -1,4 +1,3 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
@@ -11,6 +10,7 @@ import { SagaParticipant } from '../saga/saga-participant.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { newId } from '../ids.js';
+import { objectSchema } from './object-schema.js';
 import { eventually, uniqueName } from './wait.js';
 
 export interface SagaUnderTest {
@@ -20,21 +20,6 @@ export interface SagaUnderTest {
   readonly participantStore: SqlStore;
   readonly broker: Broker;
   cleanup(): Promise<void>;
-}
-
-/** A tiny Standard Schema for plain objects, so the suite needs no validation library. */
-function objectSchema<T>(check: (v: Record<string, unknown>) => string | undefined): StandardSchemaV1<T> {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: 'concord-testing',
-      validate(value) {
-        if (typeof value !== 'object' || value === null) return { issues: [{ message: 'expected an object' }] };
-        const problem = check(value as Record<string, unknown>);
-        return problem ? { issues: [{ message: problem }] } : { value: value as T };
-      },
-    },
-  };
 }
 
 interface TransferData {

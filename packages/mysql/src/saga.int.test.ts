@@ -1,5 +1,6 @@
 import { silentLogger, type SqlStore } from '@concord/core';
 import {
+  describeCountermeasuresConformance,
   describeIsolationConformance,
   describeSagaConformance,
   describeSagaGroupConformance,
@@ -35,4 +36,8 @@ if (available) {
   describeSagaConformance('mysql (MariaDB)', sagaServices);
   describeSagaGroupConformance('mysql (MariaDB)', sagaServices);
   describeIsolationConformance('mysql (MariaDB)', sagaServices);
+  describeCountermeasuresConformance('mysql (MariaDB)', async () => {
+    const services = await sagaServices();
+    return { store: services.orchestratorStore, cleanup: services.cleanup };
+  });
 }

@@ -1,5 +1,6 @@
 import { silentLogger, type SqlStore } from '@concord/core';
 import {
+  describeCountermeasuresConformance,
   describeIsolationConformance,
   describeSagaConformance,
   describeSagaGroupConformance,
@@ -37,4 +38,8 @@ if (available) {
   describeSagaConformance('postgres', sagaServices);
   describeSagaGroupConformance('postgres', sagaServices);
   describeIsolationConformance('postgres', sagaServices);
+  describeCountermeasuresConformance('postgres', async () => {
+    const services = await sagaServices();
+    return { store: services.orchestratorStore, cleanup: services.cleanup };
+  });
 }

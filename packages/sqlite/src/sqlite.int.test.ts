@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import {
   describeBrokerConformance,
+  describeCountermeasuresConformance,
   describeIsolationConformance,
   describeSagaGroupConformance,
   describeMessagingConformance,
@@ -89,3 +90,8 @@ async function sagaServices() {
 
 describeSagaGroupConformance('sqlite', sagaServices);
 describeIsolationConformance('sqlite', sagaServices);
+describeCountermeasuresConformance('sqlite', async () => {
+  const { dir, remove } = tempDir();
+  const store = await openSqliteStore({ filename: join(dir, 'service.db') });
+  return { store, cleanup: async () => (await store.close(), remove()) };
+});

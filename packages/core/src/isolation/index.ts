@@ -12,3 +12,8 @@ export { DeadlockDetector, type DeadlockDetectorOptions } from './deadlock-detec
 export { lockGraphSource, type LockGraphSource } from './lock-graph-source.js';
 export { findWaitCycles, type WaitCycle, type WaitEdge } from './waits-for-graph.js';
 export { isolationMigrations, sagaExtensionMigrations } from './isolation-schema.js';
+export { BoundedCounter, BoundExceededError, type BoundedCounterOptions } from './bounded-counter.js';
+export { RereadValue, StaleVersionError, type VersionedTable } from './reread-value.js';
+export { VersionFile, type RecordedOperation, type VersionFileOptions, type VersionFileResult } from './version-file.js';
+export { byValue, type ByValueRule } from './by-value.js';
+export { pessimisticView } from './pessimistic-view.js';

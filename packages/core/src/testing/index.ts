@@ -8,3 +8,4 @@ export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.
 export { describeSagaGroupConformance } from './saga-group-conformance.js';
 export { describeIsolationConformance } from './isolation-conformance.js';
 export { objectSchema } from './object-schema.js';
+export { describeCountermeasuresConformance, type CountermeasuresUnderTest } from './countermeasures-conformance.js';

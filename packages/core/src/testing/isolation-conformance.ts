@@ -7,6 +7,7 @@ import { defineCommand } from '../saga/command-definition.js';
 import { defineSaga, fail } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant, type CommandHandler } from '../saga/saga-participant.js';
+import { byValue } from '../isolation/by-value.js';
 import { objectSchema } from './object-schema.js';
 import type { SagaUnderTest } from './saga-conformance.js';
 import { eventually, uniqueName } from './wait.js';
@@ -49,6 +50,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
     const ReserveCredit = defineCommand('iso.ReserveCredit', { channel: customersChannel, schema: anyPayload, replies: { Reserved: empty, Insufficient: empty } });
     const ReleaseCredit = defineCommand('iso.ReleaseCredit', { channel: customersChannel, schema: anyPayload, replies: { Released: empty } });
     const toOrder = (d: OrderData) => ({ ...d });
+    const lockOnCreate = byValue<OrderData, 'lock' | 'none'>([{ when: (o) => o.onLocked === 'off' || o.total < 10, use: 'none' }], 'lock');
 
     const createOrder = defineSaga('iso.CreateOrder', orderData)
       .step('create', { invoke: CreateOrder.with(toOrder), compensate: { invoke: RejectOrder.with(toOrder) } })
@@ -114,7 +116,8 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       orders
         .handle(CreateOrder, async (tx, cmd, reply, message) => {
           // The creating saga holds the order until it ends: others see "not committed yet".
-          if (cmd.onLocked !== 'off') await orders.locks.acquire(tx, message, `order:${cmd.orderId}`, 'fail');
+          // By value: only orders worth it are locked (small ones take the risk).
+          if (lockOnCreate(cmd) === 'lock') await orders.locks.acquire(tx, message, `order:${cmd.orderId}`, 'fail');
           await tx.sql.execute(`INSERT INTO ${t(ordersDb, 'iso_orders')} (id, state, total) VALUES (?, 'PENDING', ?)`, [cmd.orderId, cmd.total]);
           return reply.Created({});
         })
@@ -156,12 +159,12 @@ export function describeIsolationConformance(name: string, factory: () => Promis
      * The Customer service is held back until the cancel has done what it does, so the
      * interleaving is the same on every run.
      */
-    async function cancelDuringCreate(onLocked: LockMode) {
+    async function cancelDuringCreate(onLocked: LockMode, total = 40) {
       const orderId = uniqueName('order');
       const customerId = uniqueName('cust');
       const limit = 100;
       await customersDb.driver.run((exec) => exec.execute(`INSERT INTO ${t(customersDb, 'iso_customers')} (id, available) VALUES (?, ?)`, [customerId, limit]));
-      const data = { orderId, customerId, total: 40, onLocked };
+      const data = { orderId, customerId, total, onLocked };
       const createId = await orchestrator.begin(createOrder, data);
       await eventually(async () => (await orchestrator.get(createId))?.currentStep === 1);
       const cancelId = await orchestrator.begin(cancelOrder, data);
@@ -212,6 +215,12 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       expect(r.state).toBe('CANCELLED');
       expectCreditMatchesOrders(r);
       await eventually(async () => (await count(ordersDb, 'semantic_locks')) + (await count(ordersDb, 'lock_waits')) === 0);
+    });
+
+    it('by value: a small order is not locked, so its cancel is not refused', async () => {
+      const r = await cancelDuringCreate('fail', 5);
+      expect(r.cancel.status).toBe('COMPLETED');
+      expect(r.cancel.history.some((h) => h.event === 'REPLY' && h.detail.reply === 'Cancelled')).toBe(true);
     });
 
     it('detects a deadlock across two services, fails the youngest saga, and the other completes', async () => {

@@ -8,7 +8,10 @@ export class BoundExceededError extends ConcordError {
     readonly id: string | number,
     readonly delta: number,
   ) {
-    super(ConcordErrorCode.BOUND_EXCEEDED, `adding ${delta} to ${id} would pass its bound (or ${id} does not exist)`);
+    super(
+      ConcordErrorCode.BOUND_EXCEEDED,
+      `adding ${delta} to ${id} would pass its bound (or ${id} does not exist)`,
+    );
     this.name = 'BoundExceededError';
   }
 }
@@ -50,7 +53,8 @@ export class BoundedCounter {
 
   /** Adds `delta` (negative to take away) within the bounds; false when a bound (or a missing row) refused it. */
   async tryAdd(tx: Transaction<unknown>, id: string | number, delta: number): Promise<boolean> {
-    if (!Number.isFinite(delta)) throw new InvalidArgumentError(`delta must be a finite number, got ${delta}`);
+    if (!Number.isFinite(delta))
+      throw new InvalidArgumentError(`delta must be a finite number, got ${delta}`);
     const changed = await tx.sql.execute(this.sql, [delta, id, ...Array<number>(this.bounds).fill(delta)]);
     return changed === 1;
   }

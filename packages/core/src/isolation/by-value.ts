@@ -11,7 +11,10 @@ export interface ByValueRule<T, C extends string> {
  * wins; `otherwise` covers the rest. The choice belongs in the saga data or the command, so a
  * retry of the same request makes the same choice.
  */
-export function byValue<T, C extends string>(rules: readonly ByValueRule<T, C>[], otherwise: C): (value: T) => C {
+export function byValue<T, C extends string>(
+  rules: readonly ByValueRule<T, C>[],
+  otherwise: C,
+): (value: T) => C {
   if (!Array.isArray(rules)) throw new InvalidArgumentError('byValue: rules must be an array');
   return (value) => rules.find((rule) => rule.when(value))?.use ?? otherwise;
 }

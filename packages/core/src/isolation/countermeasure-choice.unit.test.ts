@@ -9,19 +9,36 @@ const order = objectSchema<{ orderId: string; total: number }>();
 const empty = objectSchema<Record<string, never>>();
 const channel = 'cancel-test';
 const CancelOrder = defineCommand('t.CancelOrder', { channel, schema: order, replies: { Cancelled: empty } });
-const CancelDelivery = defineCommand('t.CancelDelivery', { channel, schema: order, replies: { DeliveryCancelled: empty } });
-const ReleaseCredit = defineCommand('t.ReleaseCredit', { channel, schema: order, replies: { Released: empty } });
-const ReserveCredit = defineCommand('t.ReserveCreditAgain', { channel, schema: order, replies: { Reserved: empty } });
+const CancelDelivery = defineCommand('t.CancelDelivery', {
+  channel,
+  schema: order,
+  replies: { DeliveryCancelled: empty },
+});
+const ReleaseCredit = defineCommand('t.ReleaseCredit', {
+  channel,
+  schema: order,
+  replies: { Released: empty },
+});
+const ReserveCredit = defineCommand('t.ReserveCreditAgain', {
+  channel,
+  schema: order,
+  replies: { Reserved: empty },
+});
 const same = (d: { orderId: string; total: number }) => d;
 
 describe('pessimistic view', () => {
   it("refuses seed 003's cancel saga that gives credit back first (a dirty read for a concurrent create)", () => {
     const creditFirst = defineSaga('t.CancelCreditFirst', order)
-      .step('release-credit', { invoke: ReleaseCredit.with(same), compensate: { invoke: ReserveCredit.with(same) } })
+      .step('release-credit', {
+        invoke: ReleaseCredit.with(same),
+        compensate: { invoke: ReserveCredit.with(same) },
+      })
       .step('cancel-order', { kind: 'pivot', invoke: CancelOrder.with(same) })
       .step('cancel-delivery', { kind: 'retriable', invoke: CancelDelivery.with(same) })
       .build();
-    expect(() => pessimisticView(creditFirst, { releases: ['release-credit'] })).toThrow(/release-credit" gives a value back/);
+    expect(() => pessimisticView(creditFirst, { releases: ['release-credit'] })).toThrow(
+      /release-credit" gives a value back/,
+    );
     expect(() => pessimisticView(creditFirst, { releases: ['nope'] })).toThrow(/no step "nope"/);
   });
 

@@ -38,7 +38,9 @@ export class DeadlockDetector {
       if (this.stopped) return;
       this.running = this.sweep()
         .then(() => undefined)
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'deadlock detection round failed'))
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'deadlock detection round failed'),
+        )
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, interval);
         });
@@ -64,7 +66,10 @@ export class DeadlockDetector {
       if (cycle.victim.service !== this.options.local.service || !this.suspects.has(id)) continue;
       if (await this.options.breakWait(cycle.victim, cycle)) {
         this.options.logger.warn(
-          { victim: cycle.victim.waiter, cycle: cycle.edges.map((e) => `${e.waiter} -> ${e.resource} (${e.service}) -> ${e.holder}`) },
+          {
+            victim: cycle.victim.waiter,
+            cycle: cycle.edges.map((e) => `${e.waiter} -> ${e.resource} (${e.service}) -> ${e.holder}`),
+          },
           'deadlock broken: the youngest saga of the cycle fails',
         );
         broken.push(cycle);

@@ -14,6 +14,11 @@ export { findWaitCycles, type WaitCycle, type WaitEdge } from './waits-for-graph
 export { isolationMigrations, sagaExtensionMigrations } from './isolation-schema.js';
 export { BoundedCounter, BoundExceededError, type BoundedCounterOptions } from './bounded-counter.js';
 export { RereadValue, StaleVersionError, type VersionedTable } from './reread-value.js';
-export { VersionFile, type RecordedOperation, type VersionFileOptions, type VersionFileResult } from './version-file.js';
+export {
+  VersionFile,
+  type RecordedOperation,
+  type VersionFileOptions,
+  type VersionFileResult,
+} from './version-file.js';
 export { byValue, type ByValueRule } from './by-value.js';
 export { pessimisticView } from './pessimistic-view.js';

@@ -25,7 +25,10 @@ export class LockWaitRequired extends ConcordError {
     readonly resource: string,
     readonly heldBy: string,
   ) {
-    super(ConcordErrorCode.RESOURCE_LOCKED, `${resource} is locked by saga ${heldBy}: the command waits for it`);
+    super(
+      ConcordErrorCode.RESOURCE_LOCKED,
+      `${resource} is locked by saga ${heldBy}: the command waits for it`,
+    );
     this.name = 'LockWaitRequired';
   }
 }

@@ -8,7 +8,10 @@ import { SagaDefinitionError } from '../saga/saga-definition.js';
  * part of the definition: each named step must be retriable (after the pivot, never
  * compensated) and come after every compensatable step. Returns the definition unchanged.
  */
-export function pessimisticView<D>(definition: SagaDefinition<D>, options: { readonly releases: readonly string[] }): SagaDefinition<D> {
+export function pessimisticView<D>(
+  definition: SagaDefinition<D>,
+  options: { readonly releases: readonly string[] },
+): SagaDefinition<D> {
   const problems: string[] = [];
   const lastCompensatable = definition.steps.reduce((last, s, i) => (s.kind !== 'retriable' ? i : last), -1);
   for (const name of options.releases) {

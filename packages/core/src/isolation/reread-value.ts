@@ -10,7 +10,10 @@ export class StaleVersionError extends ConcordError {
     readonly expected: number,
     readonly found: number | null,
   ) {
-    super(ConcordErrorCode.STALE_VERSION, `record ${id} is at version ${found ?? '(gone)'}, the saga read version ${expected}`);
+    super(
+      ConcordErrorCode.STALE_VERSION,
+      `record ${id} is at version ${found ?? '(gone)'}, the saga read version ${expected}`,
+    );
     this.name = 'StaleVersionError';
   }
 }
@@ -55,7 +58,8 @@ export class RereadValue {
 
   /** Moves the record from `expected` to the next version; throws StaleVersionError if someone else did first. */
   async bump(tx: Transaction<unknown>, id: string | number, expected: number): Promise<number> {
-    if ((await tx.sql.execute(this.update, [id, expected])) !== 1) throw new StaleVersionError(id, expected, await this.current(tx, id));
+    if ((await tx.sql.execute(this.update, [id, expected])) !== 1)
+      throw new StaleVersionError(id, expected, await this.current(tx, id));
     return expected + 1;
   }
 }

@@ -42,9 +42,15 @@ export interface LockWait {
 /** The lock owner a saga command speaks for, from its headers. */
 export function lockOwnerOf(message: MessageEnvelope): LockOwner {
   const sagaId = message.headers[MessageHeader.sagaId];
-  if (!sagaId) throw new InvalidArgumentError(`message ${message.id} (${message.type}) is not a saga command: no lock owner`);
+  if (!sagaId)
+    throw new InvalidArgumentError(
+      `message ${message.id} (${message.type}) is not a saga command: no lock owner`,
+    );
   const startedAt = Number(message.headers[SAGA_STARTED_AT_HEADER]);
-  return { sagaId, sagaStartedAt: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : message.createdAt };
+  return {
+    sagaId,
+    sagaStartedAt: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : message.createdAt,
+  };
 }
 
 type Row = Record<string, unknown>;
@@ -76,16 +82,19 @@ export class SemanticLocks {
    * ResourceLockedError, `wait` throws LockWaitRequired, which a SagaParticipant turns into a
    * parked command. Call it before the handler's writes or rely on the participant's savepoint.
    */
-  async acquire(tx: Transaction<unknown>, owner: MessageEnvelope | LockOwner, resource: string, onLocked: OnLocked): Promise<void> {
+  async acquire(
+    tx: Transaction<unknown>,
+    owner: MessageEnvelope | LockOwner,
+    resource: string,
+    onLocked: OnLocked,
+  ): Promise<void> {
     assertName('resource', resource);
     const who = 'sagaId' in owner ? owner : lockOwnerOf(owner);
     const now = this.clock.now();
-    const inserted = await tx.sql.execute(this.d.insertIgnore(this.locks, ['resource', 'saga_id', 'saga_started_at', 'locked_at']), [
-      resource,
-      who.sagaId,
-      who.sagaStartedAt,
-      now,
-    ]);
+    const inserted = await tx.sql.execute(
+      this.d.insertIgnore(this.locks, ['resource', 'saga_id', 'saga_started_at', 'locked_at']),
+      [resource, who.sagaId, who.sagaStartedAt, now],
+    );
     if (inserted === 1) return;
     // Row-locked read: a concurrent release waits for this transaction, then sees our wait row.
     const holder = await this.holderForUpdate(tx.sql, resource);
@@ -106,17 +115,28 @@ export class SemanticLocks {
   }
 
   async holder(exec: SqlExecutor, resource: string): Promise<string | undefined> {
-    const rows = await exec.query<{ saga_id: string }>(`SELECT saga_id FROM ${this.locks} WHERE resource = ?`, [resource]);
+    const rows = await exec.query<{ saga_id: string }>(
+      `SELECT saga_id FROM ${this.locks} WHERE resource = ?`,
+      [resource],
+    );
     return rows[0]?.saga_id;
   }
 
   private async holderForUpdate(exec: SqlExecutor, resource: string): Promise<string | undefined> {
-    const rows = await exec.query<{ saga_id: string }>(`SELECT saga_id FROM ${this.locks} WHERE resource = ?${this.d.forUpdate}`, [resource]);
+    const rows = await exec.query<{ saga_id: string }>(
+      `SELECT saga_id FROM ${this.locks} WHERE resource = ?${this.d.forUpdate}`,
+      [resource],
+    );
     return rows[0]?.saga_id;
   }
 
   /** Parks a saga command until `resource` is released. */
-  async park(tx: Transaction<unknown>, resource: string, message: MessageEnvelope, barrierKey: string): Promise<void> {
+  async park(
+    tx: Transaction<unknown>,
+    resource: string,
+    message: MessageEnvelope,
+    barrierKey: string,
+  ): Promise<void> {
     const who = lockOwnerOf(message);
     await tx.sql.execute(
       `INSERT INTO ${this.waits} (resource, saga_id, saga_started_at, step, action, barrier_key, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -135,7 +155,11 @@ export class SemanticLocks {
 
   /** Releases one lock of `sagaId` and re-sends the commands that waited for it. */
   async release(tx: Transaction<unknown>, resource: string, sagaId: string): Promise<boolean> {
-    const released = (await tx.sql.execute(`DELETE FROM ${this.locks} WHERE resource = ? AND saga_id = ?`, [resource, sagaId])) === 1;
+    const released =
+      (await tx.sql.execute(`DELETE FROM ${this.locks} WHERE resource = ? AND saga_id = ?`, [
+        resource,
+        sagaId,
+      ])) === 1;
     if (released) await this.wakeWaiters(tx, resource);
     return released;
   }
@@ -146,9 +170,10 @@ export class SemanticLocks {
    */
   async releaseSaga(tx: Transaction<unknown>, sagaId: string): Promise<string[]> {
     await tx.sql.execute(`DELETE FROM ${this.waits} WHERE saga_id = ?`, [sagaId]);
-    const rows = await tx.sql.query<{ resource: string }>(`SELECT resource FROM ${this.locks} WHERE saga_id = ?${this.d.forUpdate}`, [
-      sagaId,
-    ]);
+    const rows = await tx.sql.query<{ resource: string }>(
+      `SELECT resource FROM ${this.locks} WHERE saga_id = ?${this.d.forUpdate}`,
+      [sagaId],
+    );
     for (const { resource } of rows) await this.release(tx, resource, sagaId);
     return rows.map((r) => r.resource);
   }
@@ -159,9 +184,10 @@ export class SemanticLocks {
    * committed by a concurrent acquire are seen (MySQL's repeatable read would hide them).
    */
   private async wakeWaiters(tx: Transaction<unknown>, resource: string): Promise<void> {
-    const waiting = await tx.sql.query<Row>(`SELECT id, envelope FROM ${this.waits} WHERE resource = ? ORDER BY id${this.d.forUpdate}`, [
-      resource,
-    ]);
+    const waiting = await tx.sql.query<Row>(
+      `SELECT id, envelope FROM ${this.waits} WHERE resource = ? ORDER BY id${this.d.forUpdate}`,
+      [resource],
+    );
     for (const row of waiting) {
       const original = JSON.parse(String(row.envelope)) as MessageEnvelope;
       await tx.outbox.sendEnvelope({ ...original, id: newId(), createdAt: this.clock.now() });
@@ -171,14 +197,18 @@ export class SemanticLocks {
 
   /** Removes one wait if it is still there (a deadlock victim); returns it. */
   async takeWait(tx: Transaction<unknown>, waitId: number): Promise<LockWait | undefined> {
-    const rows = await tx.sql.query<Row>(`SELECT * FROM ${this.waits} WHERE id = ?${this.d.forUpdate}`, [waitId]);
+    const rows = await tx.sql.query<Row>(`SELECT * FROM ${this.waits} WHERE id = ?${this.d.forUpdate}`, [
+      waitId,
+    ]);
     if (!rows[0]) return undefined;
     await tx.sql.execute(`DELETE FROM ${this.waits} WHERE id = ?`, [waitId]);
     return waitFromRow(rows[0]);
   }
 
   async listLocks(exec: SqlExecutor): Promise<HeldLock[]> {
-    const rows = await exec.query<Row>(`SELECT resource, saga_id, saga_started_at, locked_at FROM ${this.locks} ORDER BY locked_at, resource`);
+    const rows = await exec.query<Row>(
+      `SELECT resource, saga_id, saga_started_at, locked_at FROM ${this.locks} ORDER BY locked_at, resource`,
+    );
     return rows.map((r) => ({
       resource: String(r.resource),
       sagaId: String(r.saga_id),

@@ -44,7 +44,8 @@ export class VersionFile<K extends string, P, S> {
     private readonly d: SqlDialect,
     private readonly options: VersionFileOptions<K, P, S>,
   ) {
-    if (options.order.length === 0) throw new InvalidArgumentError('version file: give the order of its operations');
+    if (options.order.length === 0)
+      throw new InvalidArgumentError('version file: give the order of its operations');
     this.rank = new Map(options.order.map((k, i) => [k, i]));
     this.clock = options.clock ?? systemClock;
   }
@@ -54,11 +55,24 @@ export class VersionFile<K extends string, P, S> {
   }
 
   /** Records `op` for `aggregateId` (once) and returns the state all recorded operations give. */
-  async apply(tx: Transaction<unknown>, aggregateId: string, op: RecordedOperation<K, P>): Promise<VersionFileResult<K, P, S>> {
+  async apply(
+    tx: Transaction<unknown>,
+    aggregateId: string,
+    op: RecordedOperation<K, P>,
+  ): Promise<VersionFileResult<K, P, S>> {
     assertName('aggregate id', aggregateId);
-    if (!this.rank.has(op.operation)) throw new InvalidArgumentError(`version file: unknown operation "${op.operation}" (known: ${this.options.order.join(', ')})`);
+    if (!this.rank.has(op.operation))
+      throw new InvalidArgumentError(
+        `version file: unknown operation "${op.operation}" (known: ${this.options.order.join(', ')})`,
+      );
     const inserted = await tx.sql.execute(
-      this.d.insertIgnore(this.table, ['aggregate_id', 'operation_id', 'operation', 'payload', 'recorded_at']),
+      this.d.insertIgnore(this.table, [
+        'aggregate_id',
+        'operation_id',
+        'operation',
+        'payload',
+        'recorded_at',
+      ]),
       [aggregateId, op.id, op.operation, JSON.stringify(op.payload ?? null), this.clock.now()],
     );
     const { state, operations } = await this.state(tx, aggregateId);
@@ -66,14 +80,30 @@ export class VersionFile<K extends string, P, S> {
   }
 
   /** The state of `aggregateId` from what is recorded, without recording anything. */
-  async state(tx: Transaction<unknown>, aggregateId: string): Promise<{ state: S; operations: RecordedOperation<K, P>[] }> {
-    const rows = await tx.sql.query<{ operation_id: string; operation: string; payload: string; recorded_at: number | string }>(
+  async state(
+    tx: Transaction<unknown>,
+    aggregateId: string,
+  ): Promise<{ state: S; operations: RecordedOperation<K, P>[] }> {
+    const rows = await tx.sql.query<{
+      operation_id: string;
+      operation: string;
+      payload: string;
+      recorded_at: number | string;
+    }>(
       `SELECT operation_id, operation, payload, recorded_at FROM ${this.table} WHERE aggregate_id = ?${this.d.forUpdate}`,
       [aggregateId],
     );
     const operations = rows
-      .map((r) => ({ id: r.operation_id, operation: r.operation as K, payload: JSON.parse(r.payload) as P, at: Number(r.recorded_at) }))
-      .sort((a, b) => this.rank.get(a.operation)! - this.rank.get(b.operation)! || a.at - b.at || (a.id < b.id ? -1 : 1))
+      .map((r) => ({
+        id: r.operation_id,
+        operation: r.operation as K,
+        payload: JSON.parse(r.payload) as P,
+        at: Number(r.recorded_at),
+      }))
+      .sort(
+        (a, b) =>
+          this.rank.get(a.operation)! - this.rank.get(b.operation)! || a.at - b.at || (a.id < b.id ? -1 : 1),
+      )
       .map(({ id, operation, payload }) => ({ id, operation, payload }));
     return { state: operations.reduce(this.options.fold, this.options.initial), operations };
   }

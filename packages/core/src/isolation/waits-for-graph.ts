@@ -41,7 +41,10 @@ export function findWaitCycles(edges: readonly WaitEdge[]): WaitCycle[] {
       for (const edge of out.get(node) ?? []) {
         if (edge.holder === start) {
           const cycle = [...path, edge];
-          const key = cycle.map((e) => `${e.service}#${e.waitId}`).sort().join(',');
+          const key = cycle
+            .map((e) => `${e.service}#${e.waitId}`)
+            .sort()
+            .join(',');
           if (!seen.has(key)) {
             seen.add(key);
             cycles.push({ edges: cycle, victim: youngest(cycle) });
@@ -63,6 +66,8 @@ export function findWaitCycles(edges: readonly WaitEdge[]): WaitCycle[] {
 
 function youngest(cycle: readonly WaitEdge[]): WaitEdge {
   return cycle.reduce((a, b) =>
-    b.waiterStartedAt > a.waiterStartedAt || (b.waiterStartedAt === a.waiterStartedAt && b.waiter > a.waiter) ? b : a,
+    b.waiterStartedAt > a.waiterStartedAt || (b.waiterStartedAt === a.waiterStartedAt && b.waiter > a.waiter)
+      ? b
+      : a,
   );
 }

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { findWaitCycles, type WaitEdge } from './waits-for-graph.js';
 
 let id = 0;
-const edge = (waiter: string, holder: string, startedAt: Record<string, number>, service = 'a'): WaitEdge => ({
+const edge = (
+  waiter: string,
+  holder: string,
+  startedAt: Record<string, number>,
+  service = 'a',
+): WaitEdge => ({
   service,
   waitId: ++id,
   resource: `r-${holder}`,
@@ -28,7 +33,12 @@ describe('findWaitCycles', () => {
   });
 
   it('finds a three-saga cycle beside an unrelated chain', () => {
-    const cycles = findWaitCycles([edge('x', 'y', t), edge('y', 'z', t), edge('z', 'x', t), edge('w', 'x', t)]);
+    const cycles = findWaitCycles([
+      edge('x', 'y', t),
+      edge('y', 'z', t),
+      edge('z', 'x', t),
+      edge('w', 'x', t),
+    ]);
     expect(cycles).toHaveLength(1);
     expect(cycles[0]!.edges.map((e) => e.waiter)).toEqual(['x', 'y', 'z']);
     expect(cycles[0]!.victim.waiter).toBe('z');

@@ -45,26 +45,53 @@ export class DeferredReplies {
 
   async record(exec: SqlExecutor, reply: PendingReply): Promise<void> {
     await exec.execute(
-      this.d.insertIgnore(this.table, ['deferred_id', 'saga_id', 'step', 'action', 'attempt', 'command_type', 'reply_channel', 'created_at']),
-      [reply.deferredId, reply.sagaId, reply.step, reply.action, reply.attempt, reply.commandType, reply.replyChannel, reply.createdAt],
+      this.d.insertIgnore(this.table, [
+        'deferred_id',
+        'saga_id',
+        'step',
+        'action',
+        'attempt',
+        'command_type',
+        'reply_channel',
+        'created_at',
+      ]),
+      [
+        reply.deferredId,
+        reply.sagaId,
+        reply.step,
+        reply.action,
+        reply.attempt,
+        reply.commandType,
+        reply.replyChannel,
+        reply.createdAt,
+      ],
     );
   }
 
   /** Marks the promise kept; throws when it is unknown, of another command, or answered already. */
   async take(exec: SqlExecutor, deferredId: string, commandType: string, now: number): Promise<PendingReply> {
-    const rows = await exec.query<Row>(`SELECT * FROM ${this.table} WHERE deferred_id = ?${this.d.forUpdate}`, [deferredId]);
+    const rows = await exec.query<Row>(
+      `SELECT * FROM ${this.table} WHERE deferred_id = ?${this.d.forUpdate}`,
+      [deferredId],
+    );
     const row = rows[0];
     if (!row) throw new NotFoundError('deferred reply', deferredId);
     if (String(row.command_type) !== commandType) {
-      throw new IllegalStateError(`deferred reply ${deferredId} answers ${String(row.command_type)}, not ${commandType}`);
+      throw new IllegalStateError(
+        `deferred reply ${deferredId} answers ${String(row.command_type)}, not ${commandType}`,
+      );
     }
-    if (row.answered_at != null) throw new IllegalStateError(`deferred reply ${deferredId} was answered already`);
+    if (row.answered_at != null)
+      throw new IllegalStateError(`deferred reply ${deferredId} was answered already`);
     await exec.execute(`UPDATE ${this.table} SET answered_at = ? WHERE deferred_id = ?`, [now, deferredId]);
     return fromRow(row);
   }
 
   async pending(exec: SqlExecutor, limit = 100): Promise<PendingReply[]> {
-    const rows = await exec.query<Row>(`SELECT * FROM ${this.table} WHERE answered_at IS NULL ORDER BY created_at LIMIT ?`, [limit]);
+    const rows = await exec.query<Row>(
+      `SELECT * FROM ${this.table} WHERE answered_at IS NULL ORDER BY created_at LIMIT ?`,
+      [limit],
+    );
     return rows.map(fromRow);
   }
 }

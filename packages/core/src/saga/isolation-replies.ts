@@ -15,8 +15,21 @@ export async function applyIsolationReply(t: SagaTransition, reply: SagaReplyPay
   const step = t.step!;
   const code = reply.reply === DEADLOCK_REPLY ? 'DEADLOCK' : 'RESOURCE_LOCKED';
   const body = (reply.body ?? {}) as Record<string, unknown>;
-  if (code === 'DEADLOCK') t.record('DEADLOCK', { cycle: body.cycle ?? null, resource: body.resource ?? null });
-  const error = Object.assign(new Error(code === 'DEADLOCK' ? `chosen to break a deadlock on ${String(body.resource)}` : `${String(body.resource)} is locked by saga ${String(body.heldBy)}`), { code });
+  if (code === 'DEADLOCK') {
+    t.record('DEADLOCK', {
+      cycle: body.cycle ?? null,
+      resource: body.resource ?? null,
+      detectedAfterMs: body.detectedAfterMs ?? null,
+    });
+  }
+  const error = Object.assign(
+    new Error(
+      code === 'DEADLOCK'
+        ? `chosen to break a deadlock on ${String(body.resource)}`
+        : `${String(body.resource)} is locked by saga ${String(body.heldBy)}`,
+    ),
+    { code },
+  );
   if (reply.action === 'compensate') {
     t.retryOrStuck(step, error);
     return;

@@ -22,24 +22,26 @@ export class SagaBranches {
     return new Map(rows.map((r) => [r.branch, r.status as BranchStatus]));
   }
 
-  async set(exec: SqlExecutor, sagaId: string, step: string, branch: string, position: number, status: BranchStatus, now: number, isNew: boolean) {
+  async set(
+    exec: SqlExecutor,
+    sagaId: string,
+    step: string,
+    branch: string,
+    position: number,
+    status: BranchStatus,
+    now: number,
+    isNew: boolean,
+  ) {
     if (!isNew) {
-      await exec.execute(`UPDATE ${this.table} SET status = ?, updated_at = ? WHERE saga_id = ? AND step = ? AND branch = ?`, [
-      status,
-      now,
-      sagaId,
-      step,
-      branch,
-      ]);
+      await exec.execute(
+        `UPDATE ${this.table} SET status = ?, updated_at = ? WHERE saga_id = ? AND step = ? AND branch = ?`,
+        [status, now, sagaId, step, branch],
+      );
     } else {
-      await exec.execute(`INSERT INTO ${this.table} (saga_id, step, branch, status, position, updated_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-        sagaId,
-        step,
-        branch,
-        status,
-        position,
-        now,
-      ]);
+      await exec.execute(
+        `INSERT INTO ${this.table} (saga_id, step, branch, status, position, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        [sagaId, step, branch, status, position, now],
+      );
     }
   }
 

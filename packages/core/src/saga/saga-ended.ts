@@ -6,7 +6,9 @@ import { sagaEndedMessage } from './saga-messages.js';
 const channelsOf = new WeakMap<SagaDefinition<unknown>, readonly string[]>();
 
 function stepChannels(step: StepDefinition<unknown>): string[] {
-  const own = [step.invoke?.command.channel, step.compensate?.invoke?.command.channel].filter((c): c is string => !!c);
+  const own = [step.invoke?.command.channel, step.compensate?.invoke?.command.channel].filter(
+    (c): c is string => !!c,
+  );
   return [...own, ...(step.branches ?? []).flatMap(stepChannels)];
 }
 
@@ -24,7 +26,11 @@ export function commandChannels(definition: SagaDefinition<unknown>): readonly s
  * Tells every participant the saga spoke to that it is over, in the saga's final transition:
  * the participants release its semantic locks. Through the outbox, so a crash cannot lose it.
  */
-export async function announceSagaEnd(tx: SqlStoreTransaction<unknown>, definition: SagaDefinition<unknown>, saga: SagaInstance): Promise<void> {
+export async function announceSagaEnd(
+  tx: SqlStoreTransaction<unknown>,
+  definition: SagaDefinition<unknown>,
+  saga: SagaInstance,
+): Promise<void> {
   for (const channel of commandChannels(definition)) {
     await tx.outbox.send(sagaEndedMessage(channel), { sagaId: saga.sagaId, status: saga.status });
   }

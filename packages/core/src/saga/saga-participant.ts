@@ -287,7 +287,12 @@ export class SagaParticipant<H = unknown> {
           action: wait.action as SagaAction,
           attempt: Number(h[SAGA_ATTEMPT_HEADER] ?? '1') || 1,
           reply: DEADLOCK_REPLY,
-          body: { resource: wait.resource, cycle: cycle.edges.map((e) => ({ saga: e.waiter, resource: e.resource, service: e.service, heldBy: e.holder })) },
+          body: {
+            resource: wait.resource,
+            // From the moment the cycle closed (its newest wait) to its breaking, for the record.
+            detectedAfterMs: this.clock.now() - Math.max(...cycle.edges.map((e) => e.waitingSince)),
+            cycle: cycle.edges.map((e) => ({ saga: e.waiter, resource: e.resource, service: e.service, heldBy: e.holder })),
+          },
         });
       }
       return true;

@@ -30,7 +30,16 @@ export class StepGroupRunner<D> {
   private async set(branch: StepDefinition<D>, status: BranchStatus): Promise<void> {
     const isNew = !this.states.has(branch.name);
     this.states.set(branch.name, status);
-    await this.t.ctx.branches.set(this.t.tx.exec, this.t.draft.sagaId, this.group.name, branch.name, branch.index, status, this.t.ctx.now, isNew);
+    await this.t.ctx.branches.set(
+      this.t.tx.exec,
+      this.t.draft.sagaId,
+      this.group.name,
+      branch.name,
+      branch.index,
+      status,
+      this.t.ctx.now,
+      isNew,
+    );
   }
 
   private count(status: BranchStatus): number {
@@ -124,14 +133,19 @@ export class StepGroupRunner<D> {
     if (status !== 'waiting') return false;
     if (isIsolationReply(reply.reply)) {
       const code = reply.reply === DEADLOCK_REPLY ? 'DEADLOCK' : 'RESOURCE_LOCKED';
-      if (code === 'DEADLOCK') this.t.record('DEADLOCK', { branch: branch.name, ...(reply.body as object) }, this.group.name);
+      if (code === 'DEADLOCK')
+        this.t.record('DEADLOCK', { branch: branch.name, ...(reply.body as object) }, this.group.name);
       await this.failed(branch, Object.assign(new Error(`${branch.name}: ${reply.reply}`), { code }), code);
       return true;
     }
     const command = branch.invoke!.command;
     const schema = command.replies[reply.reply];
     if (!schema) {
-      await this.failed(branch, new Error(`${command.type} has no reply named ${reply.reply}`), 'UNKNOWN_REPLY');
+      await this.failed(
+        branch,
+        new Error(`${command.type} has no reply named ${reply.reply}`),
+        'UNKNOWN_REPLY',
+      );
       return true;
     }
     let body: unknown;
@@ -143,7 +157,11 @@ export class StepGroupRunner<D> {
     }
     const action = branch.onReply?.[reply.reply];
     if (action && typeof action === 'object' && action.kind === 'fail') {
-      await this.failed(branch, Object.assign(new Error(`${command.type} replied ${reply.reply}`), { code: action.reason }), action.reason);
+      await this.failed(
+        branch,
+        Object.assign(new Error(`${command.type} replied ${reply.reply}`), { code: action.reason }),
+        action.reason,
+      );
       return true;
     }
     if (typeof action === 'function') {
@@ -167,7 +185,9 @@ export class StepGroupRunner<D> {
   async timeout(): Promise<void> {
     await this.load();
     const d = this.t.draft;
-    const error = Object.assign(new Error(`no reply to every branch of ${this.group.name} in time`), { code: 'TIMEOUT' });
+    const error = Object.assign(new Error(`no reply to every branch of ${this.group.name} in time`), {
+      code: 'TIMEOUT',
+    });
     this.t.record('TIMEOUT', { action: d.waitingAction, group: true }, this.group.name);
     d.waitingAction = null;
     d.wakeAt = null;
@@ -182,7 +202,8 @@ export class StepGroupRunner<D> {
       this.wait('compensate');
       return;
     }
-    for (const branch of this.branches) if (this.states.get(branch.name) === 'waiting') await this.set(branch, 'done');
+    for (const branch of this.branches)
+      if (this.states.get(branch.name) === 'waiting') await this.set(branch, 'done');
     if (d.direction === 'forward') this.markFailed(error, 'TIMEOUT', null);
   }
 
@@ -198,7 +219,11 @@ export class StepGroupRunner<D> {
 
   private async failed(branch: StepDefinition<D>, error: unknown, fallback: string): Promise<void> {
     await this.set(branch, 'failed');
-    this.t.record('BRANCH_FAILED', { reason: failureReason(error, fallback), error: errorText(error) }, branch.name);
+    this.t.record(
+      'BRANCH_FAILED',
+      { reason: failureReason(error, fallback), error: errorText(error) },
+      branch.name,
+    );
     if (this.t.draft.direction === 'forward') this.markFailed(error, fallback, branch.name);
   }
 
@@ -215,7 +240,11 @@ export class StepGroupRunner<D> {
  * The orchestrator's reply path for a saga standing on a step group: applies a branch's reply
  * and moves the saga on. False when the reply is stale or not a branch's.
  */
-export async function applyGroupReply<D>(t: SagaTransition<D>, reply: SagaReplyPayload, messageId: string): Promise<boolean> {
+export async function applyGroupReply<D>(
+  t: SagaTransition<D>,
+  reply: SagaReplyPayload,
+  messageId: string,
+): Promise<boolean> {
   const group = t.step;
   if (!group?.branches || !t.isActive()) return false;
   t.groupDeadline = t.draft.wakeAt;

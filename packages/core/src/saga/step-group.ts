@@ -64,12 +64,20 @@ export function buildGroup<D>(
     }
     if (seen.has(name)) problems.push(`${at}: the name is used twice`);
     seen.add(name);
-    if ('kind' in branch && branch.kind !== undefined) problems.push(`${at}: branches are compensatable, give no kind`);
-    if ('timeoutMs' in branch && branch.timeoutMs !== undefined) problems.push(`${at}: the timeout is the group's (parallel(name, branches, { timeoutMs }))`);
+    if ('kind' in branch && branch.kind !== undefined)
+      problems.push(`${at}: branches are compensatable, give no kind`);
+    if ('timeoutMs' in branch && branch.timeoutMs !== undefined)
+      problems.push(`${at}: the timeout is the group's (parallel(name, branches, { timeoutMs }))`);
     const body = buildStepBody<D>(at, branch as LocalBranchInput<D>, problems);
-    return Object.freeze({ name: `${groupName}${BRANCH_SEPARATOR}${name}`, index: position, kind: 'compensatable' as const, ...body });
+    return Object.freeze({
+      name: `${groupName}${BRANCH_SEPARATOR}${name}`,
+      index: position,
+      kind: 'compensatable' as const,
+      ...body,
+    });
   });
   const timeoutMs = input.timeoutMs;
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) problems.push(`${where}: timeoutMs must be a positive integer`);
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0))
+    problems.push(`${where}: timeoutMs must be a positive integer`);
   return { branches: Object.freeze(branches), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }

@@ -90,10 +90,14 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       })
       .build();
 
-    const waitsForever = defineSaga('test.WaitsForever', transferData)
-      .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
-      .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs: 100 })
-      .build();
+    const waitsFor = (sagaName: string, timeoutMs: number) =>
+      defineSaga(sagaName, transferData)
+        .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
+        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs })
+        .build();
+    const waitsForever = waitsFor('test.WaitsForever', 100);
+    // Long enough that a loaded machine never times it out before the test acts on it.
+    const waitsLong = waitsFor('test.WaitsLong', 600_000);
 
     let orchestrator: SagaOrchestrator;
 
@@ -114,7 +118,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
         name: uniqueName('orch'),
         store: sut.orchestratorStore,
         broker: sut.broker,
-        sagas: [transfer, waitsForever],
+        sagas: [transfer, waitsForever, waitsLong],
         maxAttempts: 3,
         backoff: fastBackoff,
         schedulerIntervalMs: 20,
@@ -286,7 +290,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('aborts a saga on request, with a required note, and lists by status', async () => {
-      const id = await orchestrator.begin(waitsForever, { account: 'a9', amount: 1, log: [] });
+      const id = await orchestrator.begin(waitsLong, { account: 'a9', amount: 1, log: [] });
       await expect(orchestrator.abort(id, { note: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       const aborted = await orchestrator.abort(id, { note: 'customer withdrew', actor: 'carol' });
       expect(aborted.status).toBe('ABORTED');

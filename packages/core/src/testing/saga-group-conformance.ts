@@ -14,7 +14,9 @@ interface OrderData {
   noAgent: boolean;
   log: string[];
 }
-const orderData = objectSchema<OrderData>((v) => (typeof v.orderId !== 'string' ? 'orderId: expected a string' : undefined));
+const orderData = objectSchema<OrderData>((v) =>
+  typeof v.orderId !== 'string' ? 'orderId: expected a string' : undefined,
+);
 const byOrder = objectSchema<{ orderId: string; noAgent?: boolean }>();
 const empty = objectSchema<Record<string, never>>();
 const agentReply = objectSchema<{ agentId: string }>();
@@ -28,14 +30,39 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
     let sut: SagaUnderTest;
     const stops: Array<() => Promise<void>> = [];
     const channel = uniqueName('kitchen');
-    const ReservePacket = defineCommand('test.ReservePacket', { channel, schema: byOrder, replies: { PacketReserved: empty } });
-    const ReleasePacket = defineCommand('test.ReleasePacket', { channel, schema: byOrder, replies: { PacketReleased: empty } });
-    const ReserveAgent = defineCommand('test.ReserveAgent', { channel, schema: byOrder, replies: { AgentReserved: agentReply, NoAgent: empty } });
-    const ReleaseAgent = defineCommand('test.ReleaseAgent', { channel, schema: byOrder, replies: { AgentReleased: empty } });
-    const Approve = defineCommand('test.ApproveByHand', { channel, schema: byOrder, replies: { Approved: empty, Refused: empty } });
-    const Withdraw = defineCommand('test.WithdrawApproval', { channel, schema: byOrder, replies: { Withdrawn: empty } });
+    const ReservePacket = defineCommand('test.ReservePacket', {
+      channel,
+      schema: byOrder,
+      replies: { PacketReserved: empty },
+    });
+    const ReleasePacket = defineCommand('test.ReleasePacket', {
+      channel,
+      schema: byOrder,
+      replies: { PacketReleased: empty },
+    });
+    const ReserveAgent = defineCommand('test.ReserveAgent', {
+      channel,
+      schema: byOrder,
+      replies: { AgentReserved: agentReply, NoAgent: empty },
+    });
+    const ReleaseAgent = defineCommand('test.ReleaseAgent', {
+      channel,
+      schema: byOrder,
+      replies: { AgentReleased: empty },
+    });
+    const Approve = defineCommand('test.ApproveByHand', {
+      channel,
+      schema: byOrder,
+      replies: { Approved: empty, Refused: empty },
+    });
+    const Withdraw = defineCommand('test.WithdrawApproval', {
+      channel,
+      schema: byOrder,
+      replies: { Withdrawn: empty },
+    });
     const effects: string[] = [];
-    const mine = (orderId: string) => effects.filter((e) => e.endsWith(` ${orderId}`)).map((e) => e.slice(0, -orderId.length - 1));
+    const mine = (orderId: string) =>
+      effects.filter((e) => e.endsWith(` ${orderId}`)).map((e) => e.slice(0, -orderId.length - 1));
 
     const placeOrder = defineSaga('test.PlaceOrder', orderData)
       .step('open', {
@@ -52,7 +79,10 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
             })
             .branch('agent', {
               invoke: ReserveAgent.with((d: OrderData) => ({ orderId: d.orderId, noAgent: d.noAgent })),
-              onReply: { NoAgent: fail('NO_AGENT'), AgentReserved: (d: OrderData, r) => ({ ...d, log: [...d.log, `agent ${r.agentId}`] }) },
+              onReply: {
+                NoAgent: fail('NO_AGENT'),
+                AgentReserved: (d: OrderData, r) => ({ ...d, log: [...d.log, `agent ${r.agentId}`] }),
+              },
               compensate: { invoke: ReleaseAgent.with((d: OrderData) => ({ orderId: d.orderId })) },
             }),
         { timeoutMs: 10_000 },
@@ -60,37 +90,75 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
       .step('place', { kind: 'retriable', local: (_tx, d) => ({ ...d, log: [...d.log, 'placed'] }) })
       .build();
 
-    const approvedByHand = defineSaga('test.ApprovedByHand', orderData)
-      .step('approve', {
-        invoke: Approve.with((d: OrderData) => ({ orderId: d.orderId })),
-        onReply: { Refused: fail('REFUSED') },
-        compensate: { invoke: Withdraw.with((d: OrderData) => ({ orderId: d.orderId })) },
-        timeoutMs: 1_500,
-      })
-      .step('done', { kind: 'pivot', local: () => undefined })
-      .build();
+    const approval = (sagaName: string, timeoutMs: number) =>
+      defineSaga(sagaName, orderData)
+        .step('approve', {
+          invoke: Approve.with((d: OrderData) => ({ orderId: d.orderId })),
+          onReply: { Refused: fail('REFUSED') },
+          compensate: { invoke: Withdraw.with((d: OrderData) => ({ orderId: d.orderId })) },
+          timeoutMs,
+        })
+        .step('done', { kind: 'pivot', local: () => undefined })
+        .build();
+    const approvedByHand = approval('test.ApprovedByHand', 60_000);
+    const approvalTimesOut = approval('test.ApprovalTimesOut', 1_500);
 
     let orchestrator: SagaOrchestrator;
     let participant: SagaParticipant;
 
     beforeAll(async () => {
       sut = await factory();
-      participant = new SagaParticipant({ name: uniqueName('kitchen'), store: sut.participantStore, broker: sut.broker, logger: silentLogger })
-        .handle(ReservePacket, (tx, cmd, reply) => (tx.afterCommit(() => effects.push(`packet reserved ${cmd.orderId}`)), reply.PacketReserved({})))
-        .handle(ReleasePacket, (tx, cmd, reply) => (tx.afterCommit(() => effects.push(`packet released ${cmd.orderId}`)), reply.PacketReleased({})))
+      participant = new SagaParticipant({
+        name: uniqueName('kitchen'),
+        store: sut.participantStore,
+        broker: sut.broker,
+        logger: silentLogger,
+      })
+        .handle(
+          ReservePacket,
+          (tx, cmd, reply) => (
+            tx.afterCommit(() => effects.push(`packet reserved ${cmd.orderId}`)),
+            reply.PacketReserved({})
+          ),
+        )
+        .handle(
+          ReleasePacket,
+          (tx, cmd, reply) => (
+            tx.afterCommit(() => effects.push(`packet released ${cmd.orderId}`)),
+            reply.PacketReleased({})
+          ),
+        )
         .handle(ReserveAgent, (tx, cmd, reply) => {
           if (cmd.noAgent) return reply.NoAgent({});
           tx.afterCommit(() => effects.push(`agent reserved ${cmd.orderId}`));
           return reply.AgentReserved({ agentId: 'a-1' });
         })
-        .handle(ReleaseAgent, (tx, cmd, reply) => (tx.afterCommit(() => effects.push(`agent released ${cmd.orderId}`)), reply.AgentReleased({})))
-        .handle(Approve, (tx, cmd, reply) => (tx.afterCommit(() => effects.push(`approval asked ${cmd.orderId}`)), reply.later()))
-        .handle(Withdraw, (tx, cmd, reply) => (tx.afterCommit(() => effects.push(`approval withdrawn ${cmd.orderId}`)), reply.Withdrawn({})));
+        .handle(
+          ReleaseAgent,
+          (tx, cmd, reply) => (
+            tx.afterCommit(() => effects.push(`agent released ${cmd.orderId}`)),
+            reply.AgentReleased({})
+          ),
+        )
+        .handle(
+          Approve,
+          (tx, cmd, reply) => (
+            tx.afterCommit(() => effects.push(`approval asked ${cmd.orderId}`)),
+            reply.later()
+          ),
+        )
+        .handle(
+          Withdraw,
+          (tx, cmd, reply) => (
+            tx.afterCommit(() => effects.push(`approval withdrawn ${cmd.orderId}`)),
+            reply.Withdrawn({})
+          ),
+        );
       orchestrator = new SagaOrchestrator({
         name: uniqueName('orders'),
         store: sut.orchestratorStore,
         broker: sut.broker,
-        sagas: [placeOrder, approvedByHand],
+        sagas: [placeOrder, approvedByHand, approvalTimesOut],
         schedulerIntervalMs: 20,
         logger: silentLogger,
       });
@@ -100,7 +168,11 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
       await participant.start();
       await orchestrator.start();
       for (const r of relays) r.start();
-      stops.push(() => participant.stop(), () => orchestrator.stop(), ...relays.map((r) => () => r.stop()));
+      stops.push(
+        () => participant.stop(),
+        () => orchestrator.stop(),
+        ...relays.map((r) => () => r.stop()),
+      );
     });
     afterAll(async () => {
       for (const stop of stops.reverse()) await stop().catch(() => {});
@@ -115,7 +187,10 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
 
     it('runs both branches of a group and joins before the next step', async () => {
       const orderId = uniqueName('o');
-      const saga = await finished(await orchestrator.begin(placeOrder, { orderId, noAgent: false, log: [] }), 'COMPLETED');
+      const saga = await finished(
+        await orchestrator.begin(placeOrder, { orderId, noAgent: false, log: [] }),
+        'COMPLETED',
+      );
       expect((saga.data as OrderData).log).toEqual(['opened', 'agent a-1', 'placed']);
       expect(mine(orderId).sort()).toEqual(['agent reserved', 'packet reserved']);
       const sent = saga.history.filter((h) => h.event === 'COMMAND_SENT').map((h) => h.detail.command);
@@ -123,39 +198,62 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
       // Both commands were sent in one transition, before either reply.
       const firstReply = saga.history.findIndex((h) => h.event === 'REPLY');
       expect(saga.history.slice(0, firstReply).filter((h) => h.event === 'COMMAND_SENT')).toHaveLength(2);
-      expect(saga.history.filter((h) => h.event === 'BRANCH_DONE').map((h) => h.step).sort()).toEqual(['reserve.agent', 'reserve.packet']);
+      expect(
+        saga.history
+          .filter((h) => h.event === 'BRANCH_DONE')
+          .map((h) => h.step)
+          .sort(),
+      ).toEqual(['reserve.agent', 'reserve.packet']);
     });
 
     it('compensates the first branch when the second fails, then the steps before the group', async () => {
       const orderId = uniqueName('o');
-      const saga = await finished(await orchestrator.begin(placeOrder, { orderId, noAgent: true, log: [] }), 'COMPENSATED');
+      const saga = await finished(
+        await orchestrator.begin(placeOrder, { orderId, noAgent: true, log: [] }),
+        'COMPENSATED',
+      );
       expect(saga.failureReason).toBe('NO_AGENT');
       await eventually(() => mine(orderId).includes('open undone'));
       expect(mine(orderId)).toEqual(['packet reserved', 'packet released', 'open undone']);
-      expect(saga.history.find((h) => h.event === 'BRANCH_FAILED')).toMatchObject({ step: 'reserve.agent', detail: { reason: 'NO_AGENT' } });
-      expect(saga.history.find((h) => h.event === 'BRANCH_COMPENSATED')).toMatchObject({ step: 'reserve.packet' });
+      expect(saga.history.find((h) => h.event === 'BRANCH_FAILED')).toMatchObject({
+        step: 'reserve.agent',
+        detail: { reason: 'NO_AGENT' },
+      });
+      expect(saga.history.find((h) => h.event === 'BRANCH_COMPENSATED')).toMatchObject({
+        step: 'reserve.packet',
+      });
     });
 
     it('waits for a deferred reply and goes on when the participant answers later', async () => {
       const orderId = uniqueName('o');
       const id = await orchestrator.begin(approvedByHand, { orderId, noAgent: false, log: [] });
-      const pending = await eventually(async () => (await participant.pendingReplies()).find((p) => p.sagaId === id));
+      const pending = await eventually(async () =>
+        (await participant.pendingReplies()).find((p) => p.sagaId === id),
+      );
       expect(pending).toMatchObject({ step: 'approve', action: 'invoke', commandType: Approve.type });
       expect((await orchestrator.get(id))!.status).toBe('RUNNING');
       await participant.answer(Approve, pending.deferredId, (r) => r.Approved({}));
       await finished(id, 'COMPLETED');
-      await expect(participant.answer(Approve, pending.deferredId, (r) => r.Approved({}))).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
-      await expect(participant.answer(Withdraw, pending.deferredId, (r) => r.Withdrawn({}))).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+      await expect(
+        participant.answer(Approve, pending.deferredId, (r) => r.Approved({})),
+      ).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+      await expect(
+        participant.answer(Withdraw, pending.deferredId, (r) => r.Withdrawn({})),
+      ).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
     });
 
     it('gives up on a deferred reply at the step timeout, compensates, and refuses the late answer', async () => {
       const orderId = uniqueName('o');
-      const id = await orchestrator.begin(approvedByHand, { orderId, noAgent: false, log: [] });
-      const pending = await eventually(async () => (await participant.pendingReplies()).find((p) => p.sagaId === id));
+      const id = await orchestrator.begin(approvalTimesOut, { orderId, noAgent: false, log: [] });
+      const pending = await eventually(async () =>
+        (await participant.pendingReplies()).find((p) => p.sagaId === id),
+      );
       const saga = await finished(id, 'COMPENSATED');
       expect(saga.failureReason).toBe('TIMEOUT');
       await eventually(() => mine(orderId).includes('approval withdrawn'));
-      await expect(participant.answer(Approve, pending.deferredId, (r) => r.Approved({}))).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+      await expect(
+        participant.answer(Approve, pending.deferredId, (r) => r.Approved({})),
+      ).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
     });
   });
 }

@@ -157,6 +157,47 @@ export function describeIsolationConformance(name: string, factory: () => Promis
           return reply.Released({});
         });
 
+    const orderState = (tx: { sql: SqlExecutor }, id: string, state: string) =>
+      tx.sql.execute(`UPDATE ${t(ordersDb, 'iso_orders')} SET state = ? WHERE id = ?`, [state, id]);
+    const ordersParticipant = (): SagaParticipant => {
+      const p: SagaParticipant = new SagaParticipant({
+        name: `${ordersChannel}-svc`,
+        store: ordersDb,
+        broker: sut.broker,
+        logger: silentLogger,
+      });
+      return (
+        p
+          .handle(CreateOrder, async (tx, cmd, reply, message) => {
+            // The creating saga holds the order until it ends: others see "not committed yet".
+            // By value: only orders worth it are locked (small ones take the risk).
+            if (lockOnCreate(cmd) === 'lock')
+              await p.locks.acquire(tx, message, `order:${cmd.orderId}`, 'fail');
+            await tx.sql.execute(
+              `INSERT INTO ${t(ordersDb, 'iso_orders')} (id, state, total) VALUES (?, 'PENDING', ?)`,
+              [cmd.orderId, cmd.total],
+            );
+            return reply.Created({});
+          })
+          .handle(
+            RejectOrder,
+            async (tx, cmd, reply) => (await orderState(tx, cmd.orderId, 'REJECTED'), reply.Rejected({})),
+          )
+          // Naive on purpose: the anomaly shows what happens when nothing guards the order.
+          .handle(
+            ApproveOrder,
+            async (tx, cmd, reply) => (await orderState(tx, cmd.orderId, 'APPROVED'), reply.Approved({})),
+          )
+          .handle(CancelOrder, async (tx, cmd, reply, message) => {
+            if (cmd.onLocked !== 'off')
+              await p.locks.acquire(tx, message, `order:${cmd.orderId}`, cmd.onLocked);
+            return (await orderState(tx, cmd.orderId, 'CANCELLED')) === 1
+              ? reply.Cancelled({})
+              : reply.NoSuchOrder({});
+          })
+      );
+    };
+
     beforeAll(async () => {
       sut = await factory();
       ordersDb = sut.orchestratorStore;
@@ -172,42 +213,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
           `CREATE TABLE ${t(customersDb, 'iso_customers')} (id ${ty.key} NOT NULL PRIMARY KEY, available ${ty.int} NOT NULL)`,
         ),
       );
-      const orderState = (tx: { sql: SqlExecutor }, id: string, state: string) =>
-        tx.sql.execute(`UPDATE ${t(ordersDb, 'iso_orders')} SET state = ? WHERE id = ?`, [state, id]);
-      orders = new SagaParticipant({
-        name: `${ordersChannel}-svc`,
-        store: ordersDb,
-        broker: sut.broker,
-        logger: silentLogger,
-      });
-      orders
-        .handle(CreateOrder, async (tx, cmd, reply, message) => {
-          // The creating saga holds the order until it ends: others see "not committed yet".
-          // By value: only orders worth it are locked (small ones take the risk).
-          if (lockOnCreate(cmd) === 'lock')
-            await orders.locks.acquire(tx, message, `order:${cmd.orderId}`, 'fail');
-          await tx.sql.execute(
-            `INSERT INTO ${t(ordersDb, 'iso_orders')} (id, state, total) VALUES (?, 'PENDING', ?)`,
-            [cmd.orderId, cmd.total],
-          );
-          return reply.Created({});
-        })
-        .handle(
-          RejectOrder,
-          async (tx, cmd, reply) => (await orderState(tx, cmd.orderId, 'REJECTED'), reply.Rejected({})),
-        )
-        // Naive on purpose: the anomaly shows what happens when nothing guards the order.
-        .handle(
-          ApproveOrder,
-          async (tx, cmd, reply) => (await orderState(tx, cmd.orderId, 'APPROVED'), reply.Approved({})),
-        )
-        .handle(CancelOrder, async (tx, cmd, reply, message) => {
-          if (cmd.onLocked !== 'off')
-            await orders.locks.acquire(tx, message, `order:${cmd.orderId}`, cmd.onLocked);
-          return (await orderState(tx, cmd.orderId, 'CANCELLED')) === 1
-            ? reply.Cancelled({})
-            : reply.NoSuchOrder({});
-        });
+      orders = ordersParticipant();
       orchestrator = new SagaOrchestrator({
         name: uniqueName('iso'),
         store: ordersDb,
@@ -245,7 +251,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
      * The Customer service is held back until the cancel has done what it does, so the
      * interleaving is the same on every run.
      */
-    async function cancelDuringCreate(onLocked: LockMode, total = 40) {
+    async function cancelDuringCreate(onLocked: LockMode, total = 40, restartOrderService = false) {
       const orderId = uniqueName('order');
       const customerId = uniqueName('cust');
       const limit = 100;
@@ -261,6 +267,12 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       const cancelId = await orchestrator.begin(cancelOrder, data);
       if (onLocked === 'wait') await eventually(async () => (await count(ordersDb, 'lock_waits')) > 0);
       else await eventually(async () => (await orchestrator.get(cancelId))!.currentStep !== 0);
+      if (restartOrderService) {
+        // The lock and the parked cancel are rows, not memory: a new instance carries on.
+        await orders.stop();
+        orders = ordersParticipant();
+        await orders.start();
+      }
       const customers = customersParticipant();
       await customers.start();
       try {
@@ -328,6 +340,12 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       await eventually(
         async () => (await count(ordersDb, 'semantic_locks')) + (await count(ordersDb, 'lock_waits')) === 0,
       );
+    });
+
+    it('keeps a parked command across a restart of the service that holds it', async () => {
+      const r = await cancelDuringCreate('wait', 40, true);
+      expect([r.create.status, r.cancel.status, r.state]).toEqual(['COMPLETED', 'COMPLETED', 'CANCELLED']);
+      expectCreditMatchesOrders(r);
     });
 
     it('by value: a small order is not locked, so its cancel is not refused', async () => {

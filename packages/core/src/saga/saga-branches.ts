@@ -45,6 +45,11 @@ export class SagaBranches {
     }
   }
 
+  /** The saga ended: its groups' branch rows are of no more use. */
+  async clearSaga(exec: SqlExecutor, sagaId: string): Promise<void> {
+    await exec.execute(`DELETE FROM ${this.table} WHERE saga_id = ?`, [sagaId]);
+  }
+
   async clear(exec: SqlExecutor, sagaId: string, step: string): Promise<void> {
     await exec.execute(`DELETE FROM ${this.table} WHERE saga_id = ? AND step = ?`, [sagaId, step]);
   }

@@ -218,8 +218,9 @@ export class SagaTransition<D = unknown> {
       await this.ctx.repository.update(this.tx.exec, d);
     }
     await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
-    if (this.ctx.announceEnds && !this.wasFinal && FINAL_STATUSES.has(d.status)) {
-      await announceSagaEnd(this.tx, this.definition as SagaDefinition<unknown>, d);
+    if (!this.wasFinal && FINAL_STATUSES.has(d.status)) {
+      if (this.ctx.announceEnds) await announceSagaEnd(this.tx, this.definition as SagaDefinition<unknown>, d);
+      if (this.definition.steps.some((s) => s.branches)) await this.ctx.branches.clearSaga(this.tx.exec, d.sagaId);
     }
   }
 }

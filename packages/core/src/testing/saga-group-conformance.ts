@@ -204,6 +204,13 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
           .map((h) => h.step)
           .sort(),
       ).toEqual(['reserve.agent', 'reserve.packet']);
+      const branchRows = await sut.orchestratorStore.driver.run((exec) =>
+        exec.query(
+          `SELECT branch FROM ${sut.orchestratorStore.driver.dialect.table('saga_branches')} WHERE saga_id = ?`,
+          [saga.sagaId],
+        ),
+      );
+      expect(branchRows).toEqual([]);
     });
 
     it('compensates the first branch when the second fails, then the steps before the group', async () => {

@@ -3,7 +3,7 @@ import { IllegalStateError, InvalidArgumentError } from '../errors.js';
 import { DeadlockDetector } from '../isolation/deadlock-detector.js';
 import { LockWaitRequired, ResourceLockedError } from '../isolation/lock-errors.js';
 import { lockGraphSource, type LockGraphSource } from '../isolation/lock-graph-source.js';
-import { SemanticLocks } from '../isolation/semantic-locks.js';
+import { SemanticLocks, type HeldLock, type LockWait } from '../isolation/semantic-locks.js';
 import type { WaitCycle, WaitEdge } from '../isolation/waits-for-graph.js';
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
@@ -261,6 +261,14 @@ export class SagaParticipant<H = unknown> {
     };
     if (options.tx) await run(options.tx as SqlStoreTransaction<H>);
     else await this.options.store.sqlTransaction(run);
+  }
+
+  /** The semantic locks held in this participant's database and the commands waiting for them (operator view). */
+  lockTable(): Promise<{ locks: HeldLock[]; waits: Array<Omit<LockWait, 'envelope'> & { commandType: string }> }> {
+    return this.options.store.driver.run(async (exec) => ({
+      locks: await this.locks.listLocks(exec),
+      waits: (await this.locks.listWaits(exec)).map(({ envelope, ...wait }) => ({ ...wait, commandType: envelope.type })),
+    }));
   }
 
   /** Replies promised and not sent yet, oldest first. */

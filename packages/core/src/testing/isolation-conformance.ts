@@ -251,7 +251,12 @@ export function describeIsolationConformance(name: string, factory: () => Promis
      * The Customer service is held back until the cancel has done what it does, so the
      * interleaving is the same on every run.
      */
-    async function cancelDuringCreate(onLocked: LockMode, total = 40, restartOrderService = false) {
+    async function cancelDuringCreate(
+      onLocked: LockMode,
+      total = 40,
+      restartOrderService = false,
+      whileParked?: () => Promise<void>,
+    ) {
       const orderId = uniqueName('order');
       const customerId = uniqueName('cust');
       const limit = 100;
@@ -267,6 +272,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       const cancelId = await orchestrator.begin(cancelOrder, data);
       if (onLocked === 'wait') await eventually(async () => (await count(ordersDb, 'lock_waits')) > 0);
       else await eventually(async () => (await orchestrator.get(cancelId))!.currentStep !== 0);
+      if (whileParked) await whileParked();
       if (restartOrderService) {
         // The lock and the parked cancel are rows, not memory: a new instance carries on.
         await orders.stop();
@@ -332,7 +338,19 @@ export function describeIsolationConformance(name: string, factory: () => Promis
     });
 
     it('with a waiting lock, the cancel runs after the create saga ended and credit matches orders', async () => {
-      const r = await cancelDuringCreate('wait');
+      const r = await cancelDuringCreate('wait', 40, false, async () => {
+        // What an operator sees meanwhile: the create saga's lock, the cancel parked behind it.
+        const table = await orders.lockTable();
+        expect(table.locks).toHaveLength(1);
+        expect(table.waits).toEqual([
+          expect.objectContaining({
+            resource: table.locks[0]!.resource,
+            step: 'cancel',
+            commandType: CancelOrder.type,
+          }),
+        ]);
+        expect(table.waits[0]!.sagaId).not.toBe(table.locks[0]!.sagaId);
+      });
       expect(r.create.status).toBe('COMPLETED');
       expect(r.cancel.status).toBe('COMPLETED');
       expect(r.state).toBe('CANCELLED');
@@ -426,6 +444,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       expect(y).toMatchObject({ status: 'COMPENSATED', failureReason: 'DEADLOCK' });
       const deadlock = y.history.find((h) => h.event === 'DEADLOCK')!;
       expect(deadlock.step).toBe('second');
+      expect(deadlock.detail.detectedAfterMs).toEqual(expect.any(Number));
       const cycle = deadlock.detail.cycle as Array<{ saga: string; service: string; heldBy: string }>;
       expect(cycle.map((e) => `${e.saga}>${e.heldBy}@${e.service}`).sort()).toEqual(
         [`${older}>${younger}@b`, `${younger}>${older}@a`].sort(),

@@ -14,7 +14,6 @@ import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
 import type { SqlStore, SqlStoreTransaction } from '../sql/sql-store.js';
-import { deferredReplyId } from './deferred-replies.js';
 import {
   replyBuilder,
   type CommandDefinition,
@@ -23,12 +22,12 @@ import {
   type ReplySchemas,
   type ReplyToken,
 } from './command-definition.js';
-import { DEFERRED, DeferredReplies, isDeferredReply, type DeferredReply, type PendingReply } from './deferred-replies.js';
+import { DEFERRED, DeferredReplies, deferredReplyId, isDeferredReply, type DeferredReply, type PendingReply } from './deferred-replies.js';
+import { failDeadlockVictim } from './deadlock-victim.js';
 import { ParticipantBarrier } from './participant-barrier.js';
 import type { SagaAction } from './saga-instance.js';
 import {
   barrierAction,
-  DEADLOCK_REPLY,
   NULL_COMPENSATION_REPLY,
   RESOURCE_LOCKED_REPLY,
   SAGA_ATTEMPT_HEADER,
@@ -276,35 +275,10 @@ export class SagaParticipant<H = unknown> {
     return this.options.store.driver.run((exec) => this.deferred.pending(exec, limit));
   }
 
-  /**
-   * Fails a deadlock victim's parked command: the wait goes, the command is blocked for good
-   * at the barrier (a copy already re-sent must not run), and the saga gets the DEADLOCK reply
-   * carrying the cycle, for its history.
-   */
   private breakWait(victim: WaitEdge, cycle: WaitCycle): Promise<boolean> {
-    return this.options.store.sqlTransaction(async (tx) => {
-      const wait = await this.locks.takeWait(tx as SqlStoreTransaction<unknown>, victim.waitId);
-      if (!wait) return false;
-      const h = wait.envelope.headers;
-      await this.barrier.block(tx.exec, wait.sagaId, wait.step, wait.barrierKey, this.clock.now());
-      const replyChannel = h[MessageHeader.replyChannel];
-      if (replyChannel) {
-        await this.sendReply(tx, replyChannel, {
-          sagaId: wait.sagaId,
-          step: wait.step,
-          action: wait.action as SagaAction,
-          attempt: Number(h[SAGA_ATTEMPT_HEADER] ?? '1') || 1,
-          reply: DEADLOCK_REPLY,
-          body: {
-            resource: wait.resource,
-            // From the moment the cycle closed (its newest wait) to its breaking, for the record.
-            detectedAfterMs: this.clock.now() - Math.max(...cycle.edges.map((e) => e.waitingSince)),
-            cycle: cycle.edges.map((e) => ({ saga: e.waiter, resource: e.resource, service: e.service, heldBy: e.holder })),
-          },
-        });
-      }
-      return true;
-    });
+    return this.options.store.sqlTransaction((tx) =>
+      failDeadlockVictim(tx as SqlStoreTransaction<unknown>, { locks: this.locks, barrier: this.barrier, now: this.clock.now() }, victim, cycle),
+    );
   }
 
   private async checked(command: CommandDefinition, token: ReplyToken<ReplySchemas>): Promise<ReplyToken<ReplySchemas>> {

@@ -8,7 +8,7 @@ import { DEADLOCK_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-me
 
 /**
  * Fails a deadlock victim's parked command, in the participant's transaction `tx`: the wait
- * goes, the command is blocked for good at the barrier (a copy already re-sent must not run),
+ * goes, an action is blocked for good at the barrier (a copy already re-sent must not run),
  * and the saga gets the DEADLOCK reply carrying the cycle, for its history. False when the
  * wait was gone already (the lock was released meanwhile).
  */
@@ -21,7 +21,8 @@ export async function failDeadlockVictim(
   const wait = await parts.locks.takeWait(tx, victim.waitId);
   if (!wait) return false;
   const h = wait.envelope.headers;
-  await parts.barrier.block(tx.exec, wait.sagaId, wait.step, wait.barrierKey, parts.now);
+  // An action given up must never run late; a compensation must run in the end (its retry reuses the key).
+  if (wait.action === 'invoke') await parts.barrier.block(tx.exec, wait.sagaId, wait.step, wait.barrierKey, parts.now);
   const replyChannel = h[MessageHeader.replyChannel];
   if (!replyChannel) return true;
   await tx.outbox.send(sagaReplyMessage(replyChannel), {

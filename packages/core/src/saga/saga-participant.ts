@@ -212,7 +212,12 @@ export class SagaParticipant<H = unknown> {
         const token = outcome.reply === RESOURCE_LOCKED_REPLY ? outcome : await this.checked(command, outcome);
         reply = token.reply;
         body = token.payload;
-        await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+        if (reply === RESOURCE_LOCKED_REPLY && action === 'compensate') {
+          // A compensation must run in the end: its retry (same barrier key) has to run again.
+          await this.barrier.forget(tx.exec, sagaId, step, barrierAction(action, attempt));
+        } else {
+          await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+        }
       }
     }
     if (replyChannel) await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body });

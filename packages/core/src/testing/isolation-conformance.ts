@@ -98,6 +98,25 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       })
       .step('approve', { kind: 'retriable', invoke: ApproveOrder.with(toOrder) })
       .build();
+    const Touch = defineCommand('iso.Touch', {
+      channel: ordersChannel,
+      schema: anyPayload,
+      replies: { Touched: empty },
+    });
+    const Untouch = defineCommand('iso.Untouch', {
+      channel: ordersChannel,
+      schema: anyPayload,
+      replies: { Untouched: empty },
+    });
+    // A saga whose compensation needs an order another saga holds.
+    const touchThenFail = defineSaga('iso.TouchThenFail', orderData)
+      .step('touch', { invoke: Touch.with(toOrder), compensate: { invoke: Untouch.with(toOrder) } })
+      .step('boom', {
+        local: () => {
+          throw Object.assign(new Error('boom'), { code: 'BOOM' });
+        },
+      })
+      .build();
     const cancelOrder = defineSaga('iso.CancelOrder', orderData)
       .step('cancel', { invoke: CancelOrder.with(toOrder), onReply: { NoSuchOrder: fail('NO_SUCH_ORDER') } })
       .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(toOrder) })
@@ -188,6 +207,11 @@ export function describeIsolationConformance(name: string, factory: () => Promis
             ApproveOrder,
             async (tx, cmd, reply) => (await orderState(tx, cmd.orderId, 'APPROVED'), reply.Approved({})),
           )
+          .handle(Touch, (_tx, _cmd, reply) => reply.Touched({}))
+          .handle(Untouch, async (tx, cmd, reply, message) => {
+            await p.locks.acquire(tx, message, `order:${cmd.orderId}`, 'fail');
+            return reply.Untouched({});
+          })
           .handle(CancelOrder, async (tx, cmd, reply, message) => {
             if (cmd.onLocked !== 'off')
               await p.locks.acquire(tx, message, `order:${cmd.orderId}`, cmd.onLocked);
@@ -218,7 +242,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
         name: uniqueName('iso'),
         store: ordersDb,
         broker: sut.broker,
-        sagas: [createOrder, cancelOrder, aThenB, bThenA],
+        sagas: [createOrder, cancelOrder, touchThenFail, aThenB, bThenA],
         schedulerIntervalMs: 20,
         backoff: { initialMs: 5, maxMs: 50, multiplier: 2, jitter: 0.2 },
         logger: silentLogger,
@@ -358,6 +382,37 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       await eventually(
         async () => (await count(ordersDb, 'semantic_locks')) + (await count(ordersDb, 'lock_waits')) === 0,
       );
+    });
+
+    it('a compensation refused by a lock runs when retried after the lock is gone (the refusal is not replayed)', async () => {
+      const orderId = uniqueName('order');
+      const customerId = uniqueName('cust');
+      await customersDb.driver.run((exec) =>
+        exec.execute(`INSERT INTO ${t(customersDb, 'iso_customers')} (id, available) VALUES (?, ?)`, [
+          customerId,
+          100,
+        ]),
+      );
+      const data = { orderId, customerId, total: 40, onLocked: 'fail' as const };
+      const holder = await orchestrator.begin(createOrder, data); // holds order:<id>, waits for the Customer service
+      await eventually(async () => (await orchestrator.get(holder))?.currentStep === 1);
+      const touched = await orchestrator.begin(touchThenFail, data);
+      const stuck = await eventually(async () => {
+        const saga = await orchestrator.get(touched);
+        return saga?.status === 'STUCK' ? saga : undefined;
+      }, 20_000);
+      expect(stuck.lastError).toMatch(/locked by saga/);
+      const customers = customersParticipant();
+      await customers.start();
+      try {
+        expect((await settled(holder)).status).toBe('COMPLETED');
+        await eventually(async () => (await count(ordersDb, 'semantic_locks')) === 0);
+        await orchestrator.retry(touched, { actor: 'test', note: 'the order is free now' });
+        const compensated = await settled(touched);
+        expect(compensated).toMatchObject({ status: 'COMPENSATED', failureReason: 'BOOM' });
+      } finally {
+        await customers.stop();
+      }
     });
 
     it('keeps a parked command across a restart of the service that holds it', async () => {

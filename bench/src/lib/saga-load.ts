@@ -1,60 +1,46 @@
 import type { RunningDemo } from '../../../examples/customers-orders/src/demo.js';
-import { nowMs, summarize, type LatencySummary } from './stats.js';
-
-export interface SagaLoadResult extends LatencySummary {
-  readonly sagas: number;
-  readonly seconds: number;
-  readonly sagasPerSec: number;
-}
+import { runClosedLoop, type ClosedLoopResult } from './closed-loop.js';
 
 /**
- * A closed loop of `concurrency` clients, each creating an order and waiting for its final
- * state (the saga's end), over the demo's in-process services. `customers` accounts are
- * created first; `overLimitEvery` > 0 makes every n-th order exceed its customer's credit.
+ * The demo's CreateOrder saga under a closed loop: each client creates an order and waits for
+ * its final state (the saga's end) through the order service's change feed. `customers`
+ * accounts are created first; `overLimitEvery` > 0 makes every n-th order exceed its
+ * customer's credit (it ends REJECTED).
  */
 export async function runCreateOrderLoad(
   demo: RunningDemo,
   options: { total: number; concurrency: number; warmup?: number; customers?: number; overLimitEvery?: number },
   measure?: { before(): Promise<void>; after(): Promise<void> },
-): Promise<SagaLoadResult> {
+): Promise<ClosedLoopResult> {
   const customerCount = options.customers ?? 100;
   const customers = await Promise.all(
     Array.from({ length: customerCount }, (_, i) => demo.customers.createCustomer(`c${i}`, 1_000_000_000)),
   );
-  const waiting = new Map<number, (t: number) => void>();
-  const early = new Map<number, number>();
+  const waiting = new Map<number, () => void>();
+  const finished = new Set<number>();
   const off = demo.orders.onOrderChange((o) => {
     if (o.state === 'PENDING') return;
     const done = waiting.get(o.orderId);
-    if (done) done(nowMs());
-    else early.set(o.orderId, nowMs());
+    if (done) done();
+    else finished.add(o.orderId);
   });
-  const samples: number[] = [];
   const overEvery = options.overLimitEvery ?? 0;
-  const oneSaga = async (i: number) => {
-    const t0 = nowMs();
-    const amount = overEvery > 0 && i % overEvery === 0 ? 2_000_000_000 : 100;
-    const orderId = await demo.orders.createOrder(customers[i % customers.length]!.customerId, amount);
-    const t1 = early.get(orderId) ?? (await new Promise<number>((resolve) => waiting.set(orderId, resolve)));
-    waiting.delete(orderId);
-    early.delete(orderId);
-    samples.push(t1 - t0);
-  };
-  const warmup = options.warmup ?? 200;
-  let next = 0;
-  const loop = (limit: number) =>
-    Promise.all(
-      Array.from({ length: options.concurrency }, async () => {
-        while (next < limit) await oneSaga(next++);
-      }),
-    );
-  await loop(warmup);
-  samples.length = 0;
-  await measure?.before();
-  const started = nowMs();
-  await loop(warmup + options.total);
-  const seconds = (nowMs() - started) / 1000;
-  await measure?.after();
-  off();
-  return { sagas: options.total, seconds, sagasPerSec: options.total / seconds, ...summarize(samples) };
+  try {
+    return await runClosedLoop({
+      total: options.total,
+      concurrency: options.concurrency,
+      ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
+      ...(measure ? { before: () => measure.before(), after: () => measure.after() } : {}),
+      oneUnit: async (i) => {
+        const amount = overEvery > 0 && i % overEvery === 0 ? 2_000_000_000 : 100;
+        const orderId = await demo.orders.createOrder(customers[i % customers.length]!.customerId, amount);
+        if (finished.delete(orderId)) return;
+        await new Promise<void>((resolve) => waiting.set(orderId, resolve));
+        waiting.delete(orderId);
+      },
+    });
+  } finally {
+    off();
+  }
 }
+

@@ -40,13 +40,13 @@ async function run(broker: 'postgres' | 'nats', concurrency: number, total: numb
     const round = (n: number) => Math.round(n * 10) / 10;
     return {
       scenario: `CreateOrder saga, PostgreSQL + ${broker === 'nats' ? 'NATS' : 'in-database broker'}, concurrency ${concurrency}`,
-      throughputPerSec: result.sagasPerSec,
+      throughputPerSec: result.perSec,
       p50Ms: result.p50Ms,
       p90Ms: result.p90Ms,
       p99Ms: result.p99Ms,
-      count: result.sagas,
-      commitsPerSaga: round((after.commits - before.commits) / result.sagas),
-      rowsReadPerSaga: round((after.rowsRead - before.rowsRead) / result.sagas),
+      count: result.count,
+      commitsPerSaga: round((after.commits - before.commits) / result.count),
+      rowsReadPerSaga: round((after.rowsRead - before.rowsRead) / result.count),
       idleCommitsPerSec: round(idleCommitsPerSec),
       note: `max ${result.maxMs} ms; 3 services, each its own PostgreSQL database, in one process; 10 % of orders over the limit`,
     };

@@ -1,5 +1,5 @@
 import { createLogger, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
-import { AdminToken, listen } from '@concord/http';
+import { AdminToken, closeGracefully, EventStreams, listen } from '@concord/http';
 import type { DemoConfig } from './config.js';
 import { CustomerService } from './customer-service/customer-service.js';
 import { createDemoServer } from './http/http-server.js';
@@ -15,6 +15,9 @@ export interface RunningDemo {
   readonly customers: CustomerService;
   readonly orders: OrderService;
   readonly history: OrderHistoryView;
+  /** The open /orders/:id/events streams (`active` is their count). */
+  readonly streams: EventStreams;
+  /** Stops taking requests, lets in-flight ones finish (bounded), then stops relays, services and stores. */
   stop(): Promise<void>;
 }
 
@@ -32,7 +35,13 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     SqlStore
   >;
   const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger });
-  const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger });
+  const orders = new OrderService({
+    store: stores['order-service'],
+    broker,
+    mode: config.sagaMode,
+    logger,
+    ...(config.orderWatchPollMs ? { crossProcessPollMs: config.orderWatchPollMs } : {}),
+  });
   const history = new OrderHistoryView({ store: stores['order-history'], broker, logger });
   await customers.start();
   await orders.start();
@@ -43,7 +52,8 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
   ];
 
   const adminToken = config.adminToken ?? AdminToken.random();
-  const server = createDemoServer({ customers, orders, history, stores }, { logger, adminToken });
+  const streams = new EventStreams(config.streamLimits);
+  const server = createDemoServer({ customers, orders, history, stores, streams }, { logger, adminToken, limits: config.httpLimits });
   const { port, host, url } = await listen(server, { port: config.port, host: config.host });
   logger.info({ port, host, dataDir: config.dataDir, sagaMode: config.sagaMode, infrastructure: infra.describe() }, `demo listening on ${url}`);
 
@@ -54,9 +64,9 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     customers,
     orders,
     history,
+    streams,
     stop: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      if (!(await closeGracefully(server, { streams, timeoutMs: 5_000 }))) logger.warn({}, 'requests still running after 5 s were cut');
       for (const relay of relays) await relay.stop();
       await history.stop();
       await orders.stop();

@@ -3,6 +3,7 @@
  * CONCORD_DATA_DIR (default ./data), HTTP on PORT (default 8080).
  */
 import { createLogger } from '@concord/core';
+import { guardProcess } from '@concord/http';
 import { readConfig } from './config.js';
 import { startDemo } from './demo.js';
 
@@ -19,17 +20,6 @@ const shown = demo.url.replace('//127.0.0.1:', '//localhost:');
 // A generated admin token is shown once, in the console's address (as Jupyter does).
 console.log(`Concord demo ready: ${shown}  (API docs ${shown}/swagger-ui/index.html)\n  operator console: ${demo.consoleUrl.replace('//127.0.0.1:', '//localhost:')}`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    demo.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// SIGTERM/SIGINT: stop taking requests, finish those in flight and the relays' batches, exit
+// within 15 s. An unhandled rejection or uncaught exception is logged and stops the same way.
+guardProcess({ logger, stop: () => demo.stop(), timeoutMs: 15_000 });

@@ -14,6 +14,8 @@ export const ConcordErrorCode = {
   DEADLOCK: 'DEADLOCK',
   STALE_VERSION: 'STALE_VERSION',
   BOUND_EXCEEDED: 'BOUND_EXCEEDED',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  REMOTE_CALL_REJECTED: 'REMOTE_CALL_REJECTED',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

@@ -26,6 +26,7 @@ export {
   type PayloadOf,
 } from './message/message-definition.js';
 export { hashPartitionKey, partitionFor } from './message/partition.js';
+export { MessageVersions, upcastFrom, upcastPayload, type Upcaster, type UpcastResult } from './message/message-versions.js';
 
 // Ports
 export type { Broker, BrokerCapabilities, DeliveryBatch, SubscribeOptions, Subscription } from './ports/broker.js';
@@ -71,3 +72,7 @@ export * from './saga/index.js';
 
 // Isolation countermeasures (seed 003): semantic locks, deadlock detection and the others
 export * from './isolation/index.js';
+// Remote calls: intents with caller-assigned keys (client half), idempotency keys (server half)
+export * from './remote-call/index.js';
+export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
+export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';

@@ -36,6 +36,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof ConcordError) {
     const httpCode = (error as ConcordError & { httpCode?: string }).httpCode;
     switch (error.code) {
+      case 'IDEMPOTENCY_KEY_REUSED': return new HttpError(422, error.code, error.message);
       case 'NOT_FOUND':
         return new HttpError(404, 'NOT_FOUND', error.message);
       case 'ILLEGAL_STATE':

@@ -9,7 +9,7 @@ import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
-import { listen, Router } from '@concord/http';
+import { closeGracefully, EventStreams, forwardedClient, guardProcess, listen, Router } from '@concord/http';
 import { createServiceServer } from '../http/http-server.js';
 import { Infrastructure, type ServiceName } from '../infrastructure.js';
 import { OrderHistoryView } from '../order-history/order-history-view.js';
@@ -26,6 +26,8 @@ const infra = new Infrastructure(config, logger);
 const broker = await infra.openBroker();
 const store = await infra.openStore(service);
 const router = new Router();
+// Every client reaches this instance through the gateway on loopback: count streams per the client it forwards.
+const streams = new EventStreams({ ...config.streamLimits, clientKey: forwardedClient });
 const stops: Array<() => Promise<void>> = [];
 let relay: Relay | undefined;
 
@@ -40,7 +42,7 @@ if (service === 'customer-service') {
   const orders = new OrderService({ store, broker, mode: config.sagaMode, logger, crossProcessPollMs: 20 });
   await orders.start();
   stops.push(() => orders.stop());
-  orderRoutes(router, orders);
+  orderRoutes(router, orders, streams);
   sagaAdminRoutes(router, orders);
   relay = await infra.startRelay(store, broker);
 } else {
@@ -53,32 +55,20 @@ if (service === 'customer-service') {
 storeAdminRoutes(router, { [service]: store });
 
 // The launcher hands every instance the same token (its own, or the one it generated).
-const server = createServiceServer(router, { logger, adminToken: config.adminToken! });
+const server = createServiceServer(router, { logger, adminToken: config.adminToken!, limits: config.httpLimits });
 // Instances are reached only through the gateway: loopback always, whatever HOST says.
 await listen(server, { port: config.port, host: '127.0.0.1' });
 logger.info({ port: config.port, infrastructure: infra.describe() }, `${service} ready`);
 
-let stopping = false;
+/** Stop taking requests, finish those in flight (5 s at most), then the relay's batch, the services and connections. */
 async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   await stopProfile();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  if (!(await closeGracefully(server, { streams, timeoutMs: 5_000 }))) logger.warn({}, 'requests still running after 5 s were cut');
   await relay?.stop();
   for (const s of stops.reverse()) await s();
   await broker.close();
   await store.close();
 }
-function stopAndExit(): void {
-  stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error({ err: error }, 'stop failed');
-      process.exit(1);
-    },
-  );
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stopAndExit);
+guardProcess({ logger, stop, timeoutMs: 15_000 });
 // Started by the launcher: when it goes away (however it died), so does this process.
-process.on('disconnect', stopAndExit);
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -2,7 +2,7 @@ import type { SqlStore } from '@concord/core';
 import { z } from 'zod';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError, intParam, type Router } from '@concord/http';
+import { hasControlCharacters, HttpError, intParam, type Router } from '@concord/http';
 
 export interface AdminServices {
   readonly orders: OrderService;
@@ -12,9 +12,12 @@ export interface AdminServices {
 }
 
 // No `actor` in bodies: who acted is the admin token's name (ctx.actor), never what a client claims.
-const Note = z.object({ note: z.string().trim().min(1, 'a note is required').max(2000) });
-const Resolve = Note.extend({ step: z.string().min(1).max(200), as: z.enum(['done', 'compensated']) });
-const RetryBody = z.object({ note: z.string().max(2000).optional() }).optional();
+// Notes land in the saga's history (JSON in the database): no NUL or other control characters but line breaks.
+const text = (max: number) =>
+  z.string().max(max).refine((v) => !hasControlCharacters(v, { allowLineBreaks: true }), 'must not contain control characters');
+const Note = z.object({ note: text(2000).trim().min(1, 'a note is required') });
+const Resolve = Note.extend({ step: text(200).min(1), as: z.enum(['done', 'compensated']) });
+const RetryBody = z.object({ note: text(2000).optional() }).optional();
 
 /** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. All need the admin token. */
 export function adminRoutes(router: Router, s: AdminServices): void {
@@ -32,7 +35,8 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
     .admin('GET', '/admin/sagas', async (ctx) => {
       const status = ctx.query.get('status') ?? undefined;
       const parsed = z.enum(['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'STUCK', 'ABORTED']).optional().parse(status);
-      const limit = Math.min(500, Number(ctx.query.get('limit') ?? 100) || 100);
+      // 1..500: a negative LIMIT means "no limit" to SQLite and an error to PostgreSQL.
+      const limit = Math.max(1, Math.min(500, Math.trunc(Number(ctx.query.get('limit') ?? 100)) || 100));
       return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
     })
     .admin('POST', '/admin/sagas/:id/retry', async (ctx) => {

@@ -2,6 +2,7 @@ import { ClosedError, InvalidArgumentError, InvalidPayloadError } from '../error
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { assertName, type MessageDefinition, type PayloadOf } from '../message/message-definition.js';
+import { upcastPayload } from '../message/message-versions.js';
 import type { Broker, DeliveryBatch, Subscription } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -182,9 +183,17 @@ export class MessageConsumer<H = unknown> {
   /** Inbox check, receive-side validation and the handler, inside the caller's transaction. */
   private async apply(tx: StoreTransaction<H>, registration: Registration<H>, message: MessageEnvelope): Promise<void> {
     if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+    const upcast = upcastPayload(registration.definition, message);
+    if (upcast.kind !== 'current') {
+      // Sent by newer code (a rolling deploy), or an upcaster that throws: this code cannot read
+      // it, and it must not be lost. Parked, it can be replayed once the consumer is fixed.
+      await tx.inbox.addDeadLetter({ consumer: this.name, message, error: upcast.reason, stack: null, attempts: 1 });
+      this.logFor(message).error({ schemaVersion: message.schemaVersion }, upcast.reason);
+      return;
+    }
     let payload: unknown;
     try {
-      payload = await validatePayload(registration.definition.schema, message.payload, message.type, 'receive');
+      payload = await validatePayload(registration.definition.schema, upcast.payload, message.type, 'receive');
     } catch (error) {
       if (!(error instanceof InvalidPayloadError)) throw error;
       // A payload that fails its schema will fail every time: park it now, no retries.

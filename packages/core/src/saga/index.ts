@@ -39,6 +39,7 @@ export {
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaParticipant, type CommandHandler, type ParticipantReplies, type SagaParticipantOptions } from './saga-participant.js';
 export { ParticipantBarrier, type BarrierDecision } from './participant-barrier.js';
+export { versionedReply, replyVersionOf, upcastReplyBody, ReplyVersionError, type VersionedReplySchema } from './reply-versions.js';
 export {
   DEADLOCK_REPLY,
   NULL_COMPENSATION_REPLY,

@@ -12,6 +12,8 @@ export interface SagaReplyPayload {
   /** The declared reply's name, e.g. `CreditReserved`. */
   readonly reply: string;
   readonly body: unknown;
+  /** The version of the reply's schema `body` was written with (see reply-versions.ts); absent means 1. */
+  readonly bodyVersion?: number;
 }
 
 export const SAGA_REPLY_TYPE = 'concord.SagaReply';
@@ -31,6 +33,7 @@ const sagaReplySchema: StandardSchemaV1<SagaReplyPayload> = {
       if (v.action !== 'invoke' && v.action !== 'compensate') return bad('action', 'expected invoke or compensate');
       if (typeof v.attempt !== 'number') return bad('attempt', 'expected a number');
       if (typeof v.reply !== 'string') return bad('reply', 'expected a string');
+      if (v.bodyVersion !== undefined && typeof v.bodyVersion !== 'number') return bad('bodyVersion', 'expected a number');
       return { value: v as SagaReplyPayload };
     },
   },

@@ -14,6 +14,7 @@ import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { SagaDefinition } from './saga-definition.js';
 import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
@@ -322,9 +323,11 @@ export class SagaOrchestrator<H = unknown> {
       await t.stepFailed(step, new Error(`${command.type} has no reply named ${reply.reply}`), 'UNKNOWN_REPLY');
       return;
     }
+    // Throws for a body newer than this code knows: retried, then parked with the reason.
+    const current = upcastReplyBody(`${command.type} reply ${reply.reply}`, schema, reply.body, reply.bodyVersion);
     let body: unknown;
     try {
-      body = await validatePayload(schema, reply.body, `${command.type} reply ${reply.reply}`, 'receive');
+      body = await validatePayload(schema, current, `${command.type} reply ${reply.reply}`, 'receive');
     } catch (error) {
       await t.stepFailed(step, error, 'INVALID_REPLY');
       return;

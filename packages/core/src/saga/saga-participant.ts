@@ -25,6 +25,7 @@ import {
 import { DEFERRED, DeferredReplies, deferredReplyId, isDeferredReply, type DeferredReply, type PendingReply } from './deferred-replies.js';
 import { failDeadlockVictim } from './deadlock-victim.js';
 import { ParticipantBarrier } from './participant-barrier.js';
+import { replyVersionOf } from './reply-versions.js';
 import type { SagaAction } from './saga-instance.js';
 import {
   barrierAction,
@@ -220,7 +221,9 @@ export class SagaParticipant<H = unknown> {
         }
       }
     }
-    if (replyChannel) await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body });
+    if (replyChannel) {
+      await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body, bodyVersion: replyVersionOf(command.replies[reply]) });
+    }
   }
 
   private async promise(
@@ -298,7 +301,7 @@ export class SagaParticipant<H = unknown> {
   private async sendReply(
     tx: SqlStoreTransaction<H>,
     channel: string,
-    payload: { sagaId: string; step: string; action: SagaAction; attempt: number; reply: string; body: unknown },
+    payload: { sagaId: string; step: string; action: SagaAction; attempt: number; reply: string; body: unknown; bodyVersion?: number },
   ): Promise<void> {
     await tx.outbox.send(sagaReplyMessage(channel), payload);
   }

@@ -9,3 +9,4 @@ export { describeSagaGroupConformance } from './saga-group-conformance.js';
 export { describeIsolationConformance } from './isolation-conformance.js';
 export { objectSchema } from './object-schema.js';
 export { describeCountermeasuresConformance, type CountermeasuresUnderTest } from './countermeasures-conformance.js';
+export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';

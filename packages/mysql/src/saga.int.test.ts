@@ -1,6 +1,7 @@
 import { silentLogger, type SqlStore } from '@concord/core';
 import {
   describeCountermeasuresConformance,
+  describeDeadlockConformance,
   describeIsolationConformance,
   describeSagaConformance,
   describeSagaGroupConformance,
@@ -36,6 +37,7 @@ if (available) {
   describeSagaConformance('mysql (MariaDB)', sagaServices);
   describeSagaGroupConformance('mysql (MariaDB)', sagaServices);
   describeIsolationConformance('mysql (MariaDB)', sagaServices);
+  describeDeadlockConformance('mysql (MariaDB)', sagaServices);
   describeCountermeasuresConformance('mysql (MariaDB)', async () => {
     const services = await sagaServices();
     return { store: services.orchestratorStore, cleanup: services.cleanup };

@@ -1,6 +1,7 @@
 import { silentLogger, type SqlStore } from '@concord/core';
 import {
   describeCountermeasuresConformance,
+  describeDeadlockConformance,
   describeIsolationConformance,
   describeSagaConformance,
   describeSagaGroupConformance,
@@ -38,6 +39,7 @@ if (available) {
   describeSagaConformance('postgres', sagaServices);
   describeSagaGroupConformance('postgres', sagaServices);
   describeIsolationConformance('postgres', sagaServices);
+  describeDeadlockConformance('postgres', sagaServices);
   describeCountermeasuresConformance('postgres', async () => {
     const services = await sagaServices();
     return { store: services.orchestratorStore, cleanup: services.cleanup };

@@ -5,6 +5,7 @@ import { silentLogger } from '@concord/core';
 import {
   describeBrokerConformance,
   describeCountermeasuresConformance,
+  describeDeadlockConformance,
   describeIsolationConformance,
   describeSagaGroupConformance,
   describeMessagingConformance,
@@ -90,6 +91,7 @@ async function sagaServices() {
 
 describeSagaGroupConformance('sqlite', sagaServices);
 describeIsolationConformance('sqlite', sagaServices);
+describeDeadlockConformance('sqlite', sagaServices);
 describeCountermeasuresConformance('sqlite', async () => {
   const { dir, remove } = tempDir();
   const store = await openSqliteStore({ filename: join(dir, 'service.db') });

@@ -7,6 +7,7 @@ export { serviceAvailable, services, type ServiceCheck } from './services.js';
 export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.js';
 export { describeSagaGroupConformance } from './saga-group-conformance.js';
 export { describeIsolationConformance } from './isolation-conformance.js';
+export { describeDeadlockConformance } from './deadlock-conformance.js';
 export { objectSchema } from './object-schema.js';
 export { describeCountermeasuresConformance, type CountermeasuresUnderTest } from './countermeasures-conformance.js';
 export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';

@@ -6,7 +6,7 @@ import type { SqlStore } from '../sql/sql-store.js';
 import { defineCommand } from '../saga/command-definition.js';
 import { defineSaga, fail } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
-import { SagaParticipant, type CommandHandler } from '../saga/saga-participant.js';
+import { SagaParticipant } from '../saga/saga-participant.js';
 import { byValue } from '../isolation/by-value.js';
 import { objectSchema } from './object-schema.js';
 import type { SagaUnderTest } from './saga-conformance.js';
@@ -19,16 +19,10 @@ interface OrderData {
   total: number;
   onLocked: LockMode;
 }
-interface PairData {
-  first: string;
-  second: string;
-}
 const orderData = objectSchema<OrderData>((v) =>
   typeof v.orderId !== 'string' ? 'orderId: expected a string' : undefined,
 );
-const pairData = objectSchema<PairData>();
 const anyPayload = objectSchema<OrderData>();
-const resourcePayload = objectSchema<{ resource: string }>();
 const empty = objectSchema<Record<string, never>>();
 
 const count = async (store: SqlStore, table: string) =>
@@ -40,8 +34,8 @@ const count = async (store: SqlStore, table: string) =>
   );
 
 /**
- * Seed 003's anomaly and the semantic lock that prevents it, and a deadlock between two sagas
- * across two services' databases, detected and broken. Same factory as the saga suite: the
+ * Seed 003's anomaly and the semantic lock that prevents it (fail fast, wait, by value, across a
+ * restart); deadlocks are in deadlock-conformance.ts. Same factory as the saga suite: the
  * orchestrator's store is the Order service's, the participant's store the Customer service's.
  */
 export function describeIsolationConformance(name: string, factory: () => Promise<SagaUnderTest>): void {
@@ -120,32 +114,6 @@ export function describeIsolationConformance(name: string, factory: () => Promis
     const cancelOrder = defineSaga('iso.CancelOrder', orderData)
       .step('cancel', { invoke: CancelOrder.with(toOrder), onReply: { NoSuchOrder: fail('NO_SUCH_ORDER') } })
       .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(toOrder) })
-      .build();
-
-    // Deadlock: each saga locks one resource in each service, in opposite orders. The
-    // second-phase participants start only once both first locks are held.
-    const phase = (service: string, n: number) => uniqueName(`${service}${n}`);
-    const channels = { a1: phase('a', 1), a2: phase('a', 2), b1: phase('b', 1), b2: phase('b', 2) };
-    const lockCommand = (key: keyof typeof channels) =>
-      defineCommand(`iso.Lock.${key}`, {
-        channel: channels[key],
-        schema: resourcePayload,
-        replies: { Locked: empty },
-      });
-    type LockCommand = ReturnType<typeof lockCommand>;
-    const Lock = {
-      a1: lockCommand('a1'),
-      a2: lockCommand('a2'),
-      b1: lockCommand('b1'),
-      b2: lockCommand('b2'),
-    };
-    const aThenB = defineSaga('iso.AThenB', pairData)
-      .step('first', { invoke: Lock.a1.with((d: PairData) => ({ resource: d.first })) })
-      .step('second', { invoke: Lock.b2.with((d: PairData) => ({ resource: d.second })) })
-      .build();
-    const bThenA = defineSaga('iso.BThenA', pairData)
-      .step('first', { invoke: Lock.b1.with((d: PairData) => ({ resource: d.first })) })
-      .step('second', { invoke: Lock.a2.with((d: PairData) => ({ resource: d.second })) })
       .build();
 
     let orchestrator: SagaOrchestrator;
@@ -242,7 +210,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
         name: uniqueName('iso'),
         store: ordersDb,
         broker: sut.broker,
-        sagas: [createOrder, cancelOrder, touchThenFail, aThenB, bThenA],
+        sagas: [createOrder, cancelOrder, touchThenFail],
         schedulerIntervalMs: 20,
         backoff: { initialMs: 5, maxMs: 50, multiplier: 2, jitter: 0.2 },
         logger: silentLogger,
@@ -425,94 +393,6 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       const r = await cancelDuringCreate('fail', 5);
       expect(r.cancel.status).toBe('COMPLETED');
       expect(r.cancel.history.some((h) => h.event === 'REPLY' && h.detail.reply === 'Cancelled')).toBe(true);
-    });
-
-    it('detects a deadlock across two services, fails the youngest saga, and the other completes', async () => {
-      const detection = { intervalMs: 100 };
-      const lockHandler =
-        (p: () => SagaParticipant): CommandHandler<unknown, LockCommand> =>
-        async (tx, cmd, reply, message) => {
-          await p().locks.acquire(tx, message, cmd.resource, 'wait');
-          return reply.Locked({});
-        };
-      const a1: SagaParticipant = new SagaParticipant({
-        name: `${channels.a1}-svc`,
-        store: ordersDb,
-        broker: sut.broker,
-        logger: silentLogger,
-      }).handle(
-        Lock.a1,
-        lockHandler(() => a1),
-      );
-      const b1: SagaParticipant = new SagaParticipant({
-        name: `${channels.b1}-svc`,
-        store: customersDb,
-        broker: sut.broker,
-        logger: silentLogger,
-      }).handle(
-        Lock.b1,
-        lockHandler(() => b1),
-      );
-      await a1.start();
-      await b1.start();
-      stops.push(
-        () => a1.stop(),
-        () => b1.stop(),
-      );
-      const r1 = uniqueName('r1');
-      const r2 = uniqueName('r2');
-      const older = await orchestrator.begin(aThenB, { first: r1, second: r2 });
-      await eventually(async () => (await orchestrator.get(older))?.currentStep === 1);
-      await new Promise((r) => setTimeout(r, 5)); // a later start: this one is the youngest
-      const younger = await orchestrator.begin(bThenA, { first: r2, second: r1 });
-      await eventually(async () => (await orchestrator.get(younger))?.currentStep === 1);
-
-      const a2: SagaParticipant = new SagaParticipant({
-        name: `${channels.a2}-svc`,
-        store: ordersDb,
-        broker: sut.broker,
-        logger: silentLogger,
-        deadlockDetection: { service: 'a', peers: [b1.lockGraph('b')], ...detection },
-      }).handle(
-        Lock.a2,
-        lockHandler(() => a2),
-      );
-      const b2: SagaParticipant = new SagaParticipant({
-        name: `${channels.b2}-svc`,
-        store: customersDb,
-        broker: sut.broker,
-        logger: silentLogger,
-        deadlockDetection: { service: 'b', peers: [a1.lockGraph('a')], ...detection },
-      }).handle(
-        Lock.b2,
-        lockHandler(() => b2),
-      );
-      await a2.start();
-      await b2.start();
-      stops.push(
-        () => a2.stop(),
-        () => b2.stop(),
-      );
-
-      const [o, y] = [await settled(older), await settled(younger)];
-      expect(o.status).toBe('COMPLETED');
-      expect(y).toMatchObject({ status: 'COMPENSATED', failureReason: 'DEADLOCK' });
-      const deadlock = y.history.find((h) => h.event === 'DEADLOCK')!;
-      expect(deadlock.step).toBe('second');
-      expect(deadlock.detail.detectedAfterMs).toEqual(expect.any(Number));
-      const cycle = deadlock.detail.cycle as Array<{ saga: string; service: string; heldBy: string }>;
-      expect(cycle.map((e) => `${e.saga}>${e.heldBy}@${e.service}`).sort()).toEqual(
-        [`${older}>${younger}@b`, `${younger}>${older}@a`].sort(),
-      );
-      await eventually(async () => {
-        const left = await Promise.all(
-          [ordersDb, customersDb].flatMap((s) => [count(s, 'semantic_locks'), count(s, 'lock_waits')]),
-        );
-        return left.every((n) => n === 0);
-      });
-      console.info(
-        `[concord] deadlock broken ${String(deadlock.detail.detectedAfterMs)} ms after the cycle closed (detector interval ${detection.intervalMs} ms)`,
-      );
     });
   });
 }

@@ -70,6 +70,8 @@ export { PartitionWakers } from './util/partition-wakers.js';
 // Sagas
 export * from './saga/index.js';
 
+// Isolation countermeasures (seed 003): semantic locks, deadlock detection and the others
+export * from './isolation/index.js';
 // Remote calls: intents with caller-assigned keys (client half), idempotency keys (server half)
 export * from './remote-call/index.js';
 export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';

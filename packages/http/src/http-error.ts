@@ -41,6 +41,11 @@ export function toHttpError(error: unknown): HttpError {
         return new HttpError(404, 'NOT_FOUND', error.message);
       case 'ILLEGAL_STATE':
         return new HttpError(409, httpCode ?? 'CONFLICT', error.message);
+      // Isolation countermeasures: another saga holds the resource, or it moved since it was read.
+      case 'RESOURCE_LOCKED':
+      case 'STALE_VERSION':
+      case 'BOUND_EXCEEDED':
+        return new HttpError(409, httpCode ?? error.code, error.message);
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':
         return new HttpError(400, httpCode ?? error.code, error.message);

@@ -18,6 +18,9 @@ import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
+import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
+import { SagaBranches } from './saga-branches.js';
+import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -35,6 +38,8 @@ export interface SagaOrchestratorOptions<H> {
   readonly schedulerIntervalMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Tell participants when a saga ends, so they release its semantic locks. Default true. */
+  readonly announceEnds?: boolean;
 }
 
 export interface ManualActionOptions {
@@ -55,6 +60,7 @@ export class SagaOrchestrator<H = unknown> {
   readonly replyChannel: string;
   private readonly sagas = new Map<string, AnySaga>();
   private readonly repository: SagaRepository;
+  private readonly branches: SagaBranches;
   private readonly consumer: MessageConsumer<H>;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -73,6 +79,7 @@ export class SagaOrchestrator<H = unknown> {
       this.sagas.set(saga.name, saga as AnySaga);
     }
     this.repository = new SagaRepository(options.store.driver.dialect);
+    this.branches = new SagaBranches(options.store.driver.dialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -250,10 +257,12 @@ export class SagaOrchestrator<H = unknown> {
     return new SagaTransition(
       {
         repository: this.repository,
+        branches: this.branches,
         replyChannel: this.replyChannel,
         maxAttempts: this.maxAttempts,
         backoff: this.backoff,
         now: this.clock.now(),
+        announceEnds: this.options.announceEnds ?? true,
       },
       tx as SqlStoreTransaction<unknown>,
       definition,
@@ -279,6 +288,11 @@ export class SagaOrchestrator<H = unknown> {
     const definition = this.definitionOf(instance);
     const t = this.transition(tx, definition, instance);
     const step = t.step;
+    if (step?.branches) {
+      if (await applyGroupReply(t, reply, message.id)) await this.save(tx, t, false);
+      else this.logger.debug({ sagaId: reply.sagaId, messageId: message.id, reply: reply.reply }, 'stale or duplicate branch reply ignored');
+      return;
+    }
     if (
       !t.isActive() ||
       instance.waitingAction !== reply.action ||
@@ -290,7 +304,9 @@ export class SagaOrchestrator<H = unknown> {
     }
     t.record('REPLY', { reply: reply.reply, messageId: message.id, action: reply.action });
     Object.assign(t.draft, { waitingAction: null, wakeAt: null });
-    if (reply.action === 'compensate') {
+    if (isIsolationReply(reply.reply)) {
+      await applyIsolationReply(t, reply);
+    } else if (reply.action === 'compensate') {
       t.compensationDone({ reply: reply.reply });
     } else {
       await this.applyInvokeReply(t, reply);
@@ -376,6 +392,7 @@ export class SagaOrchestrator<H = unknown> {
 
   private async onReplyTimeout(t: SagaTransition, instance: SagaInstance): Promise<void> {
     const step = t.step!;
+    if (step.branches) return new StepGroupRunner(t, step).timeout();
     t.record('TIMEOUT', { action: instance.waitingAction, attempt: instance.waitingAttempt });
     const error = Object.assign(new Error(`no reply to ${instance.waitingAction} of step ${step.name} in time`), { code: 'TIMEOUT' });
     if (instance.waitingAction === 'invoke' && step.kind === 'compensatable') {

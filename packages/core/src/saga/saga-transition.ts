@@ -3,16 +3,23 @@ import { ConcurrencyConflictError } from '../errors.js';
 import { MessageHeader } from '../message/envelope.js';
 import type { SqlStoreTransaction } from '../sql/sql-store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
-import type { SagaAction, SagaHistoryEvent, SagaInstance } from './saga-instance.js';
+import { FINAL_STATUSES, type SagaAction, type SagaHistoryEvent, type SagaInstance } from './saga-instance.js';
 import { SAGA_ATTEMPT_HEADER } from './saga-messages.js';
+import { SAGA_STARTED_AT_HEADER } from '../isolation/semantic-locks.js';
+import { announceSagaEnd } from './saga-ended.js';
 import type { SagaRepository } from './saga-repository.js';
+import type { SagaBranches } from './saga-branches.js';
+import { StepGroupRunner } from './step-group-runner.js';
 
 export interface TransitionContext {
   readonly repository: SagaRepository;
+  readonly branches: SagaBranches;
   readonly replyChannel: string;
   readonly maxAttempts: number;
   readonly backoff: BackoffPolicy;
   readonly now: number;
+  /** Send `concord.SagaEnded` to the saga's command channels when it ends (releases semantic locks). */
+  readonly announceEnds: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -43,7 +50,12 @@ export class SagaTransition<D = unknown> {
     instance: SagaInstance<D>,
   ) {
     this.draft = { ...instance };
+    this.wasFinal = FINAL_STATUSES.has(instance.status);
   }
+
+  private readonly wasFinal: boolean;
+  /** While a step group waits: its deadline, kept across the transitions of its replies. */
+  groupDeadline: number | null = null;
 
   get step(): StepDefinition<D> | undefined {
     return this.definition.steps[this.draft.currentStep];
@@ -68,6 +80,10 @@ export class SagaTransition<D = unknown> {
           this.record('COMPLETED', {}, null);
           return;
         }
+        if (step.branches) {
+          await new StepGroupRunner(this, step).forward();
+          continue;
+        }
         if (step.invoke) return this.sendCommand(step, 'invoke');
         try {
           const result = await this.tx.savepoint((sub) => step.local!(sub, d.data));
@@ -83,6 +99,10 @@ export class SagaTransition<D = unknown> {
           d.status = 'COMPENSATED';
           this.record('COMPENSATED', { reason: d.failureReason }, null);
           return;
+        }
+        if (step.branches) {
+          await new StepGroupRunner(this, step).backward();
+          continue;
         }
         const compensation = step.compensate;
         if (!compensation) {
@@ -171,6 +191,7 @@ export class SagaTransition<D = unknown> {
         [MessageHeader.replyChannel]: this.ctx.replyChannel,
         [MessageHeader.idempotencyKey]: `${d.sagaId}:${step.name}:${action}${attempt > 1 ? `#${attempt}` : ''}`,
         [SAGA_ATTEMPT_HEADER]: String(attempt),
+        [SAGA_STARTED_AT_HEADER]: String(d.createdAt),
       },
     });
     const compensation = step.compensate;
@@ -196,5 +217,9 @@ export class SagaTransition<D = unknown> {
       await this.ctx.repository.update(this.tx.exec, d);
     }
     await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
+    if (!this.wasFinal && FINAL_STATUSES.has(d.status)) {
+      if (this.ctx.announceEnds) await announceSagaEnd(this.tx, this.definition as SagaDefinition<unknown>, d);
+      if (this.definition.steps.some((s) => s.branches)) await this.ctx.branches.clearSaga(this.tx.exec, d.sagaId);
+    }
   }
 }

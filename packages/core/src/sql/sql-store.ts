@@ -24,6 +24,7 @@ import { chunk } from '../util/chunk.js';
 import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
 import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
@@ -72,6 +73,9 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
+    // Components of their own, so their versions never collide with the store's.
+    await runMigrations(this.driver, 'isolation', isolationMigrations);
+    await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 

@@ -35,6 +35,11 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
       const limit = Math.min(500, Number(ctx.query.get('limit') ?? 100) || 100);
       return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
     })
+    .on('GET', '/admin/sagas/:id', async (ctx) => {
+      const saga = await orchestrator().get(ctx.params.id!);
+      if (!saga) throw new HttpError(404, 'NOT_FOUND', `no saga ${ctx.params.id}`);
+      return saga;
+    })
     .on('POST', '/admin/sagas/:id/retry', async (ctx) => {
       const body = RetryBody.parse(await ctx.body()) ?? {};
       return orchestrator().retry(ctx.params.id!, { ...(body.note ? { note: body.note } : {}), ...(body.actor ? { actor: body.actor } : {}) });
@@ -73,8 +78,12 @@ export function storeAdminRoutes(router: Router, stores: AdminServices['stores']
 }
 
 export function viewAdminRoutes(router: Router, history: OrderHistoryView): void {
-  router.on('POST', '/admin/views/order-history/rebuild', async () => {
-    await history.rebuild();
-    return { rebuilt: 'order-history' };
+  const views: Record<string, { rebuild(): Promise<void> }> = { 'order-history': history };
+  router.on('POST', '/admin/views/:name/rebuild', async (ctx) => {
+    const view = views[ctx.params.name!];
+    if (!view) throw new HttpError(404, 'NOT_FOUND', `no view ${ctx.params.name} (known: ${Object.keys(views).join(', ')})`);
+    const started = Date.now();
+    await view.rebuild();
+    return { rebuilt: ctx.params.name, tookMs: Date.now() - started };
   });
 }

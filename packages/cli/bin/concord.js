@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global URL */
 // Runs the built CLI when there is one (a published install), otherwise the TypeScript source
 // through tsx (a checkout after `npm install`), so `npx concord` works in both without a build.
 import { existsSync } from 'node:fs';

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
+import { PrometheusMetrics, Readiness } from '@concord/observability';
 import type { DemoConfig } from './config.js';
 import { CustomerService } from './customer-service/customer-service.js';
 import { createDemoServer } from './http/http-server.js';
@@ -12,6 +13,8 @@ export interface RunningDemo {
   readonly customers: CustomerService;
   readonly orders: OrderService;
   readonly history: OrderHistoryView;
+  readonly metrics: PrometheusMetrics;
+  readonly readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -28,18 +31,37 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     ServiceName,
     SqlStore
   >;
-  const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger });
-  const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger });
-  const history = new OrderHistoryView({ store: stores['order-history'], broker, logger });
+  const metrics = new PrometheusMetrics();
+  const instrumentation = (service: ServiceName) => metrics.instrumentation(service);
+  const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger, instrumentation: instrumentation('customer-service') });
+  const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger, instrumentation: instrumentation('order-service') });
+  const history = new OrderHistoryView({ store: stores['order-history'], broker, logger, instrumentation: instrumentation('order-history') });
   await customers.start();
   await orders.start();
   await history.start();
   const relays: Relay[] = [
-    await infra.startRelay(stores['customer-service'], broker),
-    await infra.startRelay(stores['order-service'], broker),
+    await infra.startRelay(stores['customer-service'], broker, instrumentation('customer-service')),
+    await infra.startRelay(stores['order-service'], broker, instrumentation('order-service')),
   ];
+  const readiness = new Readiness();
+  for (const name of names) {
+    const store = stores[name];
+    metrics.watch(name, {
+      outboxLag: () => store.outbox.lag(),
+      deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length,
+      ...(name === 'order-service' && orders.orchestrator ? { sagaCounts: () => orders.orchestrator!.countByStatus() } : {}),
+    });
+    // A real round trip to each service's own database (the outbox lag query).
+    readiness.add(`store:${name}`, () => store.outbox.lag());
+  }
+  readiness.add(`broker:${broker.name}`, () => broker.ping?.());
+  relays.forEach((relay, i) =>
+    readiness.add(`relay:${names[i]}`, () => {
+      if (relay.isRunning && !relay.isRunning()) throw new Error('relay is not running');
+    }),
+  );
 
-  const server = createDemoServer({ customers, orders, history, stores }, logger);
+  const server = createDemoServer({ customers, orders, history, stores, metrics, readiness }, logger);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, dataDir: config.dataDir, sagaMode: config.sagaMode, infrastructure: infra.describe() }, `demo listening on port ${port}`);
@@ -49,6 +71,8 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     customers,
     orders,
     history,
+    metrics,
+    readiness,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -4,14 +4,16 @@ import { adminRoutes, type AdminServices } from './admin-routes.js';
 import { demoRoutes, type DemoServices } from './demo-routes.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
+import { opsRoutes, type OpsServices } from './ops-routes.js';
 import { Router, sendJson } from './router.js';
 import { serveConsole, serveSwagger } from './static-assets.js';
 
 /** The demo's HTTP API, Swagger UI and operator console on one node:http server. */
-export function createDemoServer(services: DemoServices & AdminServices, logger: Logger): Server {
+export function createDemoServer(services: DemoServices & AdminServices & Partial<OpsServices>, logger: Logger): Server {
   const router = new Router();
   demoRoutes(router, services);
   adminRoutes(router, services);
+  if (services.metrics && services.readiness) opsRoutes(router, { metrics: services.metrics, readiness: services.readiness });
   return createRouterServer(router, logger);
 }
 

@@ -3,6 +3,7 @@ import {
   NotFoundError,
   SagaOrchestrator,
   type Broker,
+  type Instrumentation,
   type Logger,
   type SqlStore,
   type Transaction,
@@ -30,6 +31,8 @@ export interface OrderServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
+  /** Metrics and tracing hooks (see @concord/observability); none by default. */
+  readonly instrumentation?: Instrumentation;
   /**
    * When other processes change orders too (several instances), orders someone watches are
    * re-read this often so their changes reach `onOrderChange` here as well. Off by default.
@@ -72,6 +75,7 @@ export class OrderService implements OrderLifecycle {
         broker: options.broker,
         sagas: [this.createSaga, this.cancelSaga],
         logger: options.logger,
+        instrumentation: options.instrumentation,
       });
     }
   }
@@ -83,7 +87,7 @@ export class OrderService implements OrderLifecycle {
       await this.orchestrator.start();
       this.stops.push(() => this.orchestrator!.stop());
     } else {
-      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger })
+      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger, instrumentation: this.options.instrumentation })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
         .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
       await consumer.start();

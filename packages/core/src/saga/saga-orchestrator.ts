@@ -17,6 +17,7 @@ import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instanc
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -34,6 +35,8 @@ export interface SagaOrchestratorOptions<H> {
   readonly schedulerIntervalMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about every committed transition and the reply consumer's batches (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface ManualActionOptions {
@@ -83,6 +86,7 @@ export class SagaOrchestrator<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       maxAttempts: 10,
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
       this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
     );
@@ -212,8 +216,8 @@ export class SagaOrchestrator<H = unknown> {
       }
       t.record('MANUAL_RESOLVE', { as: options.as, actor: options.actor ?? null, note: options.note });
       t.draft.status = t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING';
-      if (options.as === 'done') t.stepDone({ manual: true });
-      else t.compensationDone({ manual: true });
+      if (options.as === 'done') t.stepDone({ manual: true }, null);
+      else t.compensationDone({ manual: true }, null);
       await t.advance();
     });
   }
@@ -263,7 +267,10 @@ export class SagaOrchestrator<H = unknown> {
   private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
+    const instrumentation = this.options.instrumentation;
+    const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
+      if (signals) instrumentation!.sagaTransition!(signals);
       if (committed.wakeAt !== null) this.schedulerWake.wake();
       for (const listener of this.listeners) listener(committed);
     });

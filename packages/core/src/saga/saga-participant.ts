@@ -1,4 +1,5 @@
 import { MessageConsumer } from '../consumer/message-consumer.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import { InvalidArgumentError } from '../errors.js';
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
@@ -38,6 +39,8 @@ export interface SagaParticipantOptions<H> {
   readonly maxAttempts?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about the command consumer's batches and failures (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -65,6 +68,7 @@ export class SagaParticipant<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     });
   }
 

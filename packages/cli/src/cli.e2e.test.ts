@@ -100,7 +100,7 @@ describe('concord CLI against a running demo', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json<Saga>().status).toBe('COMPLETED');
     const saga = (await runConcord(['sagas', 'show', stuck[1]!, '--json'], env)).json<Saga>();
-    expect(saga.history.find((h) => h.event === 'MANUAL_RESOLVE')?.detail).toMatchObject({ note: 'approved by hand in the ERP', as: 'done' });
+    expect(saga.history.find((h) => h.event === 'MANUAL_RESOLVE')?.detail).toMatchObject({ note: 'approved by hand in the ERP', as: 'done', actor: demo.actor });
     const missing = await runConcord(['sagas', 'resolve', stuck[1]!, '--step', 'approve-order', '--as', 'done'], env);
     expect(missing.code).toBe(2);
   });
@@ -164,6 +164,11 @@ describe('concord CLI against a running demo', () => {
     const refused = await runConcord(['outbox', 'status', '--url', 'http://127.0.0.1:18699'], env);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/^concord: cannot reach http:\/\/127\.0\.0\.1:18699: connection refused/);
+    const wrongToken = await runConcord(['sagas', 'list', '--token', 'not-the-token'], env);
+    expect(wrongToken.code).toBe(4);
+    expect(wrongToken.stderr).toMatch(/^concord: unauthorized: the service refused the token/);
+    const noToken = await runConcord(['dlq', 'list'], { CONCORD_URL: demo.url });
+    expect(noToken.code).toBe(4);
     const badUrl = await runConcord(['outbox', 'status', '--url', 'not a url'], env);
     expect(badUrl.code).toBe(2);
   });

@@ -1,5 +1,5 @@
 import type { PrometheusMetrics, Readiness } from '@concord/observability';
-import type { Router } from './router.js';
+import type { Router } from '@concord/http';
 
 export interface OpsServices {
   readonly metrics: PrometheusMetrics;

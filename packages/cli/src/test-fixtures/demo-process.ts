@@ -10,6 +10,8 @@ const DEMO_MAIN = join(REPO_ROOT, 'examples/customers-orders/src/main.ts');
 export interface DemoProcess {
   readonly url: string;
   readonly token: string;
+  /** Who manual actions are recorded as (the token's name). */
+  readonly actor: string;
   readonly dataDir: string;
   /** Everything the demo wrote to stdout and stderr so far (shown when a test fails). */
   output(): string;
@@ -25,7 +27,7 @@ export async function startDemoProcess(env: Record<string, string> = {}): Promis
   const token = `test-token-${Math.random().toString(36).slice(2)}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', DEMO_MAIN], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '0', CONCORD_DATA_DIR: dataDir, CONCORD_ADMIN_TOKEN: token, CONCORD_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: '0', CONCORD_DATA_DIR: dataDir, CONCORD_ADMIN_TOKEN: `operator-jane:${token}`, CONCORD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -49,6 +51,7 @@ export async function startDemoProcess(env: Record<string, string> = {}): Promis
   return {
     url,
     token,
+    actor: 'operator-jane',
     dataDir,
     output: () => log,
     stop: async () => {

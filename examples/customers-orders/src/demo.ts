@@ -1,5 +1,5 @@
-import { createLogger, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
-import { PrometheusMetrics, Readiness } from '@concord/observability';
+import { combineInstrumentation, createLogger, type Broker, type Instrumentation, type Logger, type Relay, type SqlStore } from '@concord/core';
+import { PrometheusMetrics, Readiness, type OpenTelemetryTracing } from '@concord/observability';
 import { AdminToken, listen } from '@concord/http';
 import type { DemoConfig } from './config.js';
 import { CustomerService } from './customer-service/customer-service.js';
@@ -21,21 +21,30 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
+export interface DemoOptions {
+  /** Traces sagas across the three services (see startTracingFromEnv); none by default. */
+  readonly tracing?: OpenTelemetryTracing;
+}
+
 /**
  * The whole demo in one process: Customer, Order and Order History services, each with its own
  * database (SQLite files under `dataDir` by default, or databases on the server in
  * `databaseUrl`), joined by one broker, behind one HTTP server.
  */
-export async function startDemo(config: DemoConfig, logger: Logger = createLogger({ name: 'demo' })): Promise<RunningDemo> {
+export async function startDemo(config: DemoConfig, logger: Logger = createLogger({ name: 'demo' }), options: DemoOptions = {}): Promise<RunningDemo> {
   const infra = new Infrastructure(config, logger);
   const broker: Broker = await infra.openBroker();
   const names: ServiceName[] = ['customer-service', 'order-service', 'order-history'];
-  const stores = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await infra.openStore(n)] as const))) as Record<
+  const metrics = new PrometheusMetrics();
+  const { tracing } = options;
+  const instrumentations = Object.fromEntries(
+    names.map((n) => [n, tracing ? combineInstrumentation(metrics.instrumentation(n), tracing.instrumentation(n)) : metrics.instrumentation(n)]),
+  ) as Record<ServiceName, Instrumentation>;
+  const instrumentation = (service: ServiceName) => instrumentations[service];
+  const stores = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await infra.openStore(n, instrumentation(n))] as const))) as Record<
     ServiceName,
     SqlStore
   >;
-  const metrics = new PrometheusMetrics();
-  const instrumentation = (service: ServiceName) => metrics.instrumentation(service);
   const customers = new CustomerService({ store: stores['customer-service'], broker, mode: config.sagaMode, logger, instrumentation: instrumentation('customer-service') });
   const orders = new OrderService({ store: stores['order-service'], broker, mode: config.sagaMode, logger, instrumentation: instrumentation('order-service') });
   const history = new OrderHistoryView({ store: stores['order-history'], broker, logger, instrumentation: instrumentation('order-history') });

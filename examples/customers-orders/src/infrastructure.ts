@@ -48,15 +48,16 @@ export class Infrastructure {
     return url.toString();
   }
 
-  async openStore(service: ServiceName): Promise<SqlStore> {
+  /** `instrumentation` stamps the active trace context on outgoing messages (when tracing is on). */
+  async openStore(service: ServiceName, instrumentation?: Instrumentation): Promise<SqlStore> {
     const logger = this.logger;
     switch (this.storeKind) {
       case 'sqlite':
-        return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger });
+        return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger, instrumentation });
       case 'postgres':
-        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger }) as Promise<SqlStore>;
+        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as Promise<SqlStore>;
       case 'mysql':
-        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger }) as unknown as Promise<SqlStore>;
+        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
     }
   }
 

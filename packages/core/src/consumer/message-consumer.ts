@@ -213,7 +213,20 @@ export class MessageConsumer<H = unknown> {
       tx.afterCommit(() => this.options.instrumentation?.messageFailed?.(signal));
       return;
     }
-    await registration.handler(tx, payload, message);
+    const instrumentation = this.options.instrumentation;
+    if (!instrumentation?.inSpan) {
+      await registration.handler(tx, payload, message);
+      return;
+    }
+    await instrumentation.inSpan(
+      {
+        name: `handle ${message.type}`,
+        kind: 'consumer',
+        parentHeaders: message.headers,
+        attributes: { 'messaging.consumer.group.name': this.name, 'messaging.destination.name': message.channel, 'messaging.message.id': message.id },
+      },
+      async () => registration.handler(tx, payload, message),
+    );
   }
 
   private logFor(message: MessageEnvelope): Logger {

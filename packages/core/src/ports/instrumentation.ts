@@ -42,6 +42,15 @@ export interface MessageFailureSignal {
   readonly deadLettered: boolean;
 }
 
+/** A unit of work to trace: handling one message, or starting a saga. */
+export interface SpanRequest {
+  readonly name: string;
+  readonly kind: 'internal' | 'consumer';
+  /** Headers carrying the parent's trace context (`traceparent`, `tracestate`), when it came from a message. */
+  readonly parentHeaders?: Readonly<Record<string, string>>;
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
 /**
  * Where Concord reports what it does, for metrics and tracing. Every method is optional and
  * called after the fact (after commit, for sagas), synchronously: implementations count and
@@ -54,6 +63,14 @@ export interface Instrumentation {
   relayFailed?(error: unknown): void;
   consumerBatch?(signal: ConsumerBatchSignal): void;
   messageFailed?(signal: MessageFailureSignal): void;
+  /**
+   * Runs `fn` as the span `request` (a consumer handling a message, a saga starting): tracing
+   * makes it the active context, so messages written inside carry it (see `traceHeaders`).
+   * Must call `fn` exactly once and return what it returns (or throw what it throws).
+   */
+  inSpan?<T>(request: SpanRequest, fn: () => Promise<T>): Promise<T>;
+  /** The active trace context as message headers, stamped on each message written to the outbox. */
+  traceHeaders?(): Readonly<Record<string, string>> | undefined;
 }
 
 export const noInstrumentation: Instrumentation = Object.freeze({});
@@ -71,5 +88,14 @@ export function combineInstrumentation(...list: readonly Instrumentation[]): Ins
     relayFailed: each('relayFailed'),
     consumerBatch: each('consumerBatch'),
     messageFailed: each('messageFailed'),
+    inSpan: <T>(request: SpanRequest, fn: () => Promise<T>) =>
+      list.reduceRight<() => Promise<T>>((next, i) => (i.inSpan ? () => i.inSpan!(request, next) : next), fn)(),
+    traceHeaders: () => {
+      for (const i of list) {
+        const headers = i.traceHeaders?.();
+        if (headers) return headers;
+      }
+      return undefined;
+    },
   };
 }

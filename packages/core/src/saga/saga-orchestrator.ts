@@ -153,11 +153,20 @@ export class SagaOrchestrator<H = unknown> {
       await t.advance();
       await this.save(tx, t, true);
     };
-    if (options.tx) {
-      if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-      await run(options.tx as SqlStoreTransaction<H>);
+    const begin = async () => {
+      if (options.tx) {
+        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
+        await run(options.tx as SqlStoreTransaction<H>);
+      } else {
+        await this.options.store.sqlTransaction(run);
+      }
+    };
+    // The saga's trace starts here: its first commands (and events) carry this span's context.
+    const inSpan = this.options.instrumentation?.inSpan;
+    if (inSpan) {
+      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
     } else {
-      await this.options.store.sqlTransaction(run);
+      await begin();
     }
     return sagaId;
   }

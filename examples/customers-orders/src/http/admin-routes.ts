@@ -19,6 +19,7 @@ const RetryBody = z.object({ note: z.string().max(2000).optional() }).optional()
 /** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. All need the admin token. */
 export function adminRoutes(router: Router, s: AdminServices): void {
   sagaAdminRoutes(router, s.orders);
+  sagaDeadLetterRoutes(router, s.stores);
   storeAdminRoutes(router, s.stores);
   viewAdminRoutes(router, s.history);
 }
@@ -33,7 +34,10 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
       const status = ctx.query.get('status') ?? undefined;
       const parsed = z.enum(['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'STUCK', 'ABORTED']).optional().parse(status);
       const limit = Math.min(500, Number(ctx.query.get('limit') ?? 100) || 100);
-      return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
+      const offset = Math.max(0, Number(ctx.query.get('offset') ?? 0) || 0);
+      const sagaType = ctx.query.get('type') || undefined;
+      const filter = { ...(parsed ? { status: parsed } : {}), ...(sagaType ? { sagaType } : {}), limit, offset };
+      return { sagas: await orchestrator().list(filter), counts: await orchestrator().countByStatus(), limit, offset };
     })
     .admin('GET', '/admin/sagas/:id', async (ctx) => {
       const saga = await orchestrator().get(ctx.params.id!);
@@ -52,6 +56,19 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
       const body = Note.parse(await ctx.body());
       return orchestrator().abort(ctx.params.id!, { note: body.note, actor: ctx.actor });
     });
+}
+
+/** Dead letters of one saga's messages (commands and replies carry its id), replayed ones included: the console's timeline. */
+export function sagaDeadLetterRoutes(router: Router, stores: AdminServices['stores']): void {
+  router.admin('GET', '/admin/sagas/:id/dead-letters', async (ctx) => {
+    const out: Array<Record<string, unknown>> = [];
+    for (const [service, store] of Object.entries(stores)) {
+      for (const letter of await store.deadLetters.list({ includeReplayed: true, limit: 1000 })) {
+        if (letter.message.headers['concord-saga-id'] === ctx.params.id) out.push({ service, ref: `${service}:${letter.id}`, ...letter });
+      }
+    }
+    return { deadLetters: out };
+  });
 }
 
 export function storeAdminRoutes(router: Router, stores: AdminServices['stores']): void {
@@ -79,6 +96,7 @@ export function storeAdminRoutes(router: Router, stores: AdminServices['stores']
 
 export function viewAdminRoutes(router: Router, history: OrderHistoryView): void {
   const views: Record<string, { rebuild(): Promise<void> }> = { 'order-history': history };
+  router.admin('GET', '/admin/views', async () => ({ views: Object.keys(views) }));
   router.admin('POST', '/admin/views/:name/rebuild', async (ctx) => {
     const view = views[ctx.params.name!];
     if (!view) throw new HttpError(404, 'NOT_FOUND', `no view ${ctx.params.name} (known: ${Object.keys(views).join(', ')})`);

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoProcess, type DemoProcess } from './test-fixtures/demo-process.js';
+import { REPO_ROOT, startDemoProcess, type DemoProcess } from './test-fixtures/demo-process.js';
 import { runConcord } from './test-fixtures/run-concord.js';
 import { freezeTable } from './test-fixtures/sqlite-fault.js';
 
@@ -117,7 +119,7 @@ describe('concord CLI against a running demo', () => {
     expect(people.stdout).toMatch(/SERVICE\s+UNSENT\s+OLDEST/);
   });
 
-  it('dlq list and replay: the view applies the event the second time; replaying twice is refused', async () => {
+  it('dlq list and replay: the replayed letter leaves the list and a second replay is refused', async () => {
     const { deadLetters } = (await runConcord(['dlq', 'list', '--json'], env)).json<{ deadLetters: { ref: string; consumer: string; error: string }[] }>();
     expect(deadLetters[0]!.error).toContain('refuses writes');
     const ref = deadLetters[0]!.ref;
@@ -152,9 +154,39 @@ describe('concord CLI against a running demo', () => {
     }
   });
 
-  it('console prints the console address after checking it answers', async () => {
-    const r = await runConcord(['console', '--json'], env);
-    expect(r.json()).toEqual({ url: `${demo.url}/console/` });
+  it('console serves the console locally and forwards its API calls to the service', async () => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'packages/cli/bin/concord.js'), 'console', '--port', '0', '--json'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const started = await waitFor(`the console address (output so far: ${text})`, async () => {
+        try {
+          return JSON.parse(text) as { url: string; service: string };
+        } catch {
+          return undefined;
+        }
+      });
+      expect(started.service).toBe(demo.url);
+      const local = new URL(started.url);
+      expect(local.hash).toBe(`#token=${demo.token}`);
+      const page = await fetch(new URL('/console/', local));
+      expect(await page.text()).toContain('Concord operator console');
+      expect((await fetch(new URL('/console/vendor/preact/preact.module.js', local))).status).toBe(200);
+      const proxied = await fetch(new URL('/admin/sagas?status=STUCK', local), { headers: { authorization: `Bearer ${demo.token}` } });
+      expect(proxied.status).toBe(200);
+      expect(await proxied.json()).toMatchObject({ sagas: expect.any(Array) });
+      expect((await fetch(new URL('/admin/sagas', local))).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const wrong = await runConcord(['console', '--token', 'nope'], env);
+    expect(wrong.code).toBe(4);
   });
 
   it('errors: one line, non-zero exit, a reason per cause', async () => {

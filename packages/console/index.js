@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 
 /** The console's own files (index.html, app modules, styles). */
-export const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+export const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 
 /**
  * URL prefix → directory, for a static file server such as @concord/http's `StaticMounts`:
@@ -13,7 +13,7 @@ export const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '
  * together) under `prefix/vendor/…`, resolved from node_modules, so there is no build step.
  * The vendor mounts come first: servers match prefixes in order.
  */
-export function consoleMounts(prefix = '/console'): Record<string, string> {
+export function consoleMounts(prefix = "/console") {
   return {
     // Each resolves to the package's dist folder, which also holds the browser build (*.module.js).
     [`${prefix}/vendor/preact`]: dirname(require.resolve('preact')),

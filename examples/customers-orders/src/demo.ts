@@ -67,6 +67,12 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     readiness.add(`store:${name}`, () => store.outbox.lag());
   }
   readiness.add(`broker:${broker.name}`, () => broker.ping?.());
+  const consumers: Record<ServiceName, { isRunning(): boolean }> = { 'customer-service': customers, 'order-service': orders, 'order-history': history };
+  for (const [name, service] of Object.entries(consumers)) {
+    readiness.add(`consumers:${name}`, () => {
+      if (!service.isRunning()) throw new Error('consumers are not running');
+    });
+  }
   relays.forEach((relay, i) =>
     readiness.add(`relay:${names[i]}`, () => {
       if (relay.isRunning && !relay.isRunning()) throw new Error('relay is not running');

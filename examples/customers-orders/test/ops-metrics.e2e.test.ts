@@ -31,7 +31,10 @@ describe('demo /metrics and /health', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-ops-metrics-'));
-    demo = await startDemo({ port: 0, dataDir: dir, sagaMode: 'orchestration', databaseUrl: undefined, brokerUrl: undefined }, silentLogger);
+    demo = await startDemo(
+      { port: 0, dataDir: dir, sagaMode: 'orchestration', databaseUrl: undefined, brokerUrl: undefined },
+      silentLogger,
+    );
     api = new DemoClient(demo.url);
   });
   afterAll(async () => {
@@ -50,21 +53,46 @@ describe('demo /metrics and /health', () => {
       const res = await fetch(`${demo.url}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const parsed = parseMetrics(await res.text());
-      return sum(parsed, 'concord_sagas_finished_total') >= 2 && sum(parsed, 'concord_consumer_messages_total', { service: 'order-history' }) > 0 && parsed;
+      return (
+        sum(parsed, 'concord_sagas_finished_total') >= 2 &&
+        sum(parsed, 'concord_consumer_messages_total', { service: 'order-history' }) > 0 &&
+        parsed
+      );
     });
     const createOrder = { service: 'order-service', saga_type: 'CreateOrder' };
     expect(sum(samples, 'concord_sagas_started_total', createOrder)).toBe(2);
     expect(sum(samples, 'concord_sagas_finished_total', { ...createOrder, status: 'COMPLETED' })).toBe(1);
     expect(sum(samples, 'concord_sagas_finished_total', { ...createOrder, status: 'COMPENSATED' })).toBe(1);
     // Step latency: one observation per finished step, remote reserve-credit included.
-    expect(sum(samples, 'concord_saga_step_duration_seconds_count', { ...createOrder, step: 'reserve-credit' })).toBe(1);
-    expect(sum(samples, 'concord_saga_step_duration_seconds_count', { ...createOrder, step: 'create-order', direction: 'backward' })).toBe(1);
+    expect(
+      sum(samples, 'concord_saga_step_duration_seconds_count', { ...createOrder, step: 'reserve-credit' }),
+    ).toBe(1);
+    expect(
+      sum(samples, 'concord_saga_step_duration_seconds_count', {
+        ...createOrder,
+        step: 'create-order',
+        direction: 'backward',
+      }),
+    ).toBe(1);
     expect(sum(samples, 'concord_sagas', { service: 'order-service', status: 'COMPLETED' })).toBe(1);
     expect(sum(samples, 'concord_sagas', { service: 'order-service', status: 'STUCK' })).toBe(0);
-    expect(sum(samples, 'concord_relay_published_messages_total', { service: 'order-service' })).toBeGreaterThanOrEqual(2);
-    expect(sum(samples, 'concord_relay_published_messages_total', { service: 'customer-service' })).toBeGreaterThanOrEqual(2);
-    expect(sum(samples, 'concord_consumer_messages_total', { service: 'customer-service', consumer: 'customer-service' })).toBeGreaterThanOrEqual(2);
-    expect([...samples.keys()].some((k) => k.startsWith('concord_consumer_lag_seconds{') && k.includes('partition="'))).toBe(true);
+    expect(
+      sum(samples, 'concord_relay_published_messages_total', { service: 'order-service' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      sum(samples, 'concord_relay_published_messages_total', { service: 'customer-service' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      sum(samples, 'concord_consumer_messages_total', {
+        service: 'customer-service',
+        consumer: 'customer-service',
+      }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      [...samples.keys()].some(
+        (k) => k.startsWith('concord_consumer_lag_seconds{') && k.includes('partition="'),
+      ),
+    ).toBe(true);
     expect(samples.has('concord_outbox_unsent_messages{service="order-service"}')).toBe(true);
     expect(samples.has('concord_outbox_oldest_unsent_age_seconds{service="order-service"}')).toBe(true);
     expect(sum(samples, 'concord_dead_letters')).toBe(0);
@@ -78,7 +106,31 @@ describe('demo /metrics and /health', () => {
     const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(body.status).toBe('ready');
     expect(Object.keys(body.checks).sort()).toEqual(
-      ['broker:sql-sqlite', 'relay:customer-service', 'relay:order-service', 'store:customer-service', 'store:order-history', 'store:order-service'].sort(),
+      [
+        'broker:sql-sqlite',
+        'consumers:customer-service',
+        'consumers:order-history',
+        'consumers:order-service',
+        'relay:customer-service',
+        'relay:order-service',
+        'store:customer-service',
+        'store:order-history',
+        'store:order-service',
+      ].sort(),
     );
+  });
+
+  it("/ready fails while a service's consumers are stopped, and recovers when they run again", async () => {
+    await demo.history.stop();
+    const down = await fetch(`${demo.url}/ready`);
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
+    expect(body.checks['consumers:order-history']).toMatchObject({
+      ok: false,
+      error: 'consumers are not running',
+    });
+    expect(body.checks['consumers:order-service']!.ok).toBe(true);
+    await demo.history.start();
+    expect((await fetch(`${demo.url}/ready`)).status).toBe(200);
   });
 });

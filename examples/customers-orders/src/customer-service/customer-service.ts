@@ -30,6 +30,7 @@ export class CustomerService {
   private readonly customers: CustomerRepository;
   private readonly ids: IdAllocator;
   private readonly stops: Array<() => Promise<void>> = [];
+  private readonly running: Array<{ isRunning(): boolean }> = [];
 
   constructor(private readonly options: CustomerServiceOptions) {
     this.customers = new CustomerRepository(options.store.driver.dialect);
@@ -53,6 +54,7 @@ export class CustomerService {
         });
       await participant.start();
       this.stops.push(() => participant.stop());
+      this.running.push(participant);
     } else {
       const consumer = new MessageConsumer({ name: 'customer-service.choreography', store, broker, logger, instrumentation })
         .handle(OrderCreated, async (tx, order) => {
@@ -69,7 +71,13 @@ export class CustomerService {
         });
       await consumer.start();
       this.stops.push(() => consumer.stop());
+      this.running.push(consumer);
     }
+  }
+
+  /** Its participant (or choreography consumer) is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.running.length > 0 && this.running.every((r) => r.isRunning());
   }
 
   async stop(): Promise<void> {

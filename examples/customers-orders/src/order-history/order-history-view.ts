@@ -80,6 +80,11 @@ export class OrderHistoryView {
     await this.consumer.start();
   }
 
+  /** The view's consumer is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.consumer?.isRunning() ?? false;
+  }
+
   async stop(): Promise<void> {
     await this.consumer?.stop();
   }

@@ -59,6 +59,7 @@ export class OrderService implements OrderLifecycle {
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
+  private readonly running: Array<{ isRunning(): boolean }> = [];
   readonly orchestrator: SagaOrchestrator | undefined;
   private readonly createSaga;
   private readonly cancelSaga;
@@ -86,13 +87,20 @@ export class OrderService implements OrderLifecycle {
     if (this.orchestrator) {
       await this.orchestrator.start();
       this.stops.push(() => this.orchestrator!.stop());
+      this.running.push(this.orchestrator);
     } else {
       const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger, instrumentation: this.options.instrumentation })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
         .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
       await consumer.start();
       this.stops.push(() => consumer.stop());
+      this.running.push(consumer);
     }
+  }
+
+  /** Its orchestrator (or choreography consumer) is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.running.length > 0 && this.running.every((r) => r.isRunning());
   }
 
   async stop(): Promise<void> {

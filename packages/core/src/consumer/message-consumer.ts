@@ -91,6 +91,11 @@ export class MessageConsumer<H = unknown> {
     });
   }
 
+  /** True between start() and stop(): the consumer is subscribed (for readiness checks). */
+  isRunning(): boolean {
+    return this.subscription !== undefined && !this.stopping.signal.aborted;
+  }
+
   assignedPartitions(): string[] {
     return this.subscription?.assignedPartitions() ?? [];
   }

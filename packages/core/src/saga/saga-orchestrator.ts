@@ -97,6 +97,11 @@ export class SagaOrchestrator<H = unknown> {
     this.scheduler = this.runScheduler(this.stopping.signal);
   }
 
+  /** True between start() and stop(): replies are consumed and the scheduler runs (for readiness checks). */
+  isRunning(): boolean {
+    return this.scheduler !== undefined && !this.stopping.signal.aborted && this.consumer.isRunning();
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.consumer.stop();

@@ -87,6 +87,11 @@ export class SagaParticipant<H = unknown> {
     this.sweeper.unref?.();
   }
 
+  /** True between start() and stop() (for readiness checks). */
+  isRunning(): boolean {
+    return this.consumer.isRunning();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
     await this.consumer.stop();

@@ -5,6 +5,7 @@ import { html } from './html.js';
 import { SagasPage } from './sagas.js';
 import { DeadLettersPage } from './dead-letters.js';
 import { OutboxPage, ViewsPage } from './outbox-and-views.js';
+import { TimersAndLocksPage } from './timers-and-locks.js';
 
 const TABS = [
   ['sagas', 'Sagas'],
@@ -12,6 +13,7 @@ const TABS = [
   ['dlq', 'Dead letters'],
   ['outbox', 'Outbox'],
   ['views', 'Views'],
+  ['timers', 'Timers & locks'],
 ];
 
 function Login({ onLogin, message }) {
@@ -62,6 +64,7 @@ function App() {
       ${tab === 'dlq' && html`<${DeadLettersPage} ...${props} />`}
       ${tab === 'outbox' && html`<${OutboxPage} ...${props} />`}
       ${tab === 'views' && html`<${ViewsPage} ...${props} />`}
+      ${tab === 'timers' && html`<${TimersAndLocksPage} ...${props} />`}
     </main>`;
 }
 

@@ -11,18 +11,28 @@ const samples = [];
 function Chart({ series, valueOf, unit }) {
   const now = Date.now();
   const points = samples.filter((s) => now - s.at <= WINDOW_MS);
+  // The window grows with what the page has seen, up to five minutes, so lines span the chart.
+  const span = Math.min(WINDOW_MS, Math.max(10_000, now - (points[0]?.at ?? now)));
   const max = Math.max(1, ...points.flatMap((p) => series.map((name) => valueOf(p.outbox[name]) ?? 0)));
-  const x = (at) => ((at - (now - WINDOW_MS)) / WINDOW_MS) * 600;
+  const x = (at) => ((at - (now - span)) / span) * 600;
   const y = (v) => 150 - (v / max) * 140;
-  return html`<svg class="chart" viewBox="0 0 600 160" preserveAspectRatio="none" role="img" aria-label=${`outbox ${unit} over the last 5 minutes`}>
+  return html`<svg class="chart" viewBox="0 0 600 160" preserveAspectRatio="none" role="img" aria-label=${`outbox ${unit} over time`}>
       ${series.map((name, i) => html`<polyline fill="none" stroke=${COLORS[i % COLORS.length]} stroke-width="2"
         points=${points.map((p) => `${x(p.at).toFixed(1)},${y(valueOf(p.outbox[name]) ?? 0).toFixed(1)}`).join(' ')} />`)}
-      <text x="4" y="12" font-size="11" fill="#6b6b72">${max} ${unit}</text>
     </svg>
-    <div class="legend">${series.map((name, i) => html`<span style=${`color:${COLORS[i % COLORS.length]}`}>■ ${name}</span>`)}</div>`;
+    <div class="legend"><span class="muted">top: ${max} ${unit} · last ${Math.round(span / 1000)} s</span>${series.map((name, i) => html`<span style=${`color:${COLORS[i % COLORS.length]}`}>■ ${name}</span>`)}</div>`;
 }
 
-/** Outbox lag per service, sampled every 2 s while the page is open. */
+/** Each service's relay counter from /metrics (Prometheus text), when the service serves it. */
+async function relayTotals() {
+  const res = await fetch('/metrics').catch(() => undefined);
+  if (!res?.ok) return {};
+  const totals = {};
+  for (const m of (await res.text()).matchAll(/^concord_relay_published_messages_total\{service="([^"]+)"\} (\S+)$/gm)) totals[m[1]] = Number(m[2]);
+  return totals;
+}
+
+/** Outbox lag per service and relay throughput, sampled every 2 s while the page is open. */
 export function OutboxPage({ onUnauthorized }) {
   const [, setTick] = useState(0);
   const [error, setError] = useState(null);
@@ -31,7 +41,14 @@ export function OutboxPage({ onUnauthorized }) {
     const sample = async () => {
       try {
         const { outbox } = await api('GET', '/admin/outbox');
-        samples.push({ at: Date.now(), outbox });
+        const published = await relayTotals();
+        const previous = samples.at(-1);
+        // Relay throughput: the change of each service's published counter since the last sample.
+        for (const [service, total] of Object.entries(published)) {
+          const before = previous?.published?.[service];
+          if (outbox[service] && before !== undefined) outbox[service] = { ...outbox[service], perSecond: (total - before) / ((Date.now() - previous.at) / 1000) };
+        }
+        samples.push({ at: Date.now(), outbox, published });
         while (samples.length > 600) samples.shift();
         setError(null);
       } catch (e) {
@@ -53,6 +70,8 @@ export function OutboxPage({ onUnauthorized }) {
       <tbody>${series.map((name) => html`<tr><td>${name}</td><td>${latest[name].count}</td><td>${age(latest[name].oldestAgeMs)}</td></tr>`)}</tbody></table>
     <h2 style="margin-top:1rem">Unsent messages</h2>
     <${Chart} series=${series} valueOf=${(l) => l?.count} unit="messages" />
+    <h2 style="margin-top:1rem">Relay throughput</h2>
+    <${Chart} series=${series} valueOf=${(l) => Math.max(0, Math.round(l?.perSecond ?? 0))} unit="msg/s" />
     <h2 style="margin-top:1rem">Age of the oldest unsent message</h2>
     <${Chart} series=${series} valueOf=${(l) => (l?.oldestAgeMs ?? 0) / 1000} unit="s" />
     <p class="muted">Graphs over longer spans: <span class="mono">/metrics</span> (concord_outbox_*, concord_relay_*) and the Grafana dashboard in docs/.</p>

@@ -136,10 +136,16 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in a browser', () => {
   it('shows outbox lag and rebuilds a view', async () => {
     await page.getByRole('button', { name: 'Outbox' }).click();
     await page.getByTestId('outbox').locator('td', { hasText: 'order-service' }).waitFor();
+    // A few samples, so the charts have lines (relay throughput comes from /metrics).
+    await page.waitForTimeout(4_500);
+    expect(await page.locator('svg.chart').count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, 'console-outbox.png') });
     await page.getByRole('button', { name: 'Views' }).click();
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Rebuild' }).click();
     await page.getByText(/Rebuilt in \d+ ms/).waitFor();
+    await page.getByRole('button', { name: 'Timers & locks' }).click();
+    await page.getByText('This service has no timers.').waitFor();
+    await page.getByText('This service has no locks.').waitFor();
   });
 });

@@ -47,6 +47,15 @@ export type {
   Transaction,
   TransactionOptions,
 } from './ports/store.js';
+export {
+  combineInstrumentation,
+  noInstrumentation,
+  type ConsumerBatchSignal,
+  type Instrumentation,
+  type MessageFailureSignal,
+  type RelaySignal,
+  type SagaSignal,
+} from './ports/instrumentation.js';
 export { createLogger, defaultLogger, silentLogger } from './logging.js';
 
 // Outbox and consumers

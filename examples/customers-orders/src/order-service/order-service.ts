@@ -4,6 +4,7 @@ import {
   NotFoundError,
   SagaOrchestrator,
   type Broker,
+  type Instrumentation,
   type Logger,
   type SqlStore,
   type Transaction,
@@ -31,6 +32,8 @@ export interface OrderServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
+  /** Metrics and tracing hooks (see @concord/observability); none by default. */
+  readonly instrumentation?: Instrumentation;
   /**
    * When other processes change orders too (several instances), orders someone watches are
    * re-read this often so their changes reach `onOrderChange` here as well. Off by default.
@@ -61,6 +64,7 @@ export class OrderService implements OrderLifecycle {
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
+  private readonly running: Array<{ isRunning(): boolean }> = [];
   readonly orchestrator: SagaOrchestrator | undefined;
   private readonly createSaga;
   private readonly cancelSaga;
@@ -82,6 +86,7 @@ export class OrderService implements OrderLifecycle {
         broker: options.broker,
         sagas: [this.createSaga, this.cancelSaga],
         logger: options.logger,
+        instrumentation: options.instrumentation,
       });
     }
   }
@@ -94,13 +99,20 @@ export class OrderService implements OrderLifecycle {
     if (this.orchestrator) {
       await this.orchestrator.start();
       this.stops.push(() => this.orchestrator!.stop());
+      this.running.push(this.orchestrator);
     } else {
-      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger })
+      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger, instrumentation: this.options.instrumentation })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
         .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
       await consumer.start();
       this.stops.push(() => consumer.stop());
+      this.running.push(consumer);
     }
+  }
+
+  /** Its orchestrator (or choreography consumer) is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.running.length > 0 && this.running.every((r) => r.isRunning());
   }
 
   async stop(): Promise<void> {

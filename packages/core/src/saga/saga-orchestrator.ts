@@ -21,6 +21,7 @@ import { SagaTransition } from './saga-transition.js';
 import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
 import { SagaBranches } from './saga-branches.js';
 import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -40,6 +41,8 @@ export interface SagaOrchestratorOptions<H> {
   readonly clock?: Clock;
   /** Tell participants when a saga ends, so they release its semantic locks. Default true. */
   readonly announceEnds?: boolean;
+  /** Told about every committed transition and the reply consumer's batches (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface ManualActionOptions {
@@ -91,6 +94,7 @@ export class SagaOrchestrator<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       maxAttempts: 10,
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
       this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
     );
@@ -99,6 +103,11 @@ export class SagaOrchestrator<H = unknown> {
   async start(): Promise<void> {
     await this.consumer.start();
     this.scheduler = this.runScheduler(this.stopping.signal);
+  }
+
+  /** True between start() and stop(): replies are consumed and the scheduler runs (for readiness checks). */
+  isRunning(): boolean {
+    return this.scheduler !== undefined && !this.stopping.signal.aborted && this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {
@@ -157,11 +166,20 @@ export class SagaOrchestrator<H = unknown> {
       await t.advance();
       await this.save(tx, t, true);
     };
-    if (options.tx) {
-      if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-      await run(options.tx as SqlStoreTransaction<H>);
+    const begin = async () => {
+      if (options.tx) {
+        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
+        await run(options.tx as SqlStoreTransaction<H>);
+      } else {
+        await this.options.store.sqlTransaction(run);
+      }
+    };
+    // The saga's trace starts here: its first commands (and events) carry this span's context.
+    const inSpan = this.options.instrumentation?.inSpan;
+    if (inSpan) {
+      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
     } else {
-      await this.options.store.sqlTransaction(run);
+      await begin();
     }
     return sagaId;
   }
@@ -220,8 +238,8 @@ export class SagaOrchestrator<H = unknown> {
       }
       t.record('MANUAL_RESOLVE', { as: options.as, actor: options.actor ?? null, note: options.note });
       t.draft.status = t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING';
-      if (options.as === 'done') t.stepDone({ manual: true });
-      else t.compensationDone({ manual: true });
+      if (options.as === 'done') t.stepDone({ manual: true }, null);
+      else t.compensationDone({ manual: true }, null);
       await t.advance();
     });
   }
@@ -273,7 +291,10 @@ export class SagaOrchestrator<H = unknown> {
   private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
+    const instrumentation = this.options.instrumentation;
+    const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
+      if (signals) instrumentation!.sagaTransition!(signals);
       if (committed.wakeAt !== null) this.schedulerWake.wake();
       for (const listener of this.listeners) listener(committed);
     });

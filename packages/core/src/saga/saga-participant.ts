@@ -5,6 +5,7 @@ import { LockWaitRequired, ResourceLockedError } from '../isolation/lock-errors.
 import { lockGraphSource, type LockGraphSource } from '../isolation/lock-graph-source.js';
 import { SemanticLocks, type HeldLock, type LockWait } from '../isolation/semantic-locks.js';
 import type { WaitCycle, WaitEdge } from '../isolation/waits-for-graph.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import type { PayloadOf } from '../message/message-definition.js';
@@ -63,6 +64,8 @@ export interface SagaParticipantOptions<H> {
    * its peers' lock tables; it breaks the cycles whose youngest saga waits here.
    */
   readonly deadlockDetection?: { readonly service: string; readonly peers: readonly LockGraphSource[]; readonly intervalMs?: number };
+  /** Told about the command consumer's batches and failures (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -97,6 +100,7 @@ export class SagaParticipant<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     });
   }
 
@@ -137,6 +141,11 @@ export class SagaParticipant<H = unknown> {
     }
     this.sweeper = setInterval(() => void this.sweep(), Math.min(this.retentionMs, 3_600_000));
     this.sweeper.unref?.();
+  }
+
+  /** True between start() and stop() (for readiness checks). */
+  isRunning(): boolean {
+    return this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { backoffDelay, type BackoffPolicy } from '../consumer/backoff.js';
 import { ConcurrencyConflictError } from '../errors.js';
 import { MessageHeader } from '../message/envelope.js';
+import type { SagaSignal } from '../ports/instrumentation.js';
 import type { SqlStoreTransaction } from '../sql/sql-store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
 import { FINAL_STATUSES, type SagaAction, type SagaHistoryEvent, type SagaInstance } from './saga-instance.js';
@@ -41,7 +42,9 @@ export function errorText(error: unknown): string {
  */
 export class SagaTransition<D = unknown> {
   readonly draft: Mutable<SagaInstance<D>>;
-  private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown> }> = [];
+  private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown>; durationMs?: number }> = [];
+  /** When the saga last changed before this transition: a remote step's command went out then. */
+  private readonly previousUpdateAt: number;
 
   constructor(
     readonly ctx: TransitionContext,
@@ -51,6 +54,13 @@ export class SagaTransition<D = unknown> {
   ) {
     this.draft = { ...instance };
     this.wasFinal = FINAL_STATUSES.has(instance.status);
+    this.previousUpdateAt = instance.updatedAt;
+  }
+
+  /** What this transition recorded, for instrumentation (after commit). */
+  signals(): SagaSignal[] {
+    const { sagaId, sagaType, status } = this.draft;
+    return this.history.map((h) => ({ sagaId, sagaType, status, step: h.step, event: h.event, ...(h.durationMs !== undefined ? { durationMs: h.durationMs } : {}) }));
   }
 
   private readonly wasFinal: boolean;
@@ -85,6 +95,7 @@ export class SagaTransition<D = unknown> {
           continue;
         }
         if (step.invoke) return this.sendCommand(step, 'invoke');
+        const began = Date.now();
         try {
           const result = await this.tx.savepoint((sub) => step.local!(sub, d.data));
           if (result !== undefined) d.data = result;
@@ -92,7 +103,7 @@ export class SagaTransition<D = unknown> {
           await this.stepFailed(step, error, 'LOCAL_STEP_FAILED');
           continue;
         }
-        this.stepDone({ local: true });
+        this.stepDone({ local: true }, Date.now() - began);
       } else {
         const step = this.step;
         if (!step) {
@@ -110,25 +121,27 @@ export class SagaTransition<D = unknown> {
           continue;
         }
         if (compensation.invoke) return this.sendCommand(step, 'compensate');
+        const began = Date.now();
         try {
           await this.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'));
         } catch (error) {
           this.retryOrStuck(step, error);
           return;
         }
-        this.compensationDone({ local: true });
+        this.compensationDone({ local: true }, Date.now() - began);
       }
     }
   }
 
-  stepDone(detail: Record<string, unknown>): void {
-    this.record('STEP_DONE', detail);
+  /** `durationMs` defaults to the time since the step's command was sent (the last transition); null when a person acted. */
+  stepDone(detail: Record<string, unknown>, durationMs: number | null = this.ctx.now - this.previousUpdateAt): void {
+    this.history.push({ step: this.step?.name ?? null, event: 'STEP_DONE', detail, ...(durationMs !== null ? { durationMs } : {}) });
     this.draft.currentStep++;
     this.resetStep();
   }
 
-  compensationDone(detail: Record<string, unknown>): void {
-    this.record('COMPENSATION_DONE', detail);
+  compensationDone(detail: Record<string, unknown>, durationMs: number | null = this.ctx.now - this.previousUpdateAt): void {
+    this.history.push({ step: this.step?.name ?? null, event: 'COMPENSATION_DONE', detail, ...(durationMs !== null ? { durationMs } : {}) });
     this.draft.currentStep--;
     this.resetStep();
   }

@@ -220,6 +220,10 @@ export class SqlBroker implements Broker {
     this.wakers.wake(channel, partition);
   }
 
+  async ping(): Promise<void> {
+    await this.driver.run((exec) => exec.query('SELECT 1'));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -7,6 +7,7 @@ import { buildEnvelope, type OutboxWriter, type SendOptions } from '../outbox/ou
 import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -35,6 +36,8 @@ export interface SqlStoreOptions {
   readonly logger?: Logger;
   /** Extra migration sets owned by other Concord modules (sagas, barrier...), run by `migrate`. */
   readonly extraMigrations?: ReadonlyArray<{ component: string; migrations: readonly Migration[] }>;
+  /** Only `traceHeaders` is used here: the trace context stamped on outgoing messages. */
+  readonly instrumentation?: Instrumentation;
 }
 
 type Row = Record<string, unknown>;
@@ -53,6 +56,8 @@ export class SqlStore<H = unknown> implements Store<H> {
   readonly logger: Logger;
   private readonly committedListeners = new Set<() => void>();
   private readonly extraMigrations: NonNullable<SqlStoreOptions['extraMigrations']>;
+  /** @internal the active trace context for outgoing messages, when tracing is on. */
+  readonly traceHeaders: (() => Readonly<Record<string, string>> | undefined) | undefined;
 
   constructor(
     readonly driver: SqlDriver<H>,
@@ -63,6 +68,7 @@ export class SqlStore<H = unknown> implements Store<H> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger();
     this.extraMigrations = options.extraMigrations ?? [];
+    this.traceHeaders = options.instrumentation?.traceHeaders?.bind(options.instrumentation);
     this.outbox = this.createOutboxReader();
     this.deadLetters = this.createDeadLetterStore();
   }
@@ -294,7 +300,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
-        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now());
+        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now(), this.store.traceHeaders?.());
         await this.sendEnvelope(envelope);
         return envelope;
       },

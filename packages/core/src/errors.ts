@@ -82,3 +82,21 @@ export class IllegalStateError extends ConcordError {
 export function isConcordError(error: unknown, code?: ConcordErrorCode): error is ConcordError {
   return error instanceof ConcordError && (code === undefined || error.code === code);
 }
+
+/**
+ * A person's action (retry, resolve, abort) on a saga in a state where it does not apply.
+ * Code ILLEGAL_STATE, so HTTP layers answer 409.
+ */
+export class SagaActionNotAllowedError extends IllegalStateError {
+  constructor(
+    readonly sagaId: string,
+    readonly status: string,
+    readonly action: 'retry' | 'resolve' | 'abort',
+  ) {
+    super(
+      `saga ${sagaId} is ${status}: ${action} applies only to a STUCK saga` +
+        (status === 'RUNNING' || status === 'COMPENSATING' ? ' (this one is still moving on its own)' : ''),
+    );
+    this.name = 'SagaActionNotAllowedError';
+  }
+}

@@ -5,6 +5,7 @@ export {
   ConcordErrorCode,
   ConcurrencyConflictError,
   IllegalStateError,
+  SagaActionNotAllowedError,
   InvalidArgumentError,
   InvalidPayloadError,
   NotFoundError,

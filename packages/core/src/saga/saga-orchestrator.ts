@@ -13,10 +13,11 @@ import { validatePayload, type SchemaInput } from '../schema.js';
 import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { SagaDefinition } from './saga-definition.js';
-import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import type { SagaInstance, SagaView } from './saga-instance.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
+import { requireStuck } from './manual-action-guard.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -177,7 +178,7 @@ export class SagaOrchestrator<H = unknown> {
   /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
   retry(sagaId: string, options: ManualActionOptions = {}): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
-      if (t.draft.status !== 'STUCK') throw new IllegalStateError(`saga ${sagaId} is ${t.draft.status}, not STUCK: nothing to retry`);
+      requireStuck(t.draft, 'retry');
       t.record('MANUAL_RETRY', { actor: options.actor ?? null, note: options.note ?? null });
       Object.assign(t.draft, {
         status: t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING',
@@ -199,7 +200,7 @@ export class SagaOrchestrator<H = unknown> {
   ): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('resolve: a note saying what was done is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'resolve');
       const current = t.step;
       if (!current || current.name !== options.step) {
         throw new IllegalStateError(`saga ${sagaId} is at step ${current?.name ?? '(none)'}, not ${options.step}`);
@@ -218,11 +219,14 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
-  /** Stops a saga where it is, for good. A note is required. */
+  /**
+   * Stops a STUCK saga where it is, for good: a person takes over what it left (its history
+   * says which steps ran and which were compensated). A note is required.
+   */
   abort(sagaId: string, options: ManualActionOptions & { note: string }): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('abort: a note saying why is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'abort');
       t.record('ABORTED', { actor: options.actor ?? null, note: options.note });
       Object.assign(t.draft, { status: 'ABORTED', waitingAction: null, wakeAt: null });
     });

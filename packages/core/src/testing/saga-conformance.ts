@@ -300,13 +300,51 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       expect(saga.history.map((h) => h.event)).toContain('TIMEOUT');
     });
 
-    it('aborts a saga on request, with a required note, and lists by status', async () => {
-      const id = await orchestrator.begin(waitsForever, { account: 'a9', amount: 1, log: [] });
+    it('aborts a STUCK saga on request, with a required note, and lists by status', async () => {
+      localCompensationFails = 1_000;
+      const id = await orchestrator.begin(transfer, { account: 'a9', amount: 500, log: [] });
+      await finished(id, 'STUCK');
+      localCompensationFails = 0;
       await expect(orchestrator.abort(id, { note: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       const aborted = await orchestrator.abort(id, { note: 'customer withdrew', actor: 'carol' });
       expect(aborted.status).toBe('ABORTED');
       expect((await orchestrator.list({ status: 'ABORTED' })).map((s) => s.sagaId)).toContain(id);
       await expect(orchestrator.abort(id, { note: 'again' })).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+    });
+
+    it('refuses retry, resolve and abort of a saga that is not STUCK (RUNNING, COMPENSATING, final)', async () => {
+      // Held where it is: no timer, so the scheduler leaves it alone while the actions are tried.
+      const hold = async (status: string, direction: string) => {
+        const id = await orchestrator.begin(waitsForever, { account: 'a10', amount: 1, log: [] });
+        const d = sut.orchestratorStore.driver.dialect;
+        await sut.orchestratorStore.driver.run((exec) =>
+          exec.execute(`UPDATE ${d.table('saga_instances')} SET status = ?, direction = ?, wake_at = NULL WHERE saga_id = ?`, [
+            status,
+            direction,
+            id,
+          ]),
+        );
+        return id;
+      };
+      const compensating = await hold('COMPENSATING', 'backward');
+      const running = await hold('RUNNING', 'forward');
+      const completed = await orchestrator.begin(transfer, { account: 'a11', amount: 1, log: [] });
+      await finished(completed, 'COMPLETED');
+      for (const [id, status] of [
+        [compensating, 'COMPENSATING'],
+        [running, 'RUNNING'],
+        [completed, 'COMPLETED'],
+      ] as const) {
+        const refused = { code: 'ILLEGAL_STATE', name: 'SagaActionNotAllowedError', status };
+        await expect(orchestrator.abort(id, { note: 'stop it' })).rejects.toMatchObject({ ...refused, action: 'abort' });
+        const step = (await orchestrator.get(id))!.status === 'COMPLETED' ? 'confirm' : 'silent';
+        const as = status === 'COMPENSATING' ? 'compensated' : 'done';
+        await expect(orchestrator.resolve(id, { step, as, note: 'by hand' })).rejects.toMatchObject({ ...refused, action: 'resolve' });
+        await expect(orchestrator.retry(id)).rejects.toMatchObject({ ...refused, action: 'retry' });
+        const after = (await orchestrator.get(id))!;
+        expect(after.status).toBe(status);
+        expect(after.history.map((h) => h.event)).not.toContain('ABORTED');
+      }
     });
 
     it('refuses saga data that fails its schema, naming the problem', async () => {

@@ -10,6 +10,8 @@ export const ConcordErrorCode = {
   SAGA_DEFINITION_INVALID: 'SAGA_DEFINITION_INVALID',
   ILLEGAL_STATE: 'ILLEGAL_STATE',
   TIMEOUT: 'TIMEOUT',
+  MESSAGE_REJECTED: 'MESSAGE_REJECTED',
+  UNDECODABLE_MESSAGE: 'UNDECODABLE_MESSAGE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 
@@ -98,5 +100,27 @@ export class SagaActionNotAllowedError extends IllegalStateError {
         (status === 'RUNNING' || status === 'COMPENSATING' ? ' (this one is still moving on its own)' : ''),
     );
     this.name = 'SagaActionNotAllowedError';
+  }
+}
+
+/**
+ * The broker refuses this message and always will (over its size limit, say). Brokers throw it
+ * before publishing anything of the call; the relay parks the message and the rest flows.
+ */
+export class MessageRejectedError extends ConcordError {
+  constructor(
+    readonly messageId: string,
+    reason: string,
+  ) {
+    super(ConcordErrorCode.MESSAGE_REJECTED, `the broker refuses message ${messageId}: ${reason}`);
+    this.name = 'MessageRejectedError';
+  }
+}
+
+/** A stored message row that cannot be read back as an envelope (corrupt JSON, a bad field). */
+export class UndecodableMessageError extends ConcordError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(ConcordErrorCode.UNDECODABLE_MESSAGE, `cannot decode ${what}`, options);
+    this.name = 'UndecodableMessageError';
   }
 }

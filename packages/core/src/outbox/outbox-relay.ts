@@ -1,4 +1,4 @@
-import { ClosedError } from '../errors.js';
+import { ClosedError, ConcordErrorCode, isConcordError, type MessageRejectedError } from '../errors.js';
 import { backoffDelay, defaultBackoff } from '../consumer/backoff.js';
 import { defaultLogger } from '../logging.js';
 import type { Broker } from '../ports/broker.js';
@@ -28,6 +28,8 @@ export interface OutboxRelayStats {
   readonly published: number;
   readonly rounds: number;
   readonly failures: number;
+  /** Messages the broker refused for good, moved to `store.parkedOutbox`. */
+  readonly parked: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export class OutboxRelay implements Relay {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private stats = { published: 0, rounds: 0, failures: 0 };
+  private stats = { published: 0, rounds: 0, failures: 0, parked: 0 };
   private lastPurge = 0;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -70,15 +72,34 @@ export class OutboxRelay implements Relay {
     this.loop = undefined;
   }
 
-  /** Publishes one batch; returns how many messages went out. */
+  /**
+   * Publishes one batch; returns how many messages went out. A message the broker refuses for
+   * good (MessageRejectedError) is parked with the reason and the batch is tried again without
+   * it: one bad message must not stop the relay for ever.
+   */
   async publishBatch(): Promise<number> {
     const { store, broker } = this.options;
-    const records = await store.outbox.fetchUnsent(this.batchSize);
-    if (records.length === 0) return 0;
-    await broker.publish(records.map((r) => r.envelope));
-    await store.outbox.markSent(records.map((r) => r.position));
-    this.stats.published += records.length;
-    return records.length;
+    for (;;) {
+      const records = await store.outbox.fetchUnsent(this.batchSize);
+      if (records.length === 0) return 0;
+      try {
+        await broker.publish(records.map((r) => r.envelope));
+      } catch (error) {
+        if (!isConcordError(error, ConcordErrorCode.MESSAGE_REJECTED)) throw error;
+        const rejected = records.find((r) => r.envelope.id === (error as MessageRejectedError).messageId);
+        if (!rejected) throw error;
+        await store.outbox.park(rejected.position, error.message);
+        this.stats.parked++;
+        this.logger.error(
+          { err: error, messageId: rejected.envelope.id, position: rejected.position },
+          'broker refuses an outbox message: parked; the relay goes on without it',
+        );
+        continue;
+      }
+      await store.outbox.markSent(records.map((r) => r.position));
+      this.stats.published += records.length;
+      return records.length;
+    }
   }
 
   /** Publishes until the outbox is empty. */

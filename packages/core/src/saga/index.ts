@@ -36,5 +36,5 @@ export {
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaParticipant, type CommandHandler, type SagaParticipantOptions } from './saga-participant.js';
 export { ParticipantBarrier, type BarrierDecision } from './participant-barrier.js';
-export { NULL_COMPENSATION_REPLY, SAGA_REPLY_TYPE, type SagaReplyPayload } from './saga-messages.js';
+export { NULL_COMPENSATION_REPLY, SAGA_FINISHED_TYPE, SAGA_REPLY_TYPE, type SagaFinishedPayload, type SagaReplyPayload } from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';

@@ -54,3 +54,36 @@ export const SAGA_ATTEMPT_HEADER = 'concord-saga-attempt';
 export function barrierAction(action: SagaAction, attempt: number): string {
   return attempt > 1 ? `${action}#${attempt}` : action;
 }
+
+/** The orchestrator's note to each participant channel it commanded: this saga is finished. */
+export interface SagaFinishedPayload {
+  readonly sagaId: string;
+  readonly status: string;
+}
+
+export const SAGA_FINISHED_TYPE = 'concord.SagaFinished';
+
+const sagaFinishedSchema: StandardSchemaV1<SagaFinishedPayload> = {
+  '~standard': {
+    version: 1,
+    vendor: 'concord',
+    validate(value) {
+      const v = value as Partial<SagaFinishedPayload> | null;
+      if (typeof v !== 'object' || v === null || typeof v.sagaId !== 'string' || typeof v.status !== 'string') {
+        return { issues: [{ message: 'expected { sagaId: string, status: string }' }] };
+      }
+      return { value: v as SagaFinishedPayload };
+    },
+  },
+};
+
+const finishedDefinitions = new Map<string, MessageDefinition<typeof SAGA_FINISHED_TYPE, typeof sagaFinishedSchema>>();
+
+export function sagaFinishedMessage(channel: string): MessageDefinition<typeof SAGA_FINISHED_TYPE, typeof sagaFinishedSchema> {
+  let def = finishedDefinitions.get(channel);
+  if (!def) {
+    def = defineMessage(SAGA_FINISHED_TYPE, { channel, schema: sagaFinishedSchema, partitionKey: (p) => p.sagaId });
+    finishedDefinitions.set(channel, def);
+  }
+  return def;
+}

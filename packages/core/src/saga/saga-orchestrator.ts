@@ -18,6 +18,7 @@ import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
 import { requireStuck } from './manual-action-guard.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -169,6 +170,22 @@ export class SagaOrchestrator<H = unknown> {
 
   list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
     return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
+  }
+
+  /**
+   * Retention of this orchestrator's sagas, for a RetentionSweeper: sagas finished (COMPLETED,
+   * COMPENSATED, ABORTED) more than `finishedSagasMs` ago (default 30 days) go with their
+   * history; STUCK and running sagas are never removed. `null` keeps every saga.
+   */
+  retentionTask(policy: { readonly finishedSagasMs?: number | null } = {}): RetentionTask {
+    const keepMs = policy.finishedSagasMs === undefined ? 30 * 24 * 3_600_000 : policy.finishedSagasMs;
+    return {
+      name: `sagas:${this.options.name}`,
+      sweep: async (now): Promise<Record<string, number>> =>
+        keepMs === null
+          ? {}
+          : { sagas: await this.options.store.sqlTransaction((tx) => this.repository.purgeFinished(tx.exec, now - keepMs)) },
+    };
   }
 
   countByStatus(): Promise<Record<string, number>> {

@@ -19,7 +19,8 @@ import {
 } from './command-definition.js';
 import { ParticipantBarrier } from './participant-barrier.js';
 import type { SagaAction } from './saga-instance.js';
-import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-messages.js';
+import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER, sagaFinishedMessage, sagaReplyMessage } from './saga-messages.js';
+import { RetentionSweeper, type RetentionTask } from '../retention/retention-sweeper.js';
 
 export type CommandHandler<H, C extends CommandDefinition> = (
   tx: Transaction<H>,
@@ -33,8 +34,20 @@ export interface SagaParticipantOptions<H> {
   readonly name: string;
   readonly store: SqlStore<H>;
   readonly broker: Broker;
-  /** Barrier and inbox rows older than this are deleted. Default 7 days. */
+  /**
+   * Barrier rows of a saga are deleted this long after its orchestrator announced it finished.
+   * Default 7 days. Rows of unfinished sagas are kept (see `unfinishedRetentionMs`). The inbox
+   * is the store's (see `storeRetentionTask`).
+   */
   readonly retentionMs?: number;
+  /**
+   * Opt-in: also delete barrier rows of sagas never announced finished once they are this old.
+   * Default null (keep them: a STUCK saga retried later needs them). Only for orchestrators of
+   * older Concord versions, which send no finish notes.
+   */
+  readonly unfinishedRetentionMs?: number | null;
+  /** How often the barrier is swept. Default min(retentionMs, 1 hour). */
+  readonly sweepIntervalMs?: number;
   readonly maxAttempts?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -50,7 +63,8 @@ export class SagaParticipant<H = unknown> {
   private readonly barrier: ParticipantBarrier;
   private readonly clock: Clock;
   private readonly retentionMs: number;
-  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly sweeper: RetentionSweeper;
+  private finishedRegistered = false;
   private readonly logger: Logger;
 
   constructor(private readonly options: SagaParticipantOptions<H>) {
@@ -66,11 +80,24 @@ export class SagaParticipant<H = unknown> {
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     });
+    this.sweeper = new RetentionSweeper({
+      tasks: [this.retentionTask()],
+      intervalMs: options.sweepIntervalMs ?? Math.min(this.retentionMs, 3_600_000),
+      logger: this.logger,
+      clock: this.clock,
+    });
   }
 
   handle<C extends CommandDefinition>(command: C, handler: CommandHandler<H, C>): this {
     if (command.kind !== 'command') throw new InvalidArgumentError(`${command.type} is not a command (use defineCommand)`);
     const replies = replyBuilder(command.replies) as ReplyBuilder<RepliesOf<C>>;
+    if (!this.finishedRegistered) {
+      // One registration serves every command channel: the consumer matches by type.
+      this.finishedRegistered = true;
+      this.consumer.handle(sagaFinishedMessage(command.channel), (tx, note) =>
+        this.barrier.finished((tx as SqlStoreTransaction<H>).exec, note.sagaId, note.status, this.clock.now()),
+      );
+    }
     this.consumer.handle(command, (tx, payload, message) =>
       this.handleCommand(tx as SqlStoreTransaction<H>, command, message, () => handler(tx, payload as PayloadOf<C>, replies, message)),
     );
@@ -79,22 +106,30 @@ export class SagaParticipant<H = unknown> {
 
   async start(): Promise<void> {
     await this.consumer.start();
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(this.retentionMs, 3_600_000));
-    this.sweeper.unref?.();
+    this.sweeper.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweeper);
+    await this.sweeper.stop();
     await this.consumer.stop();
   }
 
-  /** Deletes barrier and inbox rows past the retention period. */
-  async sweep(): Promise<{ barrier: number; inbox: number }> {
-    const olderThan = this.clock.now() - this.retentionMs;
-    const barrier = await this.options.store.driver.run((exec) => this.barrier.purge(exec, olderThan));
-    const inbox = await this.options.store.purgeInbox(this.retentionMs);
-    if (barrier + inbox > 0) this.logger.info({ barrier, inbox }, 'purged barrier and inbox rows past retention');
-    return { barrier, inbox };
+  /** The barrier's retention as a task, for a shared RetentionSweeper (this participant also runs its own). */
+  retentionTask(): RetentionTask {
+    const unfinished = this.options.unfinishedRetentionMs ?? null;
+    return {
+      name: `saga-barrier:${this.options.name}`,
+      sweep: async (now) => ({
+        barrier: await this.options.store.driver.run((exec) =>
+          this.barrier.purge(exec, now - this.retentionMs, unfinished === null ? null : now - unfinished),
+        ),
+      }),
+    };
+  }
+
+  /** Deletes barrier rows past their retention now (what the scheduled sweep does). */
+  async sweep(): Promise<{ barrier: number }> {
+    return (await this.retentionTask().sweep(this.clock.now())) as { barrier: number };
   }
 
   private async handleCommand<C extends CommandDefinition>(

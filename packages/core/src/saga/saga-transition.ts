@@ -3,8 +3,8 @@ import { ConcurrencyConflictError } from '../errors.js';
 import { MessageHeader } from '../message/envelope.js';
 import type { SqlStoreTransaction } from '../sql/sql-store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
-import type { SagaAction, SagaHistoryEvent, SagaInstance } from './saga-instance.js';
-import { SAGA_ATTEMPT_HEADER } from './saga-messages.js';
+import { FINAL_STATUSES, type SagaAction, type SagaHistoryEvent, type SagaInstance } from './saga-instance.js';
+import { SAGA_ATTEMPT_HEADER, sagaFinishedMessage } from './saga-messages.js';
 import type { SagaRepository } from './saga-repository.js';
 
 export interface TransitionContext {
@@ -43,7 +43,10 @@ export class SagaTransition<D = unknown> {
     instance: SagaInstance<D>,
   ) {
     this.draft = { ...instance };
+    this.wasFinal = FINAL_STATUSES.has(instance.status);
   }
+
+  private readonly wasFinal: boolean;
 
   get step(): StepDefinition<D> | undefined {
     return this.definition.steps[this.draft.currentStep];
@@ -196,5 +199,21 @@ export class SagaTransition<D = unknown> {
       await this.ctx.repository.update(this.tx.exec, d);
     }
     await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
+    if (!this.wasFinal && FINAL_STATUSES.has(d.status)) await this.announceFinished();
+  }
+
+  /**
+   * Tells every participant channel this saga type commands that the saga is finished, in the
+   * same transaction as the final state: participants keep their barrier rows until then.
+   */
+  private async announceFinished(): Promise<void> {
+    const channels = new Set<string>();
+    for (const step of this.definition.steps) {
+      if (step.invoke) channels.add(step.invoke.command.channel);
+      if (step.compensate?.invoke) channels.add(step.compensate.invoke.command.channel);
+    }
+    for (const channel of channels) {
+      await this.tx.outbox.send(sagaFinishedMessage(channel), { sagaId: this.draft.sagaId, status: this.draft.status });
+    }
   }
 }

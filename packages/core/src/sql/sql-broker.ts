@@ -14,6 +14,7 @@ import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlPartitionConsumer } from './sql-partition-consumer.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export const BROKER_TOPIC = 'concord_broker';
 
@@ -163,10 +164,29 @@ export class SqlBroker implements Broker {
     });
   }
 
-  /** Deletes messages older than `olderThanMs`: the broker's retention. */
+  /**
+   * The broker's retention: deletes messages older than `olderThanMs` that EVERY group of their
+   * channel has committed past. A partition no group reads keeps its messages (a group that
+   * subscribes later starts from the oldest retained one), and a group held back (slow, stopped,
+   * or rewound for a rebuild) holds everything after its offset.
+   */
   async purge(olderThanMs: number): Promise<number> {
     const cutoff = this.settings.clock.now() - olderThanMs;
-    return this.driver.run((exec) => exec.execute(`DELETE FROM ${this.t('broker_messages')} WHERE created_at < ?`, [cutoff]));
+    const q = this.driver.dialect.quote('partition');
+    const m = this.t('broker_messages');
+    const o = this.t('broker_offsets');
+    return this.driver.run((exec) =>
+      exec.execute(
+        `DELETE FROM ${m} WHERE created_at < ? AND msg_offset <= ` +
+          `(SELECT MIN(o.committed) FROM ${o} o WHERE o.channel = ${m}.channel AND o.${q} = ${m}.${q})`,
+        [cutoff],
+      ),
+    );
+  }
+
+  /** `purge` as a RetentionSweeper task. `null` keeps every message (the default: see docs). */
+  retentionTask(messagesMs: number | null): RetentionTask {
+    return { name: `broker:${this.name}`, sweep: async (): Promise<Record<string, number>> => (messagesMs === null ? {} : { messages: await this.purge(messagesMs) }) };
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

@@ -111,10 +111,11 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       .build();
 
     let orchestrator: SagaOrchestrator;
+    let participant: SagaParticipant;
 
     beforeAll(async () => {
       sut = await factory();
-      const participant = new SagaParticipant({ name: uniqueName('bank'), store: sut.participantStore, broker: sut.broker, logger: silentLogger })
+      participant = new SagaParticipant({ name: uniqueName('bank'), store: sut.participantStore, broker: sut.broker, logger: silentLogger })
         .handle(Debit, (tx, cmd, reply) => {
           if (cmd.amount > 100) return reply.Insufficient({ why: 'over 100' });
           tx.afterCommit(() => effects.push(`debit ${cmd.account} ${cmd.amount}`));
@@ -244,6 +245,84 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       await new Promise((r) => setTimeout(r, 400));
       expect(replies).toEqual([expect.objectContaining({ action: 'compensate', reply: NULL_COMPENSATION_REPLY })]);
       expect(effects.filter((e) => e.includes('hang'))).toEqual([]);
+    });
+
+    const DAY = 24 * 3_600_000;
+    const barrierRows = async (sagaId: string) => {
+      const d = sut.participantStore.driver.dialect;
+      const rows = await sut.participantStore.driver.run((exec) =>
+        exec.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${d.table('saga_barrier')} WHERE saga_id = ?`, [sagaId]),
+      );
+      return Number(rows[0]!.n);
+    };
+
+    it('keeps the barrier of an unfinished saga past the retention: a compensation months later still compensates', async () => {
+      const sagaId = uniqueName('late');
+      const replyChannel = uniqueName('replies');
+      const envelope = (type: string, action: string): MessageEnvelope => ({
+        id: newId(),
+        type,
+        channel,
+        partitionKey: sagaId,
+        headers: {
+          [MessageHeader.sagaId]: sagaId,
+          [MessageHeader.sagaStep]: 'debit',
+          [MessageHeader.sagaAction]: action,
+          [MessageHeader.replyChannel]: replyChannel,
+        },
+        schemaVersion: 1,
+        payload: { account: 'late', amount: 9 },
+        createdAt: Date.now(),
+      });
+      const replies: Array<{ reply: string; action: string }> = [];
+      const sub = await sut.broker.subscribe({
+        group: uniqueName('watch'),
+        channels: [replyChannel],
+        handler: async (b) => void replies.push(...b.messages.map((m) => m.payload as { reply: string; action: string })),
+      });
+      stops.push(() => sub.close());
+      await sut.broker.publish([envelope(Debit.type, 'invoke')]);
+      await eventually(() => replies.length === 1);
+      // The saga then sits STUCK for 90 days; the sweeps of all those days run.
+      await participant.retentionTask().sweep(Date.now() + 90 * DAY);
+      expect(await barrierRows(sagaId)).toBe(1);
+      await sut.broker.publish([envelope(Refund.type, 'compensate')]);
+      await eventually(() => replies.length === 2);
+      expect(replies[1]).toMatchObject({ action: 'compensate', reply: 'Refunded' });
+      expect(effects).toContain('refund late 9');
+    });
+
+    it('tells participants when a saga finished, and their barrier rows go after the retention', async () => {
+      const id = await orchestrator.begin(transfer, { account: 'a12', amount: 3, log: [] });
+      await finished(id, 'COMPLETED');
+      const d = sut.participantStore.driver.dialect;
+      await eventually(async () => {
+        const rows = await sut.participantStore.driver.run((exec) =>
+          exec.query<{ status: string }>(`SELECT status FROM ${d.table('saga_finished')} WHERE saga_id = ?`, [id]),
+        );
+        return rows[0]?.status === 'COMPLETED';
+      });
+      expect(await barrierRows(id)).toBe(2);
+      await participant.retentionTask().sweep(Date.now() + 1_000);
+      expect(await barrierRows(id)).toBe(2);
+      await participant.retentionTask().sweep(Date.now() + 8 * DAY);
+      expect(await barrierRows(id)).toBe(0);
+    });
+
+    it('purges finished sagas past their retention, never a STUCK one', async () => {
+      localCompensationFails = 1_000;
+      const stuck = await orchestrator.begin(transfer, { account: 'a13', amount: 500, log: [] });
+      await finished(stuck, 'STUCK');
+      localCompensationFails = 0;
+      const done = await orchestrator.begin(transfer, { account: 'a14', amount: 1, log: [] });
+      await finished(done, 'COMPLETED');
+      const task = orchestrator.retentionTask({ finishedSagasMs: 30 * DAY });
+      await task.sweep(Date.now() + DAY);
+      expect(await orchestrator.get(done)).toBeDefined();
+      const removed = await task.sweep(Date.now() + 31 * DAY);
+      expect(removed.sagas).toBeGreaterThanOrEqual(1);
+      expect(await orchestrator.get(done)).toBeUndefined();
+      expect((await orchestrator.get(stuck))?.status).toBe('STUCK');
     });
 
     it('parks a saga whose compensation keeps failing as STUCK, then resolve completes it', async () => {

@@ -168,15 +168,17 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   protected createOutboxReader(): OutboxReader {
     return {
-      fetchUnsent: (limit) =>
-        this.driver.run(async (exec) => {
-          const rows = await exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
+      fetchUnsent: async (limit) => {
+        const rows = await this.driver.run((exec) =>
+          exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
             `SELECT position, shard, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('outbox')} ` +
               `WHERE sent_at IS NULL ORDER BY position LIMIT ?`,
             [limit],
-          );
-          return this.decodeOrPark(rows);
-        }),
+          ),
+        );
+        // Outside `run`: parking takes its own transaction.
+        return this.decodeOrPark(rows);
+      },
       park: (position, reason) => this.parkedOutbox.park(position, reason),
       markSent: (positions) => this.markSent(positions),
       lag: () =>

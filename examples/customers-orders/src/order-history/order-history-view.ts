@@ -1,5 +1,7 @@
 import { IllegalStateError, MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
 import {
+  CreditReservationFailed,
+  CreditReserved,
   CUSTOMER_EVENTS,
   CustomerCreated,
   ORDER_EVENTS,
@@ -76,7 +78,8 @@ export class OrderHistoryView {
       .handle(OrderCreated, apply)
       .handle(OrderApproved, apply)
       .handle(OrderRejected, apply)
-      .handle(OrderCancelled, apply);
+      .handle(OrderCancelled, apply)
+      .ignore(CreditReserved, CreditReservationFailed);
     await this.consumer.start();
   }
 

@@ -11,6 +11,7 @@ import type { SagaMode } from '../config.js';
 import {
   CreditReservationFailed,
   CreditReserved,
+  CustomerCreated,
   OrderApproved,
   OrderCancelled,
   OrderCreated,
@@ -85,7 +86,8 @@ export class OrderService implements OrderLifecycle {
     } else {
       const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
-        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
+        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason))
+        .ignore(CustomerCreated);
       await consumer.start();
       this.stops.push(() => consumer.stop());
     }

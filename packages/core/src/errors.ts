@@ -124,3 +124,11 @@ export class UndecodableMessageError extends ConcordError {
     this.name = 'UndecodableMessageError';
   }
 }
+
+/** A rebuild of this consumer group is already running (on this or another instance): one at a time. */
+export class RebuildInProgressError extends IllegalStateError {
+  constructor(readonly group: string) {
+    super(`a rebuild of consumer group ${group} is already running; try again when it has finished`);
+    this.name = 'RebuildInProgressError';
+  }
+}

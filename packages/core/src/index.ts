@@ -9,6 +9,7 @@ export {
   InvalidArgumentError,
   InvalidPayloadError,
   MessageRejectedError,
+  RebuildInProgressError,
   UndecodableMessageError,
   NotFoundError,
   isConcordError,

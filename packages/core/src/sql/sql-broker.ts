@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { ClosedError, ConcordError, ConcordErrorCode, InvalidArgumentError, RebuildInProgressError } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertName } from '../message/message-definition.js';
 import type { MessageEnvelope } from '../message/envelope.js';
@@ -14,6 +14,7 @@ import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlPartitionConsumer } from './sql-partition-consumer.js';
+import { GroupEpochs } from './group-epochs.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export const BROKER_TOPIC = 'concord_broker';
@@ -50,6 +51,7 @@ export class SqlBroker implements Broker {
   private readonly channelPartitions = new Map<string, number>();
   private readonly wakers = new PartitionWakers();
   private readonly subscriptions = new Set<SqlBrokerSubscription>();
+  readonly epochs: GroupEpochs;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
 
@@ -70,6 +72,7 @@ export class SqlBroker implements Broker {
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
     };
+    this.epochs = new GroupEpochs(driver);
   }
 
   t(name: string): string {
@@ -153,8 +156,59 @@ export class SqlBroker implements Broker {
   }
 
   /**
-   * Moves a consumer group back to the oldest retained message of each channel, so a
-   * projection can be rebuilt by replay. Stop the group's consumers first.
+   * Rebuilds what a consumer group projects, coordinated across every instance of the group:
+   * takes the group's rebuild lock (a second rebuild, here or elsewhere, gets
+   * RebuildInProgressError) and moves the group to a new epoch; waits until every live member
+   * has stopped its workers (a batch in flight finishes; its offset commit is refused, being of
+   * the old epoch); runs `reset` (drop the projection and its inbox rows); rewinds the group's
+   * offsets on `channels`; then releases the lock, and every member starts again from the
+   * rewound position. If anything fails the group stays paused (and the error is thrown):
+   * run the rebuild again; a rebuild whose instance died can be taken over after `holdMs`.
+   * See docs/decisions/010-coordinated-view-rebuild.md.
+   */
+  async rebuild(
+    group: string,
+    channels: readonly string[],
+    reset: () => Promise<void>,
+    options: { readonly holdMs?: number; readonly quiesceTimeoutMs?: number } = {},
+  ): Promise<void> {
+    const { clock, leaseMs } = this.settings;
+    const token = newId();
+    const epoch = await this.epochs.begin(group, token, clock.now(), options.holdMs ?? 5 * 60_000);
+    if (epoch === undefined) throw new RebuildInProgressError(group);
+    this.wakeSubscriptions(group);
+    const deadline = clock.now() + (options.quiesceTimeoutMs ?? Math.max(30_000, 3 * leaseMs));
+    for (;;) {
+      const busy = await this.driver.run((exec) =>
+        exec.query<{ n: number | string }>(
+          `SELECT COUNT(*) AS n FROM ${this.t('broker_members')} WHERE group_name = ? AND heartbeat_at >= ? ` +
+            `AND (paused_epoch IS NULL OR paused_epoch <> ?)`,
+          [group, clock.now() - leaseMs, epoch],
+        ),
+      );
+      if (Number(busy[0]?.n ?? 0) === 0) break;
+      if (clock.now() > deadline) {
+        throw new ConcordError(ConcordErrorCode.TIMEOUT, `rebuild of ${group}: members did not stop within the timeout; the group stays paused, run the rebuild again`);
+      }
+      await clock.sleep(Math.min(50, leaseMs / 10));
+    }
+    await reset();
+    await this.driver.run(async (exec) => {
+      for (const channel of channels) {
+        await exec.execute(`UPDATE ${this.t('broker_offsets')} SET committed = -1 WHERE group_name = ? AND channel = ?`, [group, channel]);
+      }
+    });
+    await this.epochs.end(group, token);
+    this.wakeSubscriptions(group);
+  }
+
+  private wakeSubscriptions(group: string): void {
+    for (const s of this.subscriptions) if (s.group === group) s.rebalanceSoon();
+  }
+
+  /**
+   * Moves a consumer group back to the oldest retained message of each channel. Only safe
+   * with every consumer of the group stopped; `rebuild` does that for you across instances.
    */
   async rewind(group: string, channels: readonly string[]): Promise<void> {
     await this.driver.run(async (exec) => {
@@ -239,17 +293,32 @@ class SqlBrokerSubscription {
   private rebalancing: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /** The group epoch the running workers belong to; they stop when it changes. */
+  private epoch: number | undefined;
+  private paused = false;
+
   constructor(
     private readonly broker: SqlBroker,
     private readonly options: SubscribeOptions,
   ) {}
+
+  get group(): string {
+    return this.options.group;
+  }
+
+  /** A rebuild began or ended: look at the group now rather than at the next tick. */
+  rebalanceSoon(): void {
+    this.rebalancing = this.rebalancing.then(() => this.rebalance()).catch((error: unknown) => {
+      this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
+    });
+  }
 
   /**
    * Partitions whose lease this member holds for sure right now: none once the lease may have
    * expired without renewal (a stalled process), even before the next rebalance notices.
    */
   assignedPartitions(): string[] {
-    return this.leaseValid() ? [...this.workers.keys()].sort() : [];
+    return this.leaseValid() && !this.paused ? [...this.workers.keys()].sort() : [];
   }
 
   /** @internal Workers start no new batch while this is false. */
@@ -276,11 +345,7 @@ class SqlBrokerSubscription {
     });
     await this.rebalance();
     const every = Math.max(50, Math.floor(this.broker.settings.leaseMs / 3));
-    this.timer = setInterval(() => {
-      this.rebalancing = this.rebalancing.then(() => this.rebalance()).catch((error: unknown) => {
-        this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
-      });
-    }, every);
+    this.timer = setInterval(() => this.rebalanceSoon(), every);
   }
 
   private all: Array<[string, number]> = [];
@@ -314,6 +379,29 @@ class SqlBrokerSubscription {
       ]);
       return Math.max(1, Number(rows[0]?.n ?? 1));
     });
+
+    // A rebuild of the group (here or on another instance): stop every worker, say so, and
+    // start none until it is over; workers of an older epoch are replaced by fresh ones that
+    // read the rewound offsets.
+    const state = await driver.run((exec) => this.broker.epochs.read(exec, group));
+    this.paused = state.rebuildingBy !== null;
+    if (this.paused || state.epoch !== this.epoch) {
+      const stale = [...this.workers.values()];
+      this.workers.clear();
+      await Promise.all(stale.map((w) => w.stop()));
+      // Free the leases too: after the rebuild the members share the partitions out afresh.
+      await driver.run((exec) =>
+        exec.execute(`UPDATE ${t('broker_leases')} SET owner = '', expires_at = 0 WHERE group_name = ? AND owner = ?`, [group, this.memberId]),
+      );
+      this.epoch = state.epoch;
+    }
+    await driver.run((exec) =>
+      exec.execute(`UPDATE ${t('broker_members')} SET paused_epoch = ? WHERE group_name = ? AND member_id = ?`, [
+        this.paused ? state.epoch : null,
+        group,
+        this.memberId,
+      ]),
+    );
 
     // Renew what we hold and learn what we lost (an expired lease someone else took).
     await driver.run((exec) =>
@@ -350,7 +438,7 @@ class SqlBrokerSubscription {
       );
     }
 
-    if (this.workers.size >= fairShare || this.closed) return;
+    if (this.workers.size >= fairShare || this.closed || this.paused) return;
     const start = Math.abs(this.memberId.charCodeAt(this.memberId.length - 1)) % this.all.length;
     const candidates = [...this.all.slice(start), ...this.all.slice(0, start)];
     for (const [channel, partition] of candidates) {
@@ -359,12 +447,13 @@ class SqlBrokerSubscription {
       if (this.workers.has(key)) continue;
       const claimed = await driver.run((exec) =>
         exec.execute(
-          `UPDATE ${t('broker_leases')} SET owner = ?, expires_at = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND (owner = '' OR expires_at < ?)`,
-          [this.memberId, now + leaseMs, group, channel, partition, now],
+          // Our own lease too: its worker was stopped for a rebuild and starts again now.
+          `UPDATE ${t('broker_leases')} SET owner = ?, expires_at = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND (owner = '' OR owner = ? OR expires_at < ?)`,
+          [this.memberId, now + leaseMs, group, channel, partition, this.memberId, now],
         ),
       );
       if (claimed !== 1) continue;
-      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid());
+      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid(), this.epoch ?? 0);
       this.workers.set(key, worker);
       worker.start();
     }

@@ -22,6 +22,8 @@ export class SqlPartitionConsumer {
     readonly partition: number,
     /** False when the member's leases may have expired: start no new batch until renewed. */
     private readonly leaseValid: () => boolean = () => true,
+    /** The group epoch this worker belongs to: its offset commits are refused once it changed. */
+    private readonly epoch = 0,
   ) {}
 
   start(): void {
@@ -85,6 +87,10 @@ export class SqlPartitionConsumer {
             [group, this.channel, this.partition],
           );
           if (lease[0]?.owner !== this.memberId) return false;
+          // A rebuild moved the group to a new epoch (and may have rewound it): committing
+          // this old position would overwrite the rewind.
+          const state = await this.broker.epochs.read(exec, group);
+          if (state.epoch !== this.epoch || state.rebuildingBy !== null) return false;
           await exec.execute(
             `UPDATE ${t('broker_offsets')} SET committed = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND committed < ?`,
             [last, group, this.channel, this.partition, last],
@@ -92,7 +98,7 @@ export class SqlPartitionConsumer {
           return true;
         });
         if (!moved) {
-          logger.info({ group, channel: this.channel, partition: this.partition }, 'partition lease lost; stopping');
+          logger.info({ group, channel: this.channel, partition: this.partition }, 'partition lease lost or group rebuilding; stopping');
           return;
         }
         committed = last;

@@ -6,6 +6,7 @@ import { createDemoServer } from './http/http-server.js';
 import { Infrastructure, type ServiceName } from './infrastructure.js';
 import { OrderHistoryView } from './order-history/order-history-view.js';
 import { OrderService } from './order-service/order-service.js';
+import { startRetention } from './retention.js';
 
 export interface RunningDemo {
   readonly url: string;
@@ -39,6 +40,8 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     await infra.startRelay(stores['order-service'], broker),
   ];
 
+  const retention = startRetention({ stores: Object.values(stores), broker, orchestrator: orders.orchestrator }, logger);
+
   const server = createDemoServer({ customers, orders, history, stores }, logger);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const port = (server.address() as AddressInfo).port;
@@ -53,6 +56,7 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       for (const relay of relays) await relay.stop();
+      await retention.stop();
       await history.stop();
       await orders.stop();
       await customers.stop();

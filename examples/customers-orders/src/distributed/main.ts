@@ -87,7 +87,14 @@ async function stopAll(code: number): Promise<never> {
   clearTimeout(killer);
   process.exit(code);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopAll(0).catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+  });
+}
 
 try {
   // First instances create schemas and run migrations; the second ones find them done.

@@ -108,7 +108,10 @@ export class OrderService implements OrderLifecycle {
   watchOrder(orderId: number): () => void {
     if (this.options.crossProcessPollMs === undefined) return () => {};
     this.watched.set(orderId, (this.watched.get(orderId) ?? 0) + 1);
-    this.pollTimer ??= setInterval(() => void this.pollWatched(), this.options.crossProcessPollMs);
+    this.pollTimer ??= setInterval(
+      () => this.pollWatched().catch((error: unknown) => this.options.logger.warn({ err: error }, 'polling watched orders failed')),
+      this.options.crossProcessPollMs,
+    );
     return () => {
       const n = (this.watched.get(orderId) ?? 1) - 1;
       if (n > 0) this.watched.set(orderId, n);

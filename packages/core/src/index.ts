@@ -63,7 +63,7 @@ export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } fro
 export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 
 // SQL layer (the SPI adapter packages build on)
-export type { SqlColumnTypes, SqlDialect, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
+export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
 export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
 export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
 export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';

@@ -3,6 +3,7 @@ import {
   ClosedError,
   defaultLogger,
   hashPartitionKey,
+  type ListenOptions,
   type Logger,
   type SqlDialect,
   type SqlDriver,
@@ -211,11 +212,11 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     await exec.query(`SELECT pg_notify(?, '')`, [this.channel(topic)]);
   }
 
-  async listen(topic: string, listener: () => void): Promise<() => Promise<void>> {
+  async listen(topic: string, listener: () => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
     if (this.closed) throw new ClosedError('postgres driver');
     let local = this.localListeners.get(topic);
     if (!local) this.localListeners.set(topic, (local = new Set()));
-    local.add(listener);
+    if (options.includeLocalCommits !== false) local.add(listener);
     const unlisten = await this.listener.listen(this.channel(topic), listener);
     return async () => {
       local.delete(listener);

@@ -1,23 +1,43 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId, silentLogger, type MessageEnvelope } from '@concord/core';
-import { eventually } from '@concord/core/testing';
+import { newId, silentLogger, type MessageEnvelope, type SqlBroker } from '@concord/core';
+import { eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPostgresBroker } from '@concord/postgres';
 import { openSqliteBroker, openSqliteStore } from '@concord/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_EVENTS, CustomerCreated } from '../contracts.js';
 import { OrderHistoryView } from './order-history-view.js';
 
-/** Two instances of the order-history view (own broker and store handles on the same files), as two processes would run it. */
-describe('order-history view: rebuild coordinated across instances', () => {
+const timings = { partitions: 8, leaseMs: 6_000, pollIntervalMs: 20, logger: silentLogger };
+const pgAvailable = await serviceAvailable(services.postgres);
+const pgUrl = `postgres://postgres@127.0.0.1:5432/${uniqueName('concord_rebuild').replaceAll('-', '_').toLowerCase()}`;
+
+/** The in-database broker on SQLite (offsets committed per batch) and on PostgreSQL (offsets committed in the background). */
+const brokers: Array<{ name: string; skip: boolean; open: (dir: string) => Promise<SqlBroker>; drop: () => Promise<void> }> = [
+  { name: 'sqlite', skip: false, open: (dir) => openSqliteBroker({ filename: join(dir, 'broker.db'), ...timings }), drop: async () => undefined },
+  {
+    name: 'postgres',
+    skip: !pgAvailable,
+    open: async () => {
+      await ensurePostgresDatabase(pgUrl);
+      return openPostgresBroker({ connectionString: pgUrl, poolSize: 4, ...timings }) as unknown as Promise<SqlBroker>;
+    },
+    drop: () => dropPostgresDatabase(pgUrl),
+  },
+];
+
+/** Two instances of the order-history view (own broker and store handles on the same databases), as two processes would run it. */
+describe.each(brokers)('order-history view on the $name broker: rebuild coordinated across instances', ({ skip, open, drop }) => {
+  if (skip) return;
   const dir = mkdtempSync(join(tmpdir(), 'concord-rebuild-'));
   const closers: Array<() => Promise<void>> = [];
   const views: OrderHistoryView[] = [];
-  let publisher: Awaited<ReturnType<typeof openSqliteBroker>>;
+  let publisher: SqlBroker;
   let published = 0;
 
   async function instance(): Promise<OrderHistoryView> {
-    const broker = await openSqliteBroker({ filename: join(dir, 'broker.db'), partitions: 8, leaseMs: 6_000, pollIntervalMs: 20, logger: silentLogger });
+    const broker = await open(dir);
     const store = await openSqliteStore({ filename: join(dir, 'order-history.db'), logger: silentLogger });
     const view = new OrderHistoryView({ store, broker, logger: silentLogger });
     await view.start();
@@ -55,7 +75,7 @@ describe('order-history view: rebuild coordinated across instances', () => {
   }
 
   beforeAll(async () => {
-    publisher = await openSqliteBroker({ filename: join(dir, 'broker.db'), partitions: 8, logger: silentLogger });
+    publisher = await open(dir);
     views.push(await instance(), await instance());
     // Both instances hold their share of the 16 partitions (8 per channel) before anything else.
     await eventually(() => views.every((v) => v.assignedPartitions().length === 8), 20_000);
@@ -65,6 +85,7 @@ describe('order-history view: rebuild coordinated across instances', () => {
   afterAll(async () => {
     for (const close of closers.reverse()) await close();
     await publisher.close();
+    await drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

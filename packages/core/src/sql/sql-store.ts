@@ -206,9 +206,10 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   /**
    * Decodes outbox rows; a row that cannot be decoded would fail every relay round for good, so
-   * it is parked (with the reason) and left out, and the rows behind it flow.
+   * it is parked (with the reason) and left out, and the rows behind it flow. Public for
+   * relays that read the outbox on their own path (shard leases).
    */
-  protected async decodeOrPark(rows: Array<EnvelopeRow & { position: number | string; shard: number | string }>): Promise<OutboxRecord[]> {
+  async decodeOrPark(rows: Array<EnvelopeRow & { position: number | string; shard: number | string }>): Promise<OutboxRecord[]> {
     const records: OutboxRecord[] = [];
     for (const r of rows) {
       try {

@@ -13,7 +13,7 @@ import { validatePayload, type SchemaInput } from '../schema.js';
 import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { SagaDefinition } from './saga-definition.js';
-import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import type { SagaInstance, SagaView } from './saga-instance.js';
 import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
@@ -22,6 +22,8 @@ import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
 import { SagaBranches } from './saga-branches.js';
 import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
 import type { Instrumentation } from '../ports/instrumentation.js';
+import { requireStuck } from './manual-action-guard.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -196,6 +198,22 @@ export class SagaOrchestrator<H = unknown> {
     return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
   }
 
+  /**
+   * Retention of this orchestrator's sagas, for a RetentionSweeper: sagas finished (COMPLETED,
+   * COMPENSATED, ABORTED) more than `finishedSagasMs` ago (default 30 days) go with their
+   * history; STUCK and running sagas are never removed. `null` keeps every saga.
+   */
+  retentionTask(policy: { readonly finishedSagasMs?: number | null } = {}): RetentionTask {
+    const keepMs = policy.finishedSagasMs === undefined ? 30 * 24 * 3_600_000 : policy.finishedSagasMs;
+    return {
+      name: `sagas:${this.options.name}`,
+      sweep: async (now): Promise<Record<string, number>> =>
+        keepMs === null
+          ? {}
+          : { sagas: await this.options.store.sqlTransaction((tx) => this.repository.purgeFinished(tx.exec, now - keepMs)) },
+    };
+  }
+
   countByStatus(): Promise<Record<string, number>> {
     return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
   }
@@ -203,7 +221,7 @@ export class SagaOrchestrator<H = unknown> {
   /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
   retry(sagaId: string, options: ManualActionOptions = {}): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
-      if (t.draft.status !== 'STUCK') throw new IllegalStateError(`saga ${sagaId} is ${t.draft.status}, not STUCK: nothing to retry`);
+      requireStuck(t.draft, 'retry');
       t.record('MANUAL_RETRY', { actor: options.actor ?? null, note: options.note ?? null });
       Object.assign(t.draft, {
         status: t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING',
@@ -225,7 +243,7 @@ export class SagaOrchestrator<H = unknown> {
   ): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('resolve: a note saying what was done is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'resolve');
       const current = t.step;
       if (!current || current.name !== options.step) {
         throw new IllegalStateError(`saga ${sagaId} is at step ${current?.name ?? '(none)'}, not ${options.step}`);
@@ -244,11 +262,14 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
-  /** Stops a saga where it is, for good. A note is required. */
+  /**
+   * Stops a STUCK saga where it is, for good: a person takes over what it left (its history
+   * says which steps ran and which were compensated). A note is required.
+   */
   abort(sagaId: string, options: ManualActionOptions & { note: string }): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('abort: a note saying why is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'abort');
       t.record('ABORTED', { actor: options.actor ?? null, note: options.note });
       Object.assign(t.draft, { status: 'ABORTED', waitingAction: null, wakeAt: null });
     });

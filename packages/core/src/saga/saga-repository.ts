@@ -168,4 +168,14 @@ export class SagaRepository {
     );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
+
+  /** Deletes sagas COMPLETED, COMPENSATED or ABORTED before `before`, with their history. Never a STUCK or running one. */
+  async purgeFinished(exec: SqlExecutor, before: number): Promise<number> {
+    const finished = `status IN ('COMPLETED', 'COMPENSATED', 'ABORTED') AND updated_at < ?`;
+    await exec.execute(
+      `DELETE FROM ${this.d.table('saga_history')} WHERE saga_id IN (SELECT saga_id FROM ${this.instances} WHERE ${finished})`,
+      [before],
+    );
+    return exec.execute(`DELETE FROM ${this.instances} WHERE ${finished}`, [before]);
+  }
 }

@@ -10,6 +10,12 @@ export const ConcordErrorCode = {
   SAGA_DEFINITION_INVALID: 'SAGA_DEFINITION_INVALID',
   ILLEGAL_STATE: 'ILLEGAL_STATE',
   TIMEOUT: 'TIMEOUT',
+  /** A reservation's TTL ran out before its confirm. */
+  RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
+  /** A reservation was cancelled (or its cancel came first, blocking the try). */
+  RESERVATION_CANCELLED: 'RESERVATION_CANCELLED',
+  /** Not enough quantity, or no such item free, in the pool. */
+  RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

@@ -68,3 +68,7 @@ export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';
+
+// Durable timers and TCC reservations
+export * from './timers/index.js';
+export * from './reservations/index.js';

@@ -25,6 +25,8 @@ import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, 
 import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+import { reservationMigrations } from '../reservations/reservation-schema.js';
+import { timerMigrations } from '../timers/timer-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -72,6 +74,9 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
+    // Modules with their own version sequence, so parallel work on them never collides.
+    await runMigrations(this.driver, 'timers', timerMigrations);
+    await runMigrations(this.driver, 'reservations', reservationMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 

@@ -5,3 +5,5 @@ export { counterEvent, counterSchema, type CounterPayload } from './test-message
 export { eventually, uniqueName } from './wait.js';
 export { serviceAvailable, services, type ServiceCheck } from './services.js';
 export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.js';
+export { describeTimerConformance, ManualClock, type TimersUnderTest } from './timer-conformance.js';
+export { describeReservationConformance } from './reservation-conformance.js';

@@ -48,7 +48,8 @@ export class Infrastructure {
     return url.toString();
   }
 
-  async openStore(service: ServiceName): Promise<SqlStore> {
+  /** One service's store: `<dataDir>/<service>.db`, or database `<base>_<service>`. Other examples name their own services. */
+  async openStore(service: ServiceName | (string & {})): Promise<SqlStore> {
     const logger = this.logger;
     switch (this.storeKind) {
       case 'sqlite':

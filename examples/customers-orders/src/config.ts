@@ -1,9 +1,14 @@
 import { InvalidArgumentError } from '@concord/core';
+import { AdminToken } from '@concord/http';
 
 export type SagaMode = 'orchestration' | 'choreography';
 
 export interface DemoConfig {
   readonly port: number;
+  /** The interface to listen on; loopback unless HOST says otherwise. */
+  readonly host?: string | undefined;
+  /** Guards /admin/*; from CONCORD_ADMIN_TOKEN, or made at start (and printed once) when unset. */
+  readonly adminToken?: AdminToken | undefined;
   readonly dataDir: string;
   readonly sagaMode: SagaMode;
   readonly databaseUrl: string | undefined;
@@ -21,6 +26,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     port,
+    host: env.HOST || '127.0.0.1',
+    adminToken: AdminToken.fromEnv(env),
     dataDir: env.CONCORD_DATA_DIR ?? './data',
     sagaMode,
     databaseUrl: env.CONCORD_DATABASE_URL || undefined,

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { createLogger, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
+import { AdminToken, listen } from '@concord/http';
 import type { DemoConfig } from './config.js';
 import { CustomerService } from './customer-service/customer-service.js';
 import { createDemoServer } from './http/http-server.js';
@@ -9,6 +9,9 @@ import { OrderService } from './order-service/order-service.js';
 
 export interface RunningDemo {
   readonly url: string;
+  /** Guards /admin/*; `consoleUrl` carries it when it was generated. */
+  readonly adminToken: AdminToken;
+  readonly consoleUrl: string;
   readonly customers: CustomerService;
   readonly orders: OrderService;
   readonly history: OrderHistoryView;
@@ -39,13 +42,15 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     await infra.startRelay(stores['order-service'], broker),
   ];
 
-  const server = createDemoServer({ customers, orders, history, stores }, logger);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ port, dataDir: config.dataDir, sagaMode: config.sagaMode, infrastructure: infra.describe() }, `demo listening on port ${port}`);
+  const adminToken = config.adminToken ?? AdminToken.random();
+  const server = createDemoServer({ customers, orders, history, stores }, { logger, adminToken });
+  const { port, host, url } = await listen(server, { port: config.port, host: config.host });
+  logger.info({ port, host, dataDir: config.dataDir, sagaMode: config.sagaMode, infrastructure: infra.describe() }, `demo listening on ${url}`);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    adminToken,
+    consoleUrl: adminToken.consoleUrl(url),
     customers,
     orders,
     history,

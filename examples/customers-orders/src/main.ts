@@ -15,8 +15,9 @@ try {
   process.exit(2);
 }
 const demo = await startDemo(config, logger);
-const shown = demo.url.replace('127.0.0.1', 'localhost');
-console.log(`Concord demo ready: ${shown}  (API docs ${shown}/swagger-ui/index.html, console ${shown}/console)`);
+const shown = demo.url.replace('//127.0.0.1:', '//localhost:');
+// A generated admin token is shown once, in the console's address (as Jupyter does).
+console.log(`Concord demo ready: ${shown}  (API docs ${shown}/swagger-ui/index.html)\n  operator console: ${demo.consoleUrl.replace('//127.0.0.1:', '//localhost:')}`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

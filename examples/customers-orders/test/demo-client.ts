@@ -1,11 +1,16 @@
 /** A tiny client for the demo's HTTP API, as the end-to-end tests and the README use it. */
 export class DemoClient {
-  constructor(readonly url: string) {}
+  /** `adminToken` is sent as `Authorization: Bearer` on every /admin call. */
+  constructor(
+    readonly url: string,
+    readonly adminToken?: string,
+  ) {}
 
   async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const auth: Record<string, string> = this.adminToken && path.startsWith('/admin') ? { authorization: `Bearer ${this.adminToken}` } : {};
     const res = await fetch(this.url + path, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();

@@ -15,7 +15,7 @@ describe.each<SagaMode>(['orchestration', 'choreography'])('customers-orders dem
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `concord-demo-${sagaMode}-`));
     demo = await startDemo({ port: 0, dataDir: dir, sagaMode, databaseUrl: undefined, brokerUrl: undefined }, silentLogger);
-    api = new DemoClient(demo.url);
+    api = new DemoClient(demo.url, demo.adminToken.secret);
   });
   afterAll(async () => {
     await demo?.stop();
@@ -144,6 +144,33 @@ describe.each<SagaMode>(['orchestration', 'choreography'])('customers-orders dem
       'STARTED', 'STEP_DONE', 'COMMAND_SENT', 'REPLY', 'STEP_DONE', 'STEP_DONE', 'COMPLETED',
     ]);
     expect((await api.call('GET', '/sagas/nope')).status).toBe(404);
+  });
+
+  it('refuses every /admin route without the token or with a wrong one (401)', async () => {
+    const anonymous = new DemoClient(demo.url);
+    const routes = [
+      ['GET', '/admin/sagas'],
+      ['POST', '/admin/sagas/create-order-1/retry'],
+      ['POST', '/admin/sagas/create-order-1/resolve'],
+      ['POST', '/admin/sagas/create-order-1/abort'],
+      ['GET', '/admin/outbox'],
+      ['GET', '/admin/dead-letters'],
+      ['POST', '/admin/dead-letters/order-service/1/replay'],
+      ['POST', '/admin/views/order-history/rebuild'],
+    ] as const;
+    for (const [method, path] of routes) {
+      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${demo.adminToken.secret}` }]) {
+        const r = await anonymous.call(method, path, method === 'POST' ? { note: 'x', step: 's', as: 'done' } : undefined, headers);
+        expect([method, path, r.status, r.body.error?.code]).toEqual([method, path, 401, 'UNAUTHORIZED']);
+      }
+    }
+    expect((await api.call('GET', '/admin/outbox')).status).toBe(200);
+  });
+
+  it('refuses a non-JSON POST body with 415 before reading it', async () => {
+    const res = await fetch(`${demo.url}/customers`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"name":"x","creditLimit":1}' });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('rebuilds the order history view by replay, to the same content', async () => {

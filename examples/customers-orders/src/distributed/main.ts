@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@concord/core';
+import { listen } from '@concord/http';
 import { ensureMysqlDatabase } from '@concord/mysql';
 import { ensurePostgresDatabase } from '@concord/postgres';
 import { readConfig } from '../config.js';
@@ -28,6 +29,9 @@ try {
   process.exit(2);
 }
 const infra = new Infrastructure(config, logger);
+const adminToken = config.adminToken!;
+// A generated token goes to every service process, so one token opens the whole system.
+const childEnv = adminToken.generated ? { ...env, CONCORD_ADMIN_TOKEN: adminToken.secret } : env;
 const services: ServiceName[] = ['customer-service', 'order-service', 'order-history'];
 const INSTANCES = Number(process.env.CONCORD_INSTANCES ?? 2);
 const script = join(dirname(fileURLToPath(import.meta.url)), 'service-process.ts');
@@ -54,7 +58,7 @@ let stopping = false;
 
 function launch(instance: Instance): void {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
-    env: { ...env, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
+    env: { ...childEnv, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
     // The IPC channel is how a child notices that this launcher died, even by SIGKILL.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -104,8 +108,10 @@ try {
 const upstreams = Object.fromEntries(
   services.map((s) => [s, instances.filter((i) => i.service === s).map((i) => `http://127.0.0.1:${i.port}`)]),
 ) as unknown as Upstreams;
-const gateway = createGateway(upstreams, logger);
-await new Promise<void>((resolve) => gateway.listen(config.port, resolve));
+const gateway = createGateway(upstreams, { logger, adminToken });
+const { url } = await listen(gateway, { port: config.port, host: config.host });
+const shown = url.replace('//127.0.0.1:', '//localhost:');
 console.log(
-  `Concord distributed demo ready: http://localhost:${config.port}  (${infra.describe()}, ${INSTANCES} instances of each service)`,
+  `Concord distributed demo ready: ${shown}  (${infra.describe()}, ${INSTANCES} instances of each service)\n` +
+    `  operator console: ${adminToken.consoleUrl(shown)}`,
 );

@@ -9,8 +9,8 @@ import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
-import { createRouterServer } from '../http/http-server.js';
-import { Router } from '../http/router.js';
+import { listen, Router } from '@concord/http';
+import { createServiceServer } from '../http/http-server.js';
 import { Infrastructure, type ServiceName } from '../infrastructure.js';
 import { OrderHistoryView } from '../order-history/order-history-view.js';
 import { OrderService } from '../order-service/order-service.js';
@@ -52,8 +52,10 @@ if (service === 'customer-service') {
 }
 storeAdminRoutes(router, { [service]: store });
 
-const server = createRouterServer(router, logger);
-await new Promise<void>((resolve) => server.listen(config.port, '127.0.0.1', resolve));
+// The launcher hands every instance the same token (its own, or the one it generated).
+const server = createServiceServer(router, { logger, adminToken: config.adminToken! });
+// Instances are reached only through the gateway: loopback always, whatever HOST says.
+await listen(server, { port: config.port, host: '127.0.0.1' });
 logger.info({ port: config.port, infrastructure: infra.describe() }, `${service} ready`);
 
 let stopping = false;

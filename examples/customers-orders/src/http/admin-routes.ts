@@ -2,8 +2,7 @@ import type { SqlStore } from '@concord/core';
 import { z } from 'zod';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError } from './http-errors.js';
-import { intParam, type Router } from './router.js';
+import { HttpError, intParam, type Router } from '@concord/http';
 
 export interface AdminServices {
   readonly orders: OrderService;
@@ -12,11 +11,12 @@ export interface AdminServices {
   readonly stores: Readonly<Record<string, SqlStore>>;
 }
 
-const Note = z.object({ note: z.string().trim().min(1, 'a note is required'), actor: z.string().max(200).optional() });
-const Resolve = Note.extend({ step: z.string().min(1), as: z.enum(['done', 'compensated']) });
-const RetryBody = z.object({ note: z.string().optional(), actor: z.string().max(200).optional() }).optional();
+// No `actor` in bodies: who acted is the admin token's name (ctx.actor), never what a client claims.
+const Note = z.object({ note: z.string().trim().min(1, 'a note is required').max(2000) });
+const Resolve = Note.extend({ step: z.string().min(1).max(200), as: z.enum(['done', 'compensated']) });
+const RetryBody = z.object({ note: z.string().max(2000).optional() }).optional();
 
-/** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. */
+/** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. All need the admin token. */
 export function adminRoutes(router: Router, s: AdminServices): void {
   sagaAdminRoutes(router, s.orders);
   storeAdminRoutes(router, s.stores);
@@ -29,23 +29,23 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
     return orders.orchestrator;
   };
   router
-    .on('GET', '/admin/sagas', async (ctx) => {
+    .admin('GET', '/admin/sagas', async (ctx) => {
       const status = ctx.query.get('status') ?? undefined;
       const parsed = z.enum(['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'STUCK', 'ABORTED']).optional().parse(status);
       const limit = Math.min(500, Number(ctx.query.get('limit') ?? 100) || 100);
       return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
     })
-    .on('POST', '/admin/sagas/:id/retry', async (ctx) => {
+    .admin('POST', '/admin/sagas/:id/retry', async (ctx) => {
       const body = RetryBody.parse(await ctx.body()) ?? {};
-      return orchestrator().retry(ctx.params.id!, { ...(body.note ? { note: body.note } : {}), ...(body.actor ? { actor: body.actor } : {}) });
+      return orchestrator().retry(ctx.params.id!, { ...(body.note ? { note: body.note } : {}), actor: ctx.actor });
     })
-    .on('POST', '/admin/sagas/:id/resolve', async (ctx) => {
+    .admin('POST', '/admin/sagas/:id/resolve', async (ctx) => {
       const body = Resolve.parse(await ctx.body());
-      return orchestrator().resolve(ctx.params.id!, { step: body.step, as: body.as, note: body.note, ...(body.actor ? { actor: body.actor } : {}) });
+      return orchestrator().resolve(ctx.params.id!, { step: body.step, as: body.as, note: body.note, actor: ctx.actor });
     })
-    .on('POST', '/admin/sagas/:id/abort', async (ctx) => {
+    .admin('POST', '/admin/sagas/:id/abort', async (ctx) => {
       const body = Note.parse(await ctx.body());
-      return orchestrator().abort(ctx.params.id!, { note: body.note, ...(body.actor ? { actor: body.actor } : {}) });
+      return orchestrator().abort(ctx.params.id!, { note: body.note, actor: ctx.actor });
     });
 }
 
@@ -57,23 +57,23 @@ export function storeAdminRoutes(router: Router, stores: AdminServices['stores']
     return found;
   };
   router
-    .on('GET', '/admin/outbox', async () => {
+    .admin('GET', '/admin/outbox', async () => {
       const out: Record<string, unknown> = {};
       for (const [name, st] of Object.entries(s.stores)) out[name] = await st.outbox.lag();
       return { outbox: out };
     })
-    .on('GET', '/admin/dead-letters', async () => {
+    .admin('GET', '/admin/dead-letters', async () => {
       const out: Record<string, unknown> = {};
       for (const [name, st] of Object.entries(s.stores)) out[name] = await st.deadLetters.list({ limit: 200 });
       return { deadLetters: out };
     })
-    .on('POST', '/admin/dead-letters/:service/:id/replay', async (ctx) => ({
+    .admin('POST', '/admin/dead-letters/:service/:id/replay', async (ctx) => ({
       replayed: await store(ctx.params.service!).deadLetters.replay(intParam(ctx.params, 'id')),
     }));
 }
 
 export function viewAdminRoutes(router: Router, history: OrderHistoryView): void {
-  router.on('POST', '/admin/views/order-history/rebuild', async () => {
+  router.admin('POST', '/admin/views/order-history/rebuild', async () => {
     await history.rebuild();
     return { rebuilt: 'order-history' };
   });

@@ -5,8 +5,7 @@ import type { CustomerService } from '../customer-service/customer-service.js';
 import { Money, formatMoney } from '../money.js';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError } from './http-errors.js';
-import { intParam, type Router } from './router.js';
+import { HttpError, idempotencyKey, intParam, type Router } from '@concord/http';
 
 export interface DemoServices {
   readonly customers: CustomerService;
@@ -24,15 +23,6 @@ export const CreateOrderRequest = z.object({
 });
 
 const orderView = (o: OrderSnapshot) => ({ orderId: o.orderId, orderState: o.state, rejectionReason: o.rejectionReason });
-
-function idempotencyKey(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const key = Array.isArray(header) ? header[0]! : header;
-  if (key.length === 0 || key.length > 190 || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new HttpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-190 printable ASCII characters without spaces');
-  }
-  return key;
-}
 
 /** The Eventuate customers-and-orders API, wire-compatible. */
 export function demoRoutes(router: Router, s: DemoServices): void {

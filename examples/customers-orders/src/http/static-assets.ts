@@ -1,21 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, normalize } from 'node:path';
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpError } from './http-errors.js';
+import type { Router, StaticMounts } from '@concord/http';
 
 const require = createRequire(import.meta.url);
 const swaggerDir = dirname(require.resolve('swagger-ui-dist/package.json'));
 const consoleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.map': 'application/json',
-};
 
 const SWAGGER_INDEX = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Concord demo API</title>
@@ -25,31 +16,19 @@ const SWAGGER_INDEX = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
 </body></html>`;
 
-async function sendFile(res: ServerResponse, dir: string, name: string): Promise<void> {
-  const path = normalize(join(dir, name));
-  if (!path.startsWith(dir)) throw new HttpError(404, 'NOT_FOUND', 'no such file');
-  const ext = path.slice(path.lastIndexOf('.'));
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch {
-    throw new HttpError(404, 'NOT_FOUND', `no such file ${name}`);
-  }
-  res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': data.length });
-  res.end(data);
+/** Swagger UI (from swagger-ui-dist) and the operator console's static page. */
+export const staticMounts: StaticMounts = { '/swagger-ui': swaggerDir, '/console': consoleDir };
+
+/** Swagger UI's index page, pointed at /openapi.json (swagger-ui-dist's own points at a demo petstore). */
+export function swaggerIndexHtml(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(SWAGGER_INDEX) });
+  res.end(SWAGGER_INDEX);
 }
 
-/** Swagger UI (from swagger-ui-dist) pointed at /openapi.json. */
-export async function serveSwagger(res: ServerResponse, file: string): Promise<void> {
-  if (file === '' || file === 'index.html') {
-    res.writeHead(200, { 'content-type': TYPES['.html']! });
-    res.end(SWAGGER_INDEX);
-    return;
-  }
-  await sendFile(res, swaggerDir, file);
-}
-
-/** The operator console's static page. */
-export async function serveConsole(res: ServerResponse, file: string): Promise<void> {
-  await sendFile(res, consoleDir, file === '' ? 'index.html' : file);
+export function swaggerIndexRoutes(router: Router): void {
+  const page = async (ctx: { res: ServerResponse }) => {
+    swaggerIndexHtml(ctx.res);
+    return undefined;
+  };
+  router.on('GET', '/swagger-ui', page).on('GET', '/swagger-ui/index.html', page);
 }

@@ -1,6 +1,6 @@
-import { SagaParticipant, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
+import { SagaParticipant, type Reservation, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
 import { IdAllocator, migrateService } from '@concord/example-customers-orders/db';
-import { AssignAgent, ReleaseAgent, ReserveAgent } from '../contracts.js';
+import { AssignAgent, ReleaseAgent, ReserveAgent, agentReservationId } from '../contracts.js';
 import { isReservationLost, reservationRuntime, type ReservationRuntime } from '../reservation-runtime.js';
 import { AgentRepository, agentMigrations } from './agent-repository.js';
 
@@ -82,6 +82,11 @@ export class DeliveryService {
 
   getAgent(agentId: number): Promise<AgentView | undefined> {
     return this.options.store.transaction((tx) => this.view(tx, agentId));
+  }
+
+  /** The reservation the Order service made for `orderId` here, if it reached this service. */
+  agentReservation(orderId: number): Promise<Reservation | undefined> {
+    return this.options.store.driver.run((exec) => this.runtime.reservations.get(exec, agentReservationId(orderId)));
   }
 
   private async view(tx: Transaction<unknown>, agentId: number): Promise<AgentView | undefined> {

@@ -1,6 +1,6 @@
-import { NotFoundError, SagaParticipant, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
+import { NotFoundError, SagaParticipant, type Reservation, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
 import { IdAllocator, migrateService } from '@concord/example-customers-orders/db';
-import { AssignPacket, ReleasePacket, ReservePacket } from '../contracts.js';
+import { AssignPacket, ReleasePacket, ReservePacket, packetReservationId } from '../contracts.js';
 import { isReservationLost, reservationRuntime, type ReservationRuntime } from '../reservation-runtime.js';
 import { KitchenRepository, kitchenMigrations } from './kitchen-repository.js';
 
@@ -92,6 +92,11 @@ export class KitchenService {
 
   getKitchen(kitchenId: number): Promise<KitchenView | undefined> {
     return this.options.store.transaction((tx) => this.view(tx, kitchenId));
+  }
+
+  /** The reservation the Order service made for `orderId` here, if it reached this service. */
+  packetReservation(orderId: number): Promise<Reservation | undefined> {
+    return this.options.store.driver.run((exec) => this.runtime.reservations.get(exec, packetReservationId(orderId)));
   }
 
   private async view(tx: Transaction<unknown>, kitchenId: number): Promise<KitchenView | undefined> {

@@ -81,8 +81,14 @@ export class OrderRepository {
   ): Promise<FoodOrder | undefined> {
     const sets = ['state = ?', 'version = version + 1', 'updated_at = ?'];
     const params: unknown[] = [to, now];
-    if (change.rejectionReason !== undefined) (sets.push('rejection_reason = ?'), params.push(change.rejectionReason));
-    if (change.agentId !== undefined) (sets.push('agent_id = ?'), params.push(change.agentId));
+    if (change.rejectionReason !== undefined) {
+      sets.push('rejection_reason = ?');
+      params.push(change.rejectionReason);
+    }
+    if (change.agentId !== undefined) {
+      sets.push('agent_id = ?');
+      params.push(change.agentId);
+    }
     const changed = await sql.execute(
       `UPDATE ${this.orders} SET ${sets.join(', ')} WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
       [...params, orderId, ...from],

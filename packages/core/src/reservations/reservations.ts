@@ -159,18 +159,25 @@ export class Reservations<H = unknown> {
       return existing;
     }
     const counts = await this.ledger.counts(exec, pool);
+    const timerId = `reservation:${reservationId}`;
     let itemId: string | null = null;
     let refusal: string | undefined;
     if (!counts) refusal = 'no such pool';
-    else if ('quantity' in request) {
-      if (counts.kind !== 'quantity') refusal = 'is an item pool: reserve an item';
-      else if (!(await this.ledger.take(exec, pool, quantity, now))) refusal = `${quantity} asked, fewer available`;
-    } else {
-      if (counts.kind !== 'items') refusal = 'is a quantity pool: reserve a quantity';
-      else {
-        itemId = (await this.ledger.takeItem(exec, pool, 'item' in request ? request.item : undefined, reservationId)) ?? null;
-        if (itemId === null) refusal = 'item' in request ? `item ${request.item} is not free` : 'no free item';
-        else await this.ledger.take(exec, pool, 1, now);
+    else if ('quantity' in request ? counts.kind !== 'quantity' : counts.kind !== 'items') {
+      refusal = counts.kind === 'items' ? 'is an item pool: reserve an item' : 'is a quantity pool: reserve a quantity';
+    } else if (!('quantity' in request)) {
+      itemId = (await this.ledger.takeItem(exec, pool, 'item' in request ? request.item : undefined, reservationId)) ?? null;
+      if (itemId === null) refusal = 'item' in request ? `item ${request.item} is not free` : 'no free item';
+      else await exec.execute(`UPDATE ${this.table} SET item_id = ? WHERE reservation_id = ?`, [itemId, reservationId]);
+    }
+    if (!refusal) {
+      await this.options.timers.schedule(tx, { id: timerId, kind: EXPIRY_KIND, at: expiresAt, payload: { reservationId } });
+      // The pool's counts row is every try's hot row: update it last, so its lock is held
+      // only until the commit.
+      if (!(await this.ledger.take(exec, pool, quantity, now))) {
+        refusal = `${quantity} asked, fewer available`;
+        await this.options.timers.unschedule(tx, timerId);
+        if (itemId !== null) await this.ledger.setItem(exec, pool, itemId, 'AVAILABLE', null);
       }
     }
     if (refusal) {
@@ -178,8 +185,6 @@ export class Reservations<H = unknown> {
       await exec.execute(`DELETE FROM ${this.table} WHERE reservation_id = ?`, [reservationId]);
       throw new ReservationUnavailableError(pool, refusal);
     }
-    if (itemId !== null) await exec.execute(`UPDATE ${this.table} SET item_id = ? WHERE reservation_id = ?`, [itemId, reservationId]);
-    await this.options.timers.schedule(tx, { id: `reservation:${reservationId}`, kind: EXPIRY_KIND, at: expiresAt, payload: { reservationId } });
     return { reservationId, pool, itemId, quantity, state: ReservationState.RESERVED, ref: request.ref ?? null, expiresAt, createdAt: now, updatedAt: now };
   }
 
@@ -205,10 +210,11 @@ export class Reservations<H = unknown> {
     // Late by the clock but not yet expired by its timer: refuse all the same, so a confirm
     // never depends on how promptly the timer fires. The timer gives it back.
     if (r.expiresAt !== null && r.expiresAt <= now) throw new ReservationExpiredError(reservationId, r.expiresAt);
-    await this.ledger.move(exec, r.pool!, r.quantity, 'reserved', 'confirmed', now);
     if (r.itemId !== null) await this.ledger.setItem(exec, r.pool!, r.itemId, 'CONFIRMED', reservationId);
     await this.setState(exec, reservationId, ReservationState.CONFIRMED, now);
     await this.options.timers.cancel(tx, `reservation:${reservationId}`);
+    // The hot counts row last (see try).
+    await this.ledger.move(exec, r.pool!, r.quantity, 'reserved', 'confirmed', now);
     return { ...r, state: ReservationState.CONFIRMED, updatedAt: now };
   }
 

@@ -35,7 +35,7 @@ export interface DurableTimersOptions<H> {
   readonly pollIntervalMs?: number;
   /** Timers claimed per round. Default 100. */
   readonly batchSize?: number;
-  /** Timers of one batch fired at once (each in its own transaction). Default 4. */
+  /** Transactions firing one claimed batch at once (each fires its share in savepoints). Default 4. */
   readonly concurrency?: number;
   /** Handler attempts before a timer is FAILED. Default 10. */
   readonly maxAttempts?: number;
@@ -117,6 +117,14 @@ export class DurableTimers<H = unknown> {
     return this.repository.cancel(tx.sql, id);
   }
 
+  /**
+   * Deletes a scheduled timer without a trace, so its id can be scheduled afresh: for undoing
+   * a `schedule` made earlier in the same transaction. Use `cancel` for anything else.
+   */
+  unschedule(tx: Transaction<unknown>, id: string): Promise<boolean> {
+    return this.repository.remove(tx.sql, id);
+  }
+
   get(id: string): Promise<TimerView | undefined> {
     return this.options.store.driver.run((exec) => this.repository.get(exec, id));
   }
@@ -155,19 +163,69 @@ export class DurableTimers<H = unknown> {
     );
   }
 
-  /** Claims and fires one batch of due timers. The loop calls it; tests call it to step. */
+  /**
+   * Claims and fires one batch of due timers. The loop calls it; tests call it to step. The
+   * batch is split among `concurrency` transactions, each firing its share in savepoints (one
+   * commit for many timers), so a failing handler undoes only its own timer.
+   */
   async fireDue(): Promise<TimerRoundStats> {
     const claimed = await this.claimDue();
     const stats = { claimed: claimed.length, fired: 0, fenced: 0, failed: 0 };
-    let next = 0;
-    const worker = async () => {
-      while (next < claimed.length) {
-        const outcome = await this.fire(claimed[next++]!);
-        stats[outcome]++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, worker));
+    const shares = Math.min(this.concurrency, claimed.length);
+    await Promise.all(
+      Array.from({ length: shares }, async (_, i) => {
+        const share = claimed.filter((_t, j) => j % shares === i);
+        const outcome = await this.fireTogether(share);
+        stats.fired += outcome.fired;
+        stats.fenced += outcome.fenced;
+        stats.failed += outcome.failed;
+      }),
+    );
     return stats;
+  }
+
+  /** Fires `timers` in one transaction, each in a savepoint; falls back to one transaction each if that one fails. */
+  private async fireTogether(timers: readonly ClaimedTimer[]): Promise<{ fired: number; fenced: number; failed: number }> {
+    if (timers.length === 1) {
+      const outcome = { fired: 0, fenced: 0, failed: 0 };
+      outcome[await this.fire(timers[0]!)]++;
+      return outcome;
+    }
+    let failedTimers: Array<{ timer: ClaimedTimer; error: unknown }> = [];
+    let fired = 0;
+    let fenced = 0;
+    try {
+      await this.options.store.sqlTransaction(async (tx) => {
+        // The driver may run this again (a serialization failure): count from zero each time.
+        failedTimers = [];
+        fired = 0;
+        fenced = 0;
+        for (const timer of timers) {
+          try {
+            const ok = await tx.savepoint(async (sp) => {
+              if (!(await this.repository.markFired(sp.exec, timer, this.clock.now()))) return false;
+              await this.handlers.get(timer.kind)!(sp, this.firedTimer(timer));
+              return true;
+            });
+            if (ok) fired++;
+            else fenced++;
+          } catch (error) {
+            failedTimers.push({ timer, error });
+          }
+        }
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, timers: timers.length }, 'batch fire failed; firing one by one');
+      const each = { fired: 0, fenced: 0, failed: 0 };
+      for (const timer of timers) each[await this.fire(timer)]++;
+      return each;
+    }
+    for (const { timer, error } of failedTimers) await this.recordFailure(timer, error);
+    return { fired, fenced, failed: failedTimers.length };
+  }
+
+  private firedTimer(timer: ClaimedTimer): FiredTimer {
+    return { id: timer.id, kind: timer.kind, payload: timer.payload, dueAt: timer.dueAt, attempt: timer.attempts + 1 };
   }
 
   /** Fires one claimed timer: FIRED mark (checked against the fencing token) + handler, one transaction. */
@@ -176,20 +234,25 @@ export class DurableTimers<H = unknown> {
     try {
       const fired = await this.options.store.sqlTransaction(async (tx) => {
         if (!(await this.repository.markFired(tx.exec, timer, this.clock.now()))) return false;
-        await handler(tx, { id: timer.id, kind: timer.kind, payload: timer.payload, dueAt: timer.dueAt, attempt: timer.attempts + 1 });
+        await handler(tx, this.firedTimer(timer));
         return true;
       });
       return fired ? 'fired' : 'fenced';
     } catch (error) {
-      const attempts = timer.attempts + 1;
-      const giveUp = attempts >= this.maxAttempts;
-      const message = error instanceof Error ? error.message : String(error);
-      this.logger[giveUp ? 'error' : 'warn']({ err: error, timerId: timer.id, kind: timer.kind, attempts }, giveUp ? 'timer FAILED' : 'timer handler failed, will retry');
-      await this.options.store.driver
-        .run((exec) => this.repository.markFailed(exec, timer, message, this.clock.now() + backoffDelay(this.backoff, attempts), giveUp))
-        .catch((e: unknown) => this.logger.warn({ err: e, timerId: timer.id }, 'could not record a timer failure; its lease will run out'));
+      await this.recordFailure(timer, error);
       return 'failed';
     }
+  }
+
+  /** A failed fire: the lease goes and the timer is due again after a backoff, or FAILED past the attempts. */
+  private async recordFailure(timer: ClaimedTimer, error: unknown): Promise<void> {
+    const attempts = timer.attempts + 1;
+    const giveUp = attempts >= this.maxAttempts;
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger[giveUp ? 'error' : 'warn']({ err: error, timerId: timer.id, kind: timer.kind, attempts }, giveUp ? 'timer FAILED' : 'timer handler failed, will retry');
+    await this.options.store.driver
+      .run((exec) => this.repository.markFailed(exec, timer, message, this.clock.now() + backoffDelay(this.backoff, attempts), giveUp))
+      .catch((e: unknown) => this.logger.warn({ err: e, timerId: timer.id }, 'could not record a timer failure; its lease will run out'));
   }
 
   private async run(signal: AbortSignal): Promise<void> {

@@ -104,6 +104,11 @@ export class TimerRepository {
     return changed === 1;
   }
 
+  /** Deletes a timer still SCHEDULED (undoing a schedule made earlier in the same transaction). */
+  async remove(exec: SqlExecutor, id: string): Promise<boolean> {
+    return (await exec.execute(`DELETE FROM ${this.table} WHERE timer_id = ? AND status = ?`, [id, TimerStatus.SCHEDULED])) === 1;
+  }
+
   async get(exec: SqlExecutor, id: string): Promise<TimerView | undefined> {
     const rows = await exec.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE timer_id = ?`, [id]);
     return rows[0] ? fromRow(rows[0]) : undefined;

@@ -25,10 +25,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (pause) {
   void (async () => {
     for (;;) {
-      const claimed = await timers.claimDue();
-      if (claimed.length === 0) await sleep(50);
-      else await sleep(Number(pause));
-      for (const timer of claimed) await timers.fire(timer);
+      try {
+        const claimed = await timers.claimDue();
+        if (claimed.length === 0) await sleep(5);
+        else await sleep(Number(pause));
+        for (const timer of claimed) await timers.fire(timer);
+      } catch (error) {
+        // The database was busy past the driver's patience: try again, as the runtime's loop does.
+        process.stderr.write(`timer instance ${instanceId}: ${(error as Error).message}\n`);
+        await sleep(50);
+      }
     }
   })();
 } else timers.start();

@@ -57,10 +57,6 @@ export async function timersSurviveKill(count: number, spreadMs: number): Promis
         }
       });
     }
-    children.push(await startTimerInstance([filename, 'victim', 'crash.test', 'timer_effects', '300']));
-    for (const name of ['survivor-1', 'survivor-2']) {
-      children.push(await startTimerInstance([filename, name, 'crash.test', 'timer_effects']));
-    }
     const firedBy = async (who?: string) =>
       Number(
         (
@@ -69,14 +65,21 @@ export async function timersSurviveKill(count: number, spreadMs: number): Promis
           )
         )[0]!.n,
       );
+    // SQLite's one writer lock favours whichever process holds it in a tight loop, so with all
+    // three running, the victim may never hold a lease when we look. It works alone first and is
+    // killed while it holds leases on a batch it claimed and has not fired; the other two then
+    // start, wait out its leases, and fire the rest, its orphans included.
+    children.push(await startTimerInstance([filename, 'victim', 'crash.test', 'timer_effects', '300']));
     const heldBy = (who: string) =>
       store.driver.run((exec) =>
         exec.query<{ timer_id: string }>(`SELECT timer_id FROM concord_timers WHERE owner = ? AND status = 'SCHEDULED'`, [who]),
       );
-    // Kill the victim once it has done a share of the work and holds leases on a batch mid-fire.
     await eventually(async () => (await firedBy('victim')) >= count / 20 && (await heldBy('victim')).length > 0, 60_000, 2);
     await kill(children[0]!);
     const orphaned = (await heldBy('victim')).map((r) => r.timer_id);
+    for (const name of ['survivor-1', 'survivor-2']) {
+      children.push(await startTimerInstance([filename, name, 'crash.test', 'timer_effects']));
+    }
     await eventually(async () => (await firedBy()) >= count, 80_000, 100);
     // Leases of the killed instance run out, and its claimed timers are fired by the others.
     const duplicates = await store.driver.run((exec) =>

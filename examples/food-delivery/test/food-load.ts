@@ -29,7 +29,7 @@ export async function runFoodLoad(app: RunningFoodDelivery, load: FoodLoad): Pro
   const delivering: Array<Promise<unknown>> = [];
   const off = app.orders.onOrderChange((o) => {
     // Every other placed order is delivered (its agent freed); the rest stay PLACED.
-    if (o.state === 'PLACED' && o.orderId % 2 === 0) delivering.push(sleep(5).then(() => app.orders.markDelivered(o.orderId)));
+    if (o.state === 'PLACED' && o.orderId % 2 === 0) delivering.push(sleep(5).then(() => app.orders.markDelivered(o.orderId)).catch((e: unknown) => e));
   });
   const violations: string[] = [];
   let sampling = true;
@@ -56,7 +56,10 @@ export async function runFoodLoad(app: RunningFoodDelivery, load: FoodLoad): Pro
     Array.from({ length: load.orders }, (_, i) => app.orders.placeOrder(kitchenIds[i % kitchenIds.length]!)),
   );
   expect(new Set(orderIds).size).toBe(load.orders);
-  await eventually(async () => ((await app.orders.countByState()).PENDING ?? 0) === 0, load.settleTimeoutMs, 100);
+  await eventually(async () => ((await app.orders.countByState()).PENDING ?? 0) === 0, load.settleTimeoutMs, 100).catch(async (error: unknown) => {
+    sampling = false;
+    throw new Error(`orders not settled: ${JSON.stringify(await app.orders.countByState())}, sagas ${JSON.stringify(await app.orders.orchestrator.countByStatus())}`, { cause: error });
+  });
   await Promise.all(delivering);
   sampling = false;
   await sampler;

@@ -16,7 +16,7 @@ describe.skipIf(!available)('food delivery under load (PostgreSQL + NATS, one pr
     const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     const base = `cfood_${id}`;
     const prefix = `cfood-${id}`;
-    const ttlMs = 3_000;
+    const ttlMs = Number(process.env.FOOD_LOAD_TTL_MS ?? 3_000);
     const app = await startFoodDelivery(
       {
         port: 0,
@@ -31,9 +31,9 @@ describe.skipIf(!available)('food delivery under load (PostgreSQL + NATS, one pr
       silentLogger,
     );
     try {
-      const counts = await runFoodLoad(app, { orders: 1_000, kitchens: 5, packetsPerKitchen: 20, agents: 20, ttlMs, settleTimeoutMs: 120_000 });
+      const counts = await runFoodLoad(app, { orders: Number(process.env.FOOD_LOAD_ORDERS ?? 1_000), kitchens: 5, packetsPerKitchen: 20, agents: 20, ttlMs, settleTimeoutMs: 120_000 });
       console.log('food load (postgres + nats):', counts);
-      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1_000);
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(Number(process.env.FOOD_LOAD_ORDERS ?? 1_000));
     } finally {
       await app.stop();
       for (const service of ['food_order_service', 'kitchen_service', 'delivery_service']) {

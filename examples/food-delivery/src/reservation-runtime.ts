@@ -6,8 +6,13 @@ export interface ReservationRuntime {
   readonly reservations: Reservations;
 }
 
+/**
+ * Commands that reserve are handled one per transaction (`maxBatchSize: 1` on the participant)
+ * and expiries fire in one transaction at a time: each touches a pool's counts row, and two
+ * transactions each holding one pool's row while waiting for another's would deadlock.
+ */
 export function reservationRuntime(store: SqlStore, logger: Logger, pollIntervalMs = 100): ReservationRuntime {
-  const timers = new DurableTimers({ store, logger, pollIntervalMs });
+  const timers = new DurableTimers({ store, logger, pollIntervalMs, concurrency: 1 });
   return { timers, reservations: new Reservations({ store, timers }) };
 }
 

@@ -35,7 +35,7 @@ export class DeliveryService {
     this.ids = new IdAllocator(options.store, 'agent', 10);
     this.runtime = reservationRuntime(options.store, options.logger);
     const { reservations } = this.runtime;
-    this.participant = new SagaParticipant({ name: 'delivery-service', store: options.store, broker: options.broker, logger: options.logger })
+    this.participant = new SagaParticipant({ name: 'delivery-service', store: options.store, broker: options.broker, logger: options.logger, maxBatchSize: 1 })
       .handle(ReserveAgent, async (tx, cmd, reply) => {
         try {
           const r = await reservations.try(tx, { reservationId: cmd.reservationId, pool: AGENTS, anyItem: true, ttlMs: options.reservationTtlMs, ref: String(cmd.orderId) });

@@ -35,7 +35,7 @@ export class KitchenService {
     this.ids = new IdAllocator(options.store, 'kitchen', 10);
     this.runtime = reservationRuntime(options.store, options.logger);
     const { reservations } = this.runtime;
-    this.participant = new SagaParticipant({ name: 'kitchen-service', store: options.store, broker: options.broker, logger: options.logger })
+    this.participant = new SagaParticipant({ name: 'kitchen-service', store: options.store, broker: options.broker, logger: options.logger, maxBatchSize: 1 })
       .handle(ReservePacket, async (tx, cmd, reply) => {
         if (!(await this.kitchens.find(tx.sql, cmd.kitchenId))) return reply.UnknownKitchen({});
         try {

@@ -36,6 +36,12 @@ export interface SagaParticipantOptions<H> {
   /** Barrier and inbox rows older than this are deleted. Default 7 days. */
   readonly retentionMs?: number;
   readonly maxAttempts?: number;
+  /**
+   * Commands handled in one transaction at most (the consumer's batch). 1 when handlers touch
+   * hot rows of several resources (reservation pools): a batch would hold one pool's row while
+   * waiting for another's, and two such batches deadlock.
+   */
+  readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -65,6 +71,7 @@ export class SagaParticipant<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.maxBatchSize ? { maxBatchSize: options.maxBatchSize } : {}),
     });
   }
 

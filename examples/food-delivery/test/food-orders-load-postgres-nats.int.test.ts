@@ -16,7 +16,8 @@ describe.skipIf(!available)('food delivery under load (PostgreSQL + NATS, one pr
     const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     const base = `cfood_${id}`;
     const prefix = `cfood-${id}`;
-    const ttlMs = Number(process.env.FOOD_LOAD_TTL_MS ?? 3_000);
+    // Long enough for a saga to reserve and assign on a busy server; shorter TTLs reject everything (correctly).
+    const ttlMs = Number(process.env.FOOD_LOAD_TTL_MS ?? 15_000);
     const app = await startFoodDelivery(
       {
         port: 0,

@@ -11,6 +11,15 @@ export default tseslint.config(
     },
   },
   {
+    // The operator console runs in the browser, as plain ES modules without a build step.
+    files: ['packages/console/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'window', 'location', 'history', 'sessionStorage', 'fetch', 'URLSearchParams', 'confirm', 'setInterval', 'clearInterval', 'setTimeout', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // The core stays free of drivers and of Node-only modules so it runs anywhere.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts', 'packages/core/src/testing/**'],

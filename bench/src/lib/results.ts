@@ -42,7 +42,15 @@ export function printTable(suite: string, records: readonly BenchRecord[]): void
       'p50 ms': r.p50Ms ?? '',
       'p99 ms': r.p99Ms ?? '',
       count: r.count ?? '',
+      ...extraFigures(r),
       note: r.note ?? '',
     })),
   );
+}
+
+const STANDARD = new Set(['scenario', 'throughputPerSec', 'p50Ms', 'p90Ms', 'p99Ms', 'count', 'note']);
+
+/** A suite's own numeric figures (commits per saga, rows read, …) as extra columns. */
+function extraFigures(r: BenchRecord): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).filter(([k, v]) => !STANDARD.has(k) && typeof v === 'number')) as Record<string, number>;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@concord/core';
-import { AdminToken } from '@concord/http';
+import { AdminToken, type EventStreamLimits, type HttpLimits } from '@concord/http';
 
 export type SagaMode = 'orchestration' | 'choreography';
 
@@ -9,6 +9,12 @@ export interface DemoConfig {
   readonly host?: string | undefined;
   /** Guards /admin/*; from CONCORD_ADMIN_TOKEN, or made at start (and printed once) when unset. */
   readonly adminToken?: AdminToken | undefined;
+  /** Body, header and timeout bounds of the HTTP server (defaults in @concord/http). */
+  readonly httpLimits?: HttpLimits | undefined;
+  /** Bounds on /orders/:id/events streams: CONCORD_SSE_MAX_STREAMS, CONCORD_SSE_MAX_STREAMS_PER_CLIENT. */
+  readonly streamLimits?: EventStreamLimits | undefined;
+  /** Re-read watched orders this often, as in the distributed mode (tests exercise that path in one process). */
+  readonly orderWatchPollMs?: number | undefined;
   readonly dataDir: string;
   readonly sagaMode: SagaMode;
   readonly databaseUrl: string | undefined;
@@ -24,8 +30,17 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (sagaMode !== 'orchestration' && sagaMode !== 'choreography') {
     throw new InvalidArgumentError(`CONCORD_SAGA_MODE must be orchestration or choreography, got "${env.CONCORD_SAGA_MODE}"`);
   }
+  const positive = (name: string): number | undefined => {
+    if (env[name] === undefined || env[name] === '') return undefined;
+    const value = Number(env[name]);
+    if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${env[name]}"`);
+    return value;
+  };
+  const maxStreams = positive('CONCORD_SSE_MAX_STREAMS');
+  const maxStreamsPerClient = positive('CONCORD_SSE_MAX_STREAMS_PER_CLIENT');
   return {
     port,
+    streamLimits: { ...(maxStreams ? { maxStreams } : {}), ...(maxStreamsPerClient ? { maxStreamsPerClient } : {}) },
     host: env.HOST || '127.0.0.1',
     adminToken: AdminToken.fromEnv(env),
     dataDir: env.CONCORD_DATA_DIR ?? './data',

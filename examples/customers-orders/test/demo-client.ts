@@ -41,7 +41,13 @@ export class DemoClient {
 
   /** Waits for the final state through the server-sent events stream (no polling). */
   async awaitFinal(orderId: number): Promise<{ orderState: string; rejectionReason: string | null; states: string[] }> {
-    const res = await fetch(`${this.url}/orders/${orderId}/events`);
+    let res = await fetch(`${this.url}/orders/${orderId}/events`);
+    // Over the server's stream limits (429/503): back off and come again, as EventSource does.
+    for (let wait = 50; (res.status === 429 || res.status === 503) && wait < 10_000; wait *= 2) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, wait));
+      res = await fetch(`${this.url}/orders/${orderId}/events`);
+    }
     if (res.status !== 200) throw new Error(`events: ${res.status}`);
     const text = await res.text();
     const events = text

@@ -26,6 +26,7 @@ export {
   type PayloadOf,
 } from './message/message-definition.js';
 export { hashPartitionKey, partitionFor } from './message/partition.js';
+export { MessageVersions, upcastFrom, upcastPayload, type Upcaster, type UpcastResult } from './message/message-versions.js';
 
 // Ports
 export type { Broker, BrokerCapabilities, DeliveryBatch, SubscribeOptions, Subscription } from './ports/broker.js';
@@ -46,6 +47,15 @@ export type {
   Transaction,
   TransactionOptions,
 } from './ports/store.js';
+export {
+  combineInstrumentation,
+  noInstrumentation,
+  type ConsumerBatchSignal,
+  type Instrumentation,
+  type MessageFailureSignal,
+  type RelaySignal,
+  type SagaSignal,
+} from './ports/instrumentation.js';
 export { createLogger, defaultLogger, silentLogger } from './logging.js';
 
 // Outbox and consumers
@@ -56,7 +66,7 @@ export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } fro
 export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 
 // SQL layer (the SPI adapter packages build on)
-export type { SqlColumnTypes, SqlDialect, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
+export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
 export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
 export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
 export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';
@@ -69,6 +79,12 @@ export { PartitionWakers } from './util/partition-wakers.js';
 // Sagas
 export * from './saga/index.js';
 
+// Isolation countermeasures (seed 003): semantic locks, deadlock detection and the others
+export * from './isolation/index.js';
+// Remote calls: intents with caller-assigned keys (client half), idempotency keys (server half)
+export * from './remote-call/index.js';
+export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
+export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';
 // Durable timers and TCC reservations
 export * from './timers/index.js';
 export * from './reservations/index.js';

@@ -62,6 +62,9 @@ export function createRequestServer(options: { logger: Logger; limits?: HttpLimi
     },
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  // Without these listeners node would hand CONNECT/Upgrade requests nowhere and drop the socket.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => refuseRaw(socket, 405, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => refuseRaw(socket, 400, 'UPGRADE_NOT_SUPPORTED', 'protocol upgrades are not supported'));
   return server;
 }
 
@@ -110,6 +113,12 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1'];
+  refuseRaw(socket, status, code, message);
+}
+
+/** A JSON error written straight to a socket node took out of HTTP handling, then close. */
+function refuseRaw(socket: Socket, status: number, code: string, message: string): void {
+  if (!socket.writable) return void socket.destroy();
   const text = JSON.stringify({ error: { code, message } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +

@@ -6,3 +6,7 @@ export { checkBodyHeaders, readBoundedBody, readJsonBody, DEFAULT_MAX_BODY_BYTES
 export { parseRequestTarget, type RequestTarget } from './request-target.js';
 export { Router, type AdminRouteContext, type RouteContext, type RouteHandler, type RouteMatch } from './router.js';
 export { findStaticFile, sendStaticFile, type StaticMounts } from './static-files.js';
+export { EventStream, EventStreams, forwardedClient, type EventStreamLimits } from './event-streams.js';
+export { closeGracefully } from './graceful-close.js';
+export { guardProcess, type ProcessGuardOptions } from './process-guard.js';
+export { hasControlCharacters } from './control-characters.js';

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hasControlCharacters } from './control-characters.js';
 import { HttpError } from './http-error.js';
 
 export interface RouteContext {
@@ -86,9 +87,12 @@ export class Router {
 }
 
 function decodeParam(name: string, raw: string): string {
+  let value: string;
   try {
-    return decodeURIComponent(raw);
+    value = decodeURIComponent(raw);
   } catch {
     throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} has bad percent-encoding`);
   }
+  if (hasControlCharacters(value)) throw new HttpError(400, 'INVALID_PATH', `path parameter ${name} contains control characters`);
+  return value;
 }

@@ -76,6 +76,10 @@ export class MysqlPollingRelay implements Relay {
     return this.relay.drain();
   }
 
+  isRunning(): boolean {
+    return this.relay.isRunning();
+  }
+
   getStats(): OutboxRelayStats {
     return this.relay.getStats();
   }

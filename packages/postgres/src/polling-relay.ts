@@ -13,6 +13,7 @@ import {
   type OutboxLag,
   type OutboxRecord,
   type Relay,
+  type Instrumentation,
 } from '@concord/core';
 import { fetchUnsentInShards, lanesByShard } from './outbox-rows.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
@@ -34,6 +35,8 @@ export interface PostgresPollingRelayOptions<C extends PostgresPoolClient> {
   readonly retainSentMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each published batch (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface PostgresPollingRelayStats {
@@ -109,6 +112,10 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     return [...this.leases.current].sort((a, b) => a - b);
   }
 
+  isRunning(): boolean {
+    return this.loop !== undefined;
+  }
+
   getStats(): PostgresPollingRelayStats {
     return { ...this.stats, shards: this.leases.current.size, members: this.leases.memberCount };
   }
@@ -134,6 +141,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
         if (signal.aborted && error instanceof ClosedError) return;
         failures++;
         this.stats.failures++;
+        this.options.instrumentation?.relayFailed?.(error);
         this.logger.warn({ err: error, failures }, 'polling relay round failed; retrying');
         await this.clock.sleep(backoffDelay(defaultBackoff, failures), signal);
       }
@@ -157,6 +165,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
       return 0;
     }
     const lanes = lanesByShard(records, this.lanes);
+    const started = Date.now();
     const results = await Promise.allSettled(lanes.map((lane) => broker.publish(lane.map((r) => r.envelope))));
     const accepted: OutboxRecord[] = [];
     let failure: unknown;
@@ -165,6 +174,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
       else failure ??= result.reason;
     });
     this.stats.published += accepted.length;
+    if (accepted.length > 0) this.options.instrumentation?.relayPublished?.({ messages: accepted.map((r) => r.envelope), durationMs: Date.now() - started });
     await this.settleMarking();
     // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
     const positions = accepted.map((r) => r.position);

@@ -89,7 +89,13 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Se
         port: target.port,
         method: req.method,
         path: pathAndQuery,
-        headers: { ...forwardable(req.headers), host: target.host, 'content-length': String(body.length) },
+        headers: {
+          ...forwardable(req.headers),
+          host: target.host,
+          'content-length': String(body.length),
+          // Replaced, never appended: a client cannot pick the address its streams count against.
+          'x-forwarded-for': req.socket.remoteAddress ?? 'unknown',
+        },
       });
       // Until the answer starts: SSE streams then run as long as they need.
       const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })), upstreamTimeoutMs);

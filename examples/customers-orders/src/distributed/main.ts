@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@concord/core';
-import { listen } from '@concord/http';
+import { closeGracefully, guardProcess, listen } from '@concord/http';
 import { ensureMysqlDatabase } from '@concord/mysql';
 import { ensurePostgresDatabase } from '@concord/postgres';
 import { readConfig } from '../config.js';
@@ -61,6 +61,9 @@ function launch(instance: Instance): void {
     env: { ...childEnv, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
     // The IPC channel is how a child notices that this launcher died, even by SIGKILL.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Its own process group: a terminal's Ctrl-C reaches only this launcher, which then stops
+    // the gateway first and the services after, instead of everything at once.
+    detached: true,
   });
   instance.child = child;
   child.on('exit', (code, signal) => {
@@ -80,18 +83,27 @@ async function healthy(instance: Instance, timeoutMs = 120_000): Promise<void> {
   throw new Error(`${instance.service}#${instance.index} did not become healthy on port ${instance.port}`);
 }
 
-async function stopAll(code: number): Promise<never> {
+/** SIGTERM to every service process (each finishes its in-flight work), SIGKILL after 10 s. */
+async function stopChildren(): Promise<void> {
   stopping = true;
   const exits = instances
     .filter((i) => i.child && i.child.exitCode === null && i.child.signalCode === null)
     .map((i) => new Promise((r) => i.child!.once('exit', r)));
   for (const i of instances) i.child?.kill('SIGTERM');
-  const killer = setTimeout(() => instances.forEach((i) => i.child?.kill('SIGKILL')), 5_000);
+  const killer = setTimeout(() => instances.forEach((i) => i.child?.kill('SIGKILL')), 10_000);
   await Promise.all(exits);
   clearTimeout(killer);
-  process.exit(code);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
+const running: { gateway?: ReturnType<typeof createGateway> } = {};
+// The gateway drains first (its requests need the services), then the services stop.
+const unguard = guardProcess({
+  logger,
+  stop: async () => {
+    if (running.gateway) await closeGracefully(running.gateway, { timeoutMs: 5_000 });
+    await stopChildren();
+  },
+  timeoutMs: 20_000,
+});
 
 try {
   // First instances create schemas and run migrations; the second ones find them done.
@@ -102,13 +114,16 @@ try {
   }
 } catch (error) {
   logger.error({ err: error }, 'start failed');
-  await stopAll(1);
+  unguard();
+  await stopChildren();
+  process.exit(1);
 }
 
 const upstreams = Object.fromEntries(
   services.map((s) => [s, instances.filter((i) => i.service === s).map((i) => `http://127.0.0.1:${i.port}`)]),
 ) as unknown as Upstreams;
-const gateway = createGateway(upstreams, { logger, adminToken });
+const gateway = createGateway(upstreams, { logger, adminToken, limits: config.httpLimits });
+running.gateway = gateway;
 const { url } = await listen(gateway, { port: config.port, host: config.host });
 const shown = url.replace('//127.0.0.1:', '//localhost:');
 console.log(

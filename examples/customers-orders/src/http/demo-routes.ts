@@ -1,20 +1,22 @@
-import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { OrderSnapshot } from '../contracts.js';
 import type { CustomerService } from '../customer-service/customer-service.js';
 import { Money, formatMoney } from '../money.js';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
-import { HttpError, idempotencyKey, intParam, type Router } from '@concord/http';
+import { hasControlCharacters, HttpError, idempotencyKey, intParam, type EventStream, type EventStreams, type Router } from '@concord/http';
 
 export interface DemoServices {
   readonly customers: CustomerService;
   readonly orders: OrderService;
   readonly history: OrderHistoryView;
+  /** Admission, limits and cleanup of /orders/:id/events streams. */
+  readonly streams: EventStreams;
 }
 
 export const CreateCustomerRequest = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
+  // No control characters: PostgreSQL refuses NUL in text, and no name needs them.
+  name: z.string().trim().min(1, 'must not be empty').max(200).refine((v) => !hasControlCharacters(v), 'must not contain control characters'),
   creditLimit: Money,
 });
 export const CreateOrderRequest = z.object({
@@ -28,7 +30,7 @@ const orderView = (o: OrderSnapshot) => ({ orderId: o.orderId, orderState: o.sta
 export function demoRoutes(router: Router, s: DemoServices): void {
   customerRoutes(router, s.customers);
   historyRoutes(router, s.history);
-  orderRoutes(router, s.orders);
+  orderRoutes(router, s.orders, s.streams);
 }
 
 export function customerRoutes(router: Router, customers: CustomerService): void {
@@ -63,7 +65,7 @@ export function historyRoutes(router: Router, history: OrderHistoryView): void {
   });
 }
 
-export function orderRoutes(router: Router, orders: OrderService): void {
+export function orderRoutes(router: Router, orders: OrderService, streams: EventStreams): void {
   const s = { orders };
   router
     .on('POST', '/orders', async (ctx) => {
@@ -84,7 +86,8 @@ export function orderRoutes(router: Router, orders: OrderService): void {
     })
     .on('GET', '/orders/:id/events', async (ctx) => {
       const id = intParam(ctx.params, 'id');
-      await streamOrderEvents(ctx.res, s.orders, id);
+      // Admitted (or 429/503) before any await: a client gone during the first read is noticed.
+      await streamOrderEvents(streams.open(ctx.req, ctx.res), s.orders, id);
       return undefined;
     })
     .on('GET', '/sagas/:id', async (ctx) => {
@@ -98,9 +101,11 @@ export function orderRoutes(router: Router, orders: OrderService): void {
 
 /**
  * Server-sent events: the order's current state at once, then every change, until a final
- * state. No polling: changes come from the order service's commit hook.
+ * state. No polling: changes come from the order service's commit hook. Whatever ends the
+ * stream (final state, client gone at any moment, timeout, shutdown), the listener and the
+ * cross-process watch are released in `finally`.
  */
-async function streamOrderEvents(res: ServerResponse, orders: OrderService, orderId: number): Promise<void> {
+async function streamOrderEvents(stream: EventStream, orders: OrderService, orderId: number): Promise<void> {
   let last = 0;
   const queue: OrderSnapshot[] = [];
   let wake: (() => void) | undefined;
@@ -109,33 +114,27 @@ async function streamOrderEvents(res: ServerResponse, orders: OrderService, orde
     queue.push(o);
     wake?.();
   });
+  stream.onClose(() => wake?.());
+  let unwatch: (() => void) | undefined;
   try {
     const current = await orders.getOrder(orderId);
     if (!current) throw new HttpError(404, 'NOT_FOUND', `order ${orderId} not found`);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (o: OrderSnapshot) => {
       if (o.version <= last) return false;
       last = o.version;
-      res.write(`id: ${o.version}\nevent: order\ndata: ${JSON.stringify({ ...orderView(o), version: o.version })}\n\n`);
+      stream.send('order', { ...orderView(o), version: o.version }, o.version);
       return orders.isFinal(o.state);
     };
     let done = send(current);
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      wake?.();
-    });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const unwatch = orders.watchOrder(orderId);
-    while (!done && !closed) {
+    if (!done && !stream.closed) unwatch = orders.watchOrder(orderId);
+    while (!done && !stream.closed) {
       if (queue.length === 0) await new Promise<void>((r) => (wake = r));
       wake = undefined;
       for (const o of queue.splice(0).sort((a, b) => a.version - b.version)) done = send(o) || done;
     }
-    clearInterval(heartbeat);
-    unwatch();
-    res.end();
   } finally {
     off();
+    unwatch?.();
+    stream.close();
   }
 }

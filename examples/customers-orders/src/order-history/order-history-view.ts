@@ -1,4 +1,4 @@
-import { IllegalStateError, MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
+import { IllegalStateError, MessageConsumer, type Broker, type Instrumentation, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
 import {
   CUSTOMER_EVENTS,
   CustomerCreated,
@@ -45,7 +45,7 @@ export interface OrderHistory {
 export class OrderHistoryView {
   private consumer: MessageConsumer | undefined;
 
-  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger }) {}
+  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger; instrumentation?: Instrumentation }) {}
 
   private t(name: string) {
     return this.options.store.driver.dialect.table(name);
@@ -59,7 +59,7 @@ export class OrderHistoryView {
   private async startConsumer(): Promise<void> {
     const { store, broker, logger } = this.options;
     const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order);
-    this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger })
+    this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger, instrumentation: this.options.instrumentation })
       .handle(CustomerCreated, async (tx, c) => {
         const changed = await tx.sql.execute(
           `UPDATE ${this.t('view_customers')} SET name = ?, credit_limit = ?, version = version + 1 WHERE customer_id = ?`,
@@ -78,6 +78,11 @@ export class OrderHistoryView {
       .handle(OrderRejected, apply)
       .handle(OrderCancelled, apply);
     await this.consumer.start();
+  }
+
+  /** The view's consumer is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.consumer?.isRunning() ?? false;
   }
 
   async stop(): Promise<void> {

@@ -2,9 +2,11 @@ import { ClosedError, InvalidArgumentError, InvalidPayloadError } from '../error
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { assertName, type MessageDefinition, type PayloadOf } from '../message/message-definition.js';
+import { upcastPayload } from '../message/message-versions.js';
 import type { Broker, DeliveryBatch, Subscription } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { noInstrumentation, type Instrumentation } from '../ports/instrumentation.js';
 import type { Store, StoreTransaction, Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
 import { MESSAGE_HEADER_REPLAY_FOR } from '../sql/sql-store.js';
@@ -32,6 +34,8 @@ export interface MessageConsumerOptions<H> {
   readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each batch handled and each failed message (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -83,9 +87,14 @@ export class MessageConsumer<H = unknown> {
     this.subscription = await this.options.broker.subscribe({
       group: this.name,
       channels,
-      handler: (batch) => this.handleBatch(batch),
+      handler: (batch) => this.handleTimedBatch(batch),
       ...(this.options.maxBatchSize ? { maxBatchSize: this.options.maxBatchSize } : {}),
     });
+  }
+
+  /** True between start() and stop(): the consumer is subscribed (for readiness checks). */
+  isRunning(): boolean {
+    return this.subscription !== undefined && !this.stopping.signal.aborted;
   }
 
   assignedPartitions(): string[] {
@@ -95,6 +104,22 @@ export class MessageConsumer<H = unknown> {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.subscription?.close();
+  }
+
+  private async handleTimedBatch(batch: DeliveryBatch): Promise<void> {
+    const instrumentation = this.options.instrumentation ?? noInstrumentation;
+    if (!instrumentation.consumerBatch) return this.handleBatch(batch);
+    const started = Date.now();
+    const oldest = batch.messages.reduce((min, m) => Math.min(min, m.createdAt), started);
+    await this.handleBatch(batch);
+    instrumentation.consumerBatch({
+      consumer: this.name,
+      channel: batch.channel,
+      partition: batch.partition,
+      messages: batch.messages.length,
+      durationMs: Date.now() - started,
+      oldestAgeMs: Math.max(0, started - oldest),
+    });
   }
 
   /**
@@ -182,17 +207,40 @@ export class MessageConsumer<H = unknown> {
   /** Inbox check, receive-side validation and the handler, inside the caller's transaction. */
   private async apply(tx: StoreTransaction<H>, registration: Registration<H>, message: MessageEnvelope): Promise<void> {
     if (!(await tx.inbox.tryRecord(this.name, message.id))) return;
+    const upcast = upcastPayload(registration.definition, message);
+    if (upcast.kind !== 'current') {
+      // Sent by newer code (a rolling deploy), or an upcaster that throws: this code cannot read
+      // it, and it must not be lost. Parked, it can be replayed once the consumer is fixed.
+      await tx.inbox.addDeadLetter({ consumer: this.name, message, error: upcast.reason, stack: null, attempts: 1 });
+      this.logFor(message).error({ schemaVersion: message.schemaVersion }, upcast.reason);
+      return;
+    }
     let payload: unknown;
     try {
-      payload = await validatePayload(registration.definition.schema, message.payload, message.type, 'receive');
+      payload = await validatePayload(registration.definition.schema, upcast.payload, message.type, 'receive');
     } catch (error) {
       if (!(error instanceof InvalidPayloadError)) throw error;
       // A payload that fails its schema will fail every time: park it now, no retries.
       await tx.inbox.addDeadLetter({ consumer: this.name, message, error: error.message, stack: null, attempts: 1 });
       this.logFor(message).error({ err: error }, 'invalid message moved to dead letters');
+      const signal = { consumer: this.name, message, attempts: 1, error: error.message, deadLettered: true };
+      tx.afterCommit(() => this.options.instrumentation?.messageFailed?.(signal));
       return;
     }
-    await registration.handler(tx, payload, message);
+    const instrumentation = this.options.instrumentation;
+    if (!instrumentation?.inSpan) {
+      await registration.handler(tx, payload, message);
+      return;
+    }
+    await instrumentation.inSpan(
+      {
+        name: `handle ${message.type}`,
+        kind: 'consumer',
+        parentHeaders: message.headers,
+        attributes: { 'messaging.consumer.group.name': this.name, 'messaging.destination.name': message.channel, 'messaging.message.id': message.id },
+      },
+      async () => registration.handler(tx, payload, message),
+    );
   }
 
   private logFor(message: MessageEnvelope): Logger {
@@ -231,8 +279,10 @@ export class MessageConsumer<H = unknown> {
         await tx.inbox.addDeadLetter({ consumer: this.name, message, error: err.message, stack: err.stack ?? null, attempts });
       });
       this.logFor(message).error({ err, attempts }, 'message moved to dead letters after its last attempt');
+      this.options.instrumentation?.messageFailed?.({ consumer: this.name, message, attempts, error: err.message, deadLettered: true });
       return 'dead-lettered';
     }
+    this.options.instrumentation?.messageFailed?.({ consumer: this.name, message, attempts, error: err.message, deadLettered: false });
     const delay = backoffDelay(this.backoff, attempts);
     this.logFor(message).warn({ err, attempts, retryInMs: delay }, 'message handler failed; retrying');
     await this.clock.sleep(delay, this.stopping.signal);

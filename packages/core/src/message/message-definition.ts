@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { SchemaInput, SchemaOutput, StandardSchemaV1 } from '../schema.js';
+import { definitionVersion, type MessageVersions } from './message-versions.js';
 
 export type MessageKind = 'event' | 'command' | 'reply' | 'message';
 
@@ -12,7 +13,10 @@ export interface MessageDefinition<TType extends string = string, S extends Stan
   readonly type: TType;
   readonly channel: string;
   readonly schema: S;
+  /** The version this code writes and reads; older payloads are upcast to it on receive. */
   readonly schemaVersion: number;
+  /** Upcasters from version 1 to `schemaVersion` (see message-versions.ts). */
+  readonly versions?: MessageVersions;
   /** Derives the partition key from the payload when the sender does not give one. */
   // Method syntax on purpose: a definition for a specific payload must fit `MessageDefinition`.
   partitionKey?(payload: SchemaOutput<S>): string;
@@ -24,7 +28,14 @@ export type PayloadInputOf<D extends MessageDefinition> = SchemaInput<D['schema'
 export interface MessageDefinitionOptions<S extends StandardSchemaV1> {
   channel: string;
   schema: S;
+  /** Without `versions`: the version number alone (a compatible change needs no upcaster). */
   schemaVersion?: number;
+  /**
+   * Earlier versions and how to upcast each to the next, ending at this schema's input:
+   * `upcastFrom<V1>().then((v1) => v2)`. The definition's version is then 1 + the upcasters.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- version 1 may be any shape
+  versions?: MessageVersions<any, SchemaInput<S>>;
   partitionKey?: (payload: SchemaOutput<S>) => string;
 }
 
@@ -53,7 +64,8 @@ function define<TType extends string, S extends StandardSchemaV1>(
     type,
     channel: options.channel,
     schema: options.schema,
-    schemaVersion: options.schemaVersion ?? 1,
+    schemaVersion: definitionVersion(type, options.schemaVersion, options.versions),
+    ...(options.versions ? { versions: options.versions } : {}),
     ...(options.partitionKey ? { partitionKey: options.partitionKey } : {}),
   });
 }

@@ -4,6 +4,7 @@ import { defaultLogger } from '../logging.js';
 import type { Broker } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { noInstrumentation, type Instrumentation } from '../ports/instrumentation.js';
 import type { OutboxLag, Store } from '../ports/store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { Relay } from './relay.js';
@@ -22,6 +23,8 @@ export interface OutboxRelayOptions {
   readonly retainSentMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each published batch and each failed round (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface OutboxRelayStats {
@@ -75,9 +78,12 @@ export class OutboxRelay implements Relay {
     const { store, broker } = this.options;
     const records = await store.outbox.fetchUnsent(this.batchSize);
     if (records.length === 0) return 0;
-    await broker.publish(records.map((r) => r.envelope));
+    const started = Date.now();
+    const messages = records.map((r) => r.envelope);
+    await broker.publish(messages);
     await store.outbox.markSent(records.map((r) => r.position));
     this.stats.published += records.length;
+    (this.options.instrumentation ?? noInstrumentation).relayPublished?.({ messages, durationMs: Date.now() - started });
     return records.length;
   }
 
@@ -90,6 +96,10 @@ export class OutboxRelay implements Relay {
 
   lag(): Promise<OutboxLag> {
     return this.options.store.outbox.lag();
+  }
+
+  isRunning(): boolean {
+    return this.loop !== undefined;
   }
 
   getStats(): OutboxRelayStats {
@@ -109,6 +119,7 @@ export class OutboxRelay implements Relay {
         if (error instanceof ClosedError && signal.aborted) return;
         failures++;
         this.stats.failures++;
+        this.options.instrumentation?.relayFailed?.(error);
         this.logger.warn({ err: error, failures }, 'outbox relay round failed; retrying');
         await this.clock.sleep(backoffDelay(defaultBackoff, failures), signal);
       }

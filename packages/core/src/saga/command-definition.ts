@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { assertName, defineMessageOfKind, type MessageDefinition } from '../message/message-definition.js';
+import type { MessageVersions } from '../message/message-versions.js';
 import type { SchemaInput, SchemaOutput, StandardSchemaV1 } from '../schema.js';
 
 export type ReplySchemas = Readonly<Record<string, StandardSchemaV1>>;
@@ -47,6 +48,9 @@ export interface CommandDefinitionOptions<S extends StandardSchemaV1, R extends 
   readonly schema: S;
   readonly replies: R;
   readonly schemaVersion?: number;
+  /** Earlier versions of the command's payload and their upcasters, as for events. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- version 1 may be any shape
+  readonly versions?: MessageVersions<any, SchemaInput<S>>;
   /** Partition key from the payload; by default the saga id, so one saga's commands stay in order. */
   readonly partitionKey?: (payload: SchemaOutput<S>) => string;
 }

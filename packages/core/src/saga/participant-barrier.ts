@@ -9,7 +9,9 @@ export type BarrierDecision =
   /** A compensation arrived before its action: succeed without running anything. */
   | { readonly kind: 'null-compensation' }
   /** The action arrived after its compensation: it must not run. */
-  | { readonly kind: 'blocked' };
+  | { readonly kind: 'blocked' }
+  /** The participant promised to answer later (a deferred reply): nothing to send now. */
+  | { readonly kind: 'deferred' };
 
 /**
  * DTM-style barrier keyed by (saga id, step, action), kept in the participant's database and
@@ -41,6 +43,7 @@ export class ParticipantBarrier {
     );
     const row = rows[0];
     if (!row || row.status === 'blocked') return { kind: 'blocked' };
+    if (row.status === 'deferred') return { kind: 'deferred' };
     return { kind: 'recorded', reply: row.reply_type ?? '', body: row.reply_payload == null ? {} : JSON.parse(row.reply_payload) };
   }
 
@@ -55,10 +58,43 @@ export class ParticipantBarrier {
   }
 
   async record(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, reply: string, body: unknown) {
+    // 'blocked' rows stay blocked (a deadlock victim's late answer must not count).
     await exec.execute(
-      `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ?`,
+      `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ? AND status <> 'blocked'`,
       [reply, JSON.stringify(body ?? {}), sagaId, step, barrierAction(action, attempt)],
     );
+  }
+
+  /** The handler will answer later: duplicates of the command stay silent until then. */
+  async defer(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number) {
+    await exec.execute(`UPDATE ${this.table} SET status = 'deferred' WHERE saga_id = ? AND step = ? AND action = ?`, [
+      sagaId,
+      step,
+      barrierAction(action, attempt),
+    ]);
+  }
+
+  /** The command was parked behind a semantic lock: it will enter again when re-sent. */
+  async forget(exec: SqlExecutor, sagaId: string, step: string, barrierKey: string) {
+    await exec.execute(`DELETE FROM ${this.table} WHERE saga_id = ? AND step = ? AND action = ? AND status = 'running'`, [
+      sagaId,
+      step,
+      barrierKey,
+    ]);
+  }
+
+  /** The action must never run (its saga gave up on it, e.g. a deadlock victim): a late copy is dropped. */
+  async block(exec: SqlExecutor, sagaId: string, step: string, barrierKey: string, now: number) {
+    await this.insert(exec, sagaId, step, barrierKey, 'blocked', now);
+  }
+
+  /** Whether the saga has started compensating `step` here (a deferred answer is then too late). */
+  async compensationStarted(exec: SqlExecutor, sagaId: string, step: string): Promise<boolean> {
+    const rows = await exec.query(`SELECT 1 AS one FROM ${this.table} WHERE saga_id = ? AND step = ? AND action LIKE 'compensate%'`, [
+      sagaId,
+      step,
+    ]);
+    return rows.length > 0;
   }
 
   /** Deletes barrier rows older than the retention; see docs/sagas.md for why this is safe. */

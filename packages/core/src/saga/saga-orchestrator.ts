@@ -14,9 +14,14 @@ import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { DurableTimers } from '../timers/durable-timers.js';
 import type { SagaDefinition } from './saga-definition.js';
 import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
+import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
+import { SagaBranches } from './saga-branches.js';
+import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -34,6 +39,10 @@ export interface SagaOrchestratorOptions<H> {
   readonly schedulerIntervalMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Tell participants when a saga ends, so they release its semantic locks. Default true. */
+  readonly announceEnds?: boolean;
+  /** Told about every committed transition and the reply consumer's batches (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface ManualActionOptions {
@@ -54,6 +63,7 @@ export class SagaOrchestrator<H = unknown> {
   readonly replyChannel: string;
   private readonly sagas = new Map<string, AnySaga>();
   private readonly repository: SagaRepository;
+  private readonly branches: SagaBranches;
   private readonly consumer: MessageConsumer<H>;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -72,6 +82,7 @@ export class SagaOrchestrator<H = unknown> {
       this.sagas.set(saga.name, saga as AnySaga);
     }
     this.repository = new SagaRepository(options.store.driver.dialect);
+    this.branches = new SagaBranches(options.store.driver.dialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -83,6 +94,7 @@ export class SagaOrchestrator<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       maxAttempts: 10,
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
       this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
     );
@@ -99,6 +111,11 @@ export class SagaOrchestrator<H = unknown> {
     await this.consumer.start();
     await this.scheduleWakes();
     this.timers.start();
+  }
+
+  /** True between start() and stop(): replies are consumed and the scheduler runs (for readiness checks). */
+  isRunning(): boolean {
+    return this.timers.isRunning() && this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {
@@ -170,11 +187,20 @@ export class SagaOrchestrator<H = unknown> {
       await t.advance();
       await this.save(tx, t, true);
     };
-    if (options.tx) {
-      if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-      await run(options.tx as SqlStoreTransaction<H>);
+    const begin = async () => {
+      if (options.tx) {
+        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
+        await run(options.tx as SqlStoreTransaction<H>);
+      } else {
+        await this.options.store.sqlTransaction(run);
+      }
+    };
+    // The saga's trace starts here: its first commands (and events) carry this span's context.
+    const inSpan = this.options.instrumentation?.inSpan;
+    if (inSpan) {
+      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
     } else {
-      await this.options.store.sqlTransaction(run);
+      await begin();
     }
     return sagaId;
   }
@@ -233,8 +259,8 @@ export class SagaOrchestrator<H = unknown> {
       }
       t.record('MANUAL_RESOLVE', { as: options.as, actor: options.actor ?? null, note: options.note });
       t.draft.status = t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING';
-      if (options.as === 'done') t.stepDone({ manual: true });
-      else t.compensationDone({ manual: true });
+      if (options.as === 'done') t.stepDone({ manual: true }, null);
+      else t.compensationDone({ manual: true }, null);
       await t.advance();
     });
   }
@@ -270,10 +296,12 @@ export class SagaOrchestrator<H = unknown> {
     return new SagaTransition(
       {
         repository: this.repository,
+        branches: this.branches,
         replyChannel: this.replyChannel,
         maxAttempts: this.maxAttempts,
         backoff: this.backoff,
         now: this.clock.now(),
+        announceEnds: this.options.announceEnds ?? true,
       },
       tx as SqlStoreTransaction<unknown>,
       definition,
@@ -294,7 +322,10 @@ export class SagaOrchestrator<H = unknown> {
         payload: { sagaId: committed.sagaId, version: committed.version },
       });
     }
+    const instrumentation = this.options.instrumentation;
+    const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
+      if (signals) instrumentation!.sagaTransition!(signals);
       for (const listener of this.listeners) listener(committed);
     });
   }
@@ -308,6 +339,11 @@ export class SagaOrchestrator<H = unknown> {
     const definition = this.definitionOf(instance);
     const t = this.transition(tx, definition, instance);
     const step = t.step;
+    if (step?.branches) {
+      if (await applyGroupReply(t, reply, message.id)) await this.save(tx, t, false);
+      else this.logger.debug({ sagaId: reply.sagaId, messageId: message.id, reply: reply.reply }, 'stale or duplicate branch reply ignored');
+      return;
+    }
     if (
       !t.isActive() ||
       instance.waitingAction !== reply.action ||
@@ -319,7 +355,9 @@ export class SagaOrchestrator<H = unknown> {
     }
     t.record('REPLY', { reply: reply.reply, messageId: message.id, action: reply.action });
     Object.assign(t.draft, { waitingAction: null, wakeAt: null });
-    if (reply.action === 'compensate') {
+    if (isIsolationReply(reply.reply)) {
+      await applyIsolationReply(t, reply);
+    } else if (reply.action === 'compensate') {
       t.compensationDone({ reply: reply.reply });
     } else {
       await this.applyInvokeReply(t, reply);
@@ -336,9 +374,11 @@ export class SagaOrchestrator<H = unknown> {
       await t.stepFailed(step, new Error(`${command.type} has no reply named ${reply.reply}`), 'UNKNOWN_REPLY');
       return;
     }
+    // Throws for a body newer than this code knows: retried, then parked with the reason.
+    const current = upcastReplyBody(`${command.type} reply ${reply.reply}`, schema, reply.body, reply.bodyVersion);
     let body: unknown;
     try {
-      body = await validatePayload(schema, reply.body, `${command.type} reply ${reply.reply}`, 'receive');
+      body = await validatePayload(schema, current, `${command.type} reply ${reply.reply}`, 'receive');
     } catch (error) {
       await t.stepFailed(step, error, 'INVALID_REPLY');
       return;
@@ -381,6 +421,7 @@ export class SagaOrchestrator<H = unknown> {
 
   private async onReplyTimeout(t: SagaTransition, instance: SagaInstance): Promise<void> {
     const step = t.step!;
+    if (step.branches) return new StepGroupRunner(t, step).timeout();
     t.record('TIMEOUT', { action: instance.waitingAction, attempt: instance.waitingAttempt });
     const error = Object.assign(new Error(`no reply to ${instance.waitingAction} of step ${step.name} in time`), { code: 'TIMEOUT' });
     if (instance.waitingAction === 'invoke' && step.kind === 'compensatable') {

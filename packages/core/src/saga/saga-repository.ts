@@ -68,6 +68,8 @@ export interface SagaListFilter {
   readonly status?: SagaStatus;
   readonly sagaType?: string;
   readonly limit?: number;
+  /** Rows to skip (pagination), newest first. */
+  readonly offset?: number;
 }
 
 /** Saga instances and their history in the orchestrator's own database. */
@@ -145,8 +147,8 @@ export class SagaRepository {
     }
     const rows = await exec.query<Row>(
       `SELECT ${COLUMNS.join(', ')} FROM ${this.instances}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-        `ORDER BY updated_at DESC LIMIT ?`,
-      [...params, filter.limit ?? 100],
+        `ORDER BY updated_at DESC, saga_id LIMIT ? OFFSET ?`,
+      [...params, filter.limit ?? 100, filter.offset ?? 0],
     );
     return rows.map(fromRow);
   }

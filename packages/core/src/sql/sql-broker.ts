@@ -13,6 +13,7 @@ import { brokerMigrations } from './broker-schema.js';
 import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope-row.js';
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
+import { SqlOffsetCommitter } from './sql-offset-committer.js';
 import { SqlPartitionConsumer } from './sql-partition-consumer.js';
 
 export const BROKER_TOPIC = 'concord_broker';
@@ -22,9 +23,16 @@ export interface SqlBrokerOptions {
   readonly partitions?: number;
   /** How long a partition lease lasts without renewal. Default 10 s. */
   readonly leaseMs?: number;
-  /** Fallback poll for commits made by other processes without notifications. Default 100 ms. */
+  /** Fallback poll for commits made by other processes: default 100 ms, or 1 s when the driver
+   * delivers cross-process notifications (PostgreSQL LISTEN/NOTIFY). */
   readonly pollIntervalMs?: number;
   readonly maxBatchSize?: number;
+  /**
+   * How long a consumer's offsets may wait to be committed, all of a member's partitions in
+   * one transaction. A crash in between delivers those batches again (consumers deduplicate).
+   * Default 0 (each batch at once) on SQLite, where a commit is local; 100 ms on a server.
+   */
+  readonly offsetCommitIntervalMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -34,6 +42,7 @@ export interface SqlBrokerSettings {
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly maxBatchSize: number;
+  readonly offsetCommitIntervalMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -64,11 +73,22 @@ export class SqlBroker implements Broker {
     this.settings = {
       partitions,
       leaseMs: options.leaseMs ?? 10_000,
-      pollIntervalMs: options.pollIntervalMs ?? 100,
+      // With cross-process notifications the poll is only a safety net for a lost NOTIFY.
+      pollIntervalMs: options.pollIntervalMs ?? (driver.listen ? 1_000 : 100),
       maxBatchSize: options.maxBatchSize ?? 256,
+      offsetCommitIntervalMs: options.offsetCommitIntervalMs ?? (driver.dialect.name === 'sqlite' ? 0 : 100),
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
     };
+  }
+
+  /**
+   * True when the driver delivers cross-process notifications: each subscription then reads
+   * every partition's head once per poll interval, instead of each partition worker reading
+   * its partition, as the safety net for a missed notification.
+   */
+  get pollsHeads(): boolean {
+    return this.driver.listen !== undefined;
   }
 
   t(name: string): string {
@@ -174,9 +194,9 @@ export class SqlBroker implements Broker {
     assertName('consumer group', options.group);
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
     if (!this.unlisten && this.driver.listen) {
-      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => {
-        this.wakers.wakeAll();
-      });
+      // Other processes' publishes wake every local partition consumer; this process's own
+      // publishes wake exactly the partitions they wrote (see publish), not all of them.
+      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => this.wakers.wakeAll(), { includeLocalCommits: false });
     }
     const subscription = new SqlBrokerSubscription(this, options);
     this.subscriptions.add(subscription);
@@ -200,6 +220,10 @@ export class SqlBroker implements Broker {
     this.wakers.wake(channel, partition);
   }
 
+  async ping(): Promise<void> {
+    await this.driver.run((exec) => exec.query('SELECT 1'));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -216,13 +240,18 @@ class SqlBrokerSubscription {
   readonly memberId = newId();
   private readonly workers = new Map<string, SqlPartitionConsumer>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private headsTimer: ReturnType<typeof setInterval> | undefined;
+  private pollingHeads = false;
+  private readonly offsets: SqlOffsetCommitter;
   private rebalancing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly broker: SqlBroker,
     private readonly options: SubscribeOptions,
-  ) {}
+  ) {
+    this.offsets = new SqlOffsetCommitter(broker, options.group, this.memberId, broker.settings.offsetCommitIntervalMs);
+  }
 
   /**
    * Partitions whose lease this member holds for sure right now: none once the lease may have
@@ -261,6 +290,29 @@ class SqlBrokerSubscription {
         this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
       });
     }, every);
+    if (this.broker.pollsHeads) this.headsTimer = setInterval(() => void this.pollHeads(), this.broker.settings.pollIntervalMs);
+  }
+
+  /** One read of every subscribed partition's next offset; wakes the workers that are behind. */
+  private async pollHeads(): Promise<void> {
+    if (this.closed || this.pollingHeads || this.workers.size === 0) return;
+    this.pollingHeads = true;
+    const q = this.broker.driver.dialect.quote('partition');
+    const channels = this.options.channels;
+    try {
+      const rows = await this.broker.driver.run((exec) =>
+        exec.query<{ channel: string; partition: number | string; next_offset: number | string }>(
+          `SELECT channel, ${q} AS ${q}, next_offset FROM ${this.broker.t('broker_partitions')} ` +
+            `WHERE channel IN (${channels.map(() => '?').join(', ')})`,
+          [...channels],
+        ),
+      );
+      for (const r of rows) this.workers.get(`${r.channel}/${Number(r.partition)}`)?.noteHead(Number(r.next_offset));
+    } catch (error) {
+      this.broker.settings.logger.debug({ err: error, group: this.options.group }, 'reading partition heads failed; trying again');
+    } finally {
+      this.pollingHeads = false;
+    }
   }
 
   private all: Array<[string, number]> = [];
@@ -344,7 +396,7 @@ class SqlBrokerSubscription {
         ),
       );
       if (claimed !== 1) continue;
-      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid());
+      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid(), this.offsets);
       this.workers.set(key, worker);
       worker.start();
     }
@@ -354,10 +406,12 @@ class SqlBrokerSubscription {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.headsTimer);
     await this.rebalancing;
     const workers = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(workers.map((w) => w.stop()));
+    await this.offsets.close().catch((error: unknown) => this.broker.settings.logger.warn({ err: error }, 'could not commit offsets at close'));
     const { driver } = this.broker;
     await driver
       .run(async (exec) => {

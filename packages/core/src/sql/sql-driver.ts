@@ -49,6 +49,11 @@ export interface SqlTransactionOptions {
  * What an adapter package implements: connections, transactions and placeholders. Drivers
  * retry a whole transaction on serialization failures and deadlocks, so `fn` may run twice.
  */
+export interface ListenOptions {
+  /** Default true. */
+  readonly includeLocalCommits?: boolean;
+}
+
 export interface SqlDriver<H = unknown> {
   readonly dialect: SqlDialect;
   transaction<T>(fn: (exec: SqlExecutor, handle: H) => Promise<T>, options?: SqlTransactionOptions): Promise<T>;
@@ -59,7 +64,11 @@ export interface SqlDriver<H = unknown> {
   withMigrationLock<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
   /** Optional cross-process wake-up (PostgreSQL NOTIFY): called inside the writing transaction. */
   notify?(exec: SqlExecutor, topic: string): Promise<void>;
-  /** Optional: subscribe to `notify` from any process. */
-  listen?(topic: string, listener: () => void): Promise<() => Promise<void>>;
+  /**
+   * Optional: subscribe to `notify` from any process. Commits of this process call `listener`
+   * right after they commit unless `includeLocalCommits` is false (for a caller that already
+   * wakes exactly what its own commit touched).
+   */
+  listen?(topic: string, listener: () => void, options?: ListenOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { buildEnvelope, type OutboxWriter, type SendOptions } from '../outbox/ou
 import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -24,6 +25,7 @@ import { chunk } from '../util/chunk.js';
 import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
 import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 import { reservationMigrations } from '../reservations/reservation-schema.js';
 import { timerMigrations } from '../timers/timer-schema.js';
@@ -36,6 +38,8 @@ export interface SqlStoreOptions {
   readonly logger?: Logger;
   /** Extra migration sets owned by other Concord modules (sagas, barrier...), run by `migrate`. */
   readonly extraMigrations?: ReadonlyArray<{ component: string; migrations: readonly Migration[] }>;
+  /** Only `traceHeaders` is used here: the trace context stamped on outgoing messages. */
+  readonly instrumentation?: Instrumentation;
 }
 
 type Row = Record<string, unknown>;
@@ -54,6 +58,8 @@ export class SqlStore<H = unknown> implements Store<H> {
   readonly logger: Logger;
   private readonly committedListeners = new Set<() => void>();
   private readonly extraMigrations: NonNullable<SqlStoreOptions['extraMigrations']>;
+  /** @internal the active trace context for outgoing messages, when tracing is on. */
+  readonly traceHeaders: (() => Readonly<Record<string, string>> | undefined) | undefined;
 
   constructor(
     readonly driver: SqlDriver<H>,
@@ -64,6 +70,7 @@ export class SqlStore<H = unknown> implements Store<H> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger();
     this.extraMigrations = options.extraMigrations ?? [];
+    this.traceHeaders = options.instrumentation?.traceHeaders?.bind(options.instrumentation);
     this.outbox = this.createOutboxReader();
     this.deadLetters = this.createDeadLetterStore();
   }
@@ -74,7 +81,9 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
-    // Modules with their own version sequence, so parallel work on them never collides.
+    // Components of their own, so their versions never collide with the store's.
+    await runMigrations(this.driver, 'isolation', isolationMigrations);
+    await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
     await runMigrations(this.driver, 'timers', timerMigrations);
     await runMigrations(this.driver, 'reservations', reservationMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
@@ -295,7 +304,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
-        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now());
+        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now(), this.store.traceHeaders?.());
         await this.sendEnvelope(envelope);
         return envelope;
       },

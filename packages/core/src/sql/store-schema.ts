@@ -1,3 +1,5 @@
+import { idempotencyKeyTables } from '../idempotency/idempotency-schema.js';
+import { remoteCallTables } from '../remote-call/remote-call-schema.js';
 import type { Migration } from './migrations.js';
 
 /** Schema of a service's own Concord tables. Each change ships as a new version, never an edit. */
@@ -51,6 +53,11 @@ export const storeMigrations: readonly Migration[] = [
         d.createIndex('concord_saga_barrier_created', d.table('saga_barrier'), 'created_at'),
       ];
     },
+  },
+  {
+    version: 3,
+    name: 'remote call intents, idempotency keys',
+    up: (d) => [...remoteCallTables(d), ...idempotencyKeyTables(d)],
   },
 ];
 

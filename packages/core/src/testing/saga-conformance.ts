@@ -1,4 +1,3 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
@@ -11,6 +10,7 @@ import { SagaParticipant } from '../saga/saga-participant.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { newId } from '../ids.js';
+import { objectSchema } from './object-schema.js';
 import { eventually, uniqueName } from './wait.js';
 
 export interface SagaUnderTest {
@@ -20,21 +20,6 @@ export interface SagaUnderTest {
   readonly participantStore: SqlStore;
   readonly broker: Broker;
   cleanup(): Promise<void>;
-}
-
-/** A tiny Standard Schema for plain objects, so the suite needs no validation library. */
-function objectSchema<T>(check: (v: Record<string, unknown>) => string | undefined): StandardSchemaV1<T> {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: 'concord-testing',
-      validate(value) {
-        if (typeof value !== 'object' || value === null) return { issues: [{ message: 'expected an object' }] };
-        const problem = check(value as Record<string, unknown>);
-        return problem ? { issues: [{ message: problem }] } : { value: value as T };
-      },
-    },
-  };
 }
 
 interface TransferData {
@@ -105,10 +90,14 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       })
       .build();
 
-    const waitsForever = defineSaga('test.WaitsForever', transferData)
-      .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
-      .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs: 100 })
-      .build();
+    const waitsFor = (sagaName: string, timeoutMs: number) =>
+      defineSaga(sagaName, transferData)
+        .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
+        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs })
+        .build();
+    const waitsForever = waitsFor('test.WaitsForever', 100);
+    // Long enough that a loaded machine never times it out before the test acts on it.
+    const waitsLong = waitsFor('test.WaitsLong', 600_000);
 
     let orchestrator: SagaOrchestrator;
 
@@ -129,7 +118,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
         name: uniqueName('orch'),
         store: sut.orchestratorStore,
         broker: sut.broker,
-        sagas: [transfer, waitsForever],
+        sagas: [transfer, waitsForever, waitsLong],
         maxAttempts: 3,
         backoff: fastBackoff,
         schedulerIntervalMs: 20,
@@ -301,7 +290,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('aborts a saga on request, with a required note, and lists by status', async () => {
-      const id = await orchestrator.begin(waitsForever, { account: 'a9', amount: 1, log: [] });
+      const id = await orchestrator.begin(waitsLong, { account: 'a9', amount: 1, log: [] });
       await expect(orchestrator.abort(id, { note: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       const aborted = await orchestrator.abort(id, { note: 'customer withdrew', actor: 'carol' });
       expect(aborted.status).toBe('ABORTED');

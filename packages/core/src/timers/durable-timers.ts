@@ -149,6 +149,11 @@ export class DurableTimers<H = unknown> {
     this.loop = this.run(this.stopping.signal);
   }
 
+  /** True between start() and stop(). */
+  isRunning(): boolean {
+    return this.loop !== undefined && this.stopping?.signal.aborted === false;
+  }
+
   async stop(): Promise<void> {
     this.stopping?.abort();
     await this.loop;

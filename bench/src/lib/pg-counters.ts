@@ -1,0 +1,45 @@
+import pg from 'pg';
+
+export interface PgCounters {
+  readonly commits: number;
+  readonly rowsRead: number;
+}
+
+/**
+ * Commits and rows read (returned + fetched) summed over the databases whose names start with
+ * `prefix`, from `pg_stat_database`. Backends flush their statistics at most once a second, so
+ * `read` waits for that before taking a snapshot.
+ */
+export class PgDatabaseCounters {
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly prefix: string,
+  ) {}
+
+  static async open(connectionString: string, prefix: string): Promise<PgDatabaseCounters> {
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    return new PgDatabaseCounters(client, prefix);
+  }
+
+  async read(settleMs = 1_200): Promise<PgCounters> {
+    await new Promise((r) => setTimeout(r, settleMs));
+    await this.client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await this.client.query<{ commits: string | null; rows_read: string | null }>(
+      `SELECT sum(xact_commit) AS commits, sum(tup_returned + tup_fetched) AS rows_read
+         FROM pg_stat_database WHERE datname LIKE $1`,
+      [`${this.prefix}%`],
+    );
+    return { commits: Number(rows[0]?.commits ?? 0), rowsRead: Number(rows[0]?.rows_read ?? 0) };
+  }
+
+  /** Drops every database of the prefix (the demo created them). */
+  async dropAll(): Promise<void> {
+    const { rows } = await this.client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${this.prefix}%`]);
+    for (const { datname } of rows) await this.client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}

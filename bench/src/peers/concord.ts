@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@concord/core';
+import { startDemo } from '../../../examples/customers-orders/src/demo.js';
+import { DemoClient, waitUntil } from '../../../examples/customers-orders/test/demo-client.js';
+import { processTree } from '../lib/process-cpu.js';
+import { orderInput, urlOf } from './order-databases.js';
+import type { PeerSystem } from './peer-system.js';
+
+/**
+ * Concord's demo (Customer, Order and Order History services, each with its own database)
+ * in this process, on the given database and broker, driven through its service API: create
+ * the order, wait for its final state on the order service's change feed.
+ */
+export async function openConcord(
+  name: string,
+  prefix: string,
+  store: 'sqlite' | 'postgres' | 'mysql',
+  brokerUrl?: string,
+): Promise<PeerSystem> {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-peers-'));
+  const databaseUrl = store === 'postgres' ? urlOf(prefix) : store === 'mysql' ? `mysql://root@127.0.0.1:3306/${prefix}` : undefined;
+  const demo = await startDemo(
+    { port: 0, dataDir: dir, sagaMode: 'orchestration', databaseUrl, brokerUrl, brokerPrefix: prefix.replaceAll('_', '-') },
+    silentLogger,
+  );
+  const customers = await Promise.all(Array.from({ length: 100 }, (_, i) => demo.customers.createCustomer(`c${i}`, 1_000_000_000)));
+  const waiting = new Map<number, () => void>();
+  const finished = new Set<number>();
+  const off = demo.orders.onOrderChange((o) => {
+    if (o.state === 'PENDING') return;
+    const done = waiting.get(o.orderId);
+    if (done) done();
+    else finished.add(o.orderId);
+  });
+  return {
+    name,
+    databasePrefix: prefix,
+    async runSaga(i) {
+      const { customerId, total } = orderInput(i);
+      const orderId = await demo.orders.createOrder(customers[customerId - 1]!.customerId, total);
+      if (finished.delete(orderId)) return;
+      await new Promise<void>((resolve) => waiting.set(orderId, resolve));
+      waiting.delete(orderId);
+    },
+    async close() {
+      off();
+      await demo.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'customers-orders', 'src', 'distributed', 'main.ts');
+
+/**
+ * `npm run start:distributed` (two processes each of Customer, Order and Order History, and
+ * the gateway) on PostgreSQL + NATS, driven over HTTP: POST /orders, then the order's
+ * server-sent events until its final state.
+ */
+export async function openConcordDistributed(prefix: string, port: number): Promise<PeerSystem> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CONCORD_DATABASE_URL: urlOf(prefix),
+      CONCORD_BROKER_URL: 'nats://127.0.0.1:4222',
+      CONCORD_BROKER_PREFIX: prefix.replaceAll('_', '-'),
+      CONCORD_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const api = new DemoClient(`http://127.0.0.1:${port}`);
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let customers: number[];
+  try {
+    await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 180_000);
+    customers = await Promise.all(Array.from({ length: 100 }, (_, i) => api.createCustomer(`c${i}`, '10000000.00')));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    name: 'Concord distributed (2x each service + gateway), PostgreSQL + NATS',
+    databasePrefix: prefix,
+    helperPids: () => (child.pid === undefined ? [] : processTree(child.pid)),
+    async runSaga(i) {
+      const { customerId, total } = orderInput(i);
+      const orderId = await api.createOrder(customers[customerId - 1]!, (total / 100).toFixed(2));
+      await api.awaitFinal(orderId);
+    },
+    close: stop,
+  };
+}

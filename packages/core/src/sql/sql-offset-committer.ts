@@ -1,0 +1,109 @@
+import type { SqlBroker } from './sql-broker.js';
+
+/** What the committer needs of a partition worker. */
+export interface OffsetOwner {
+  readonly channel: string;
+  readonly partition: number;
+  /** The lease was found taken by another member: stop delivering. */
+  leaseLost(): void;
+}
+
+/**
+ * Commits a consumer group member's offsets in the background: every partition it advanced
+ * within `intervalMs` in one fenced transaction, instead of one transaction per batch.
+ * Delivery is at least once and consumers deduplicate, so a crash before a flush only
+ * delivers those batches again; a stopping worker flushes its own partition first, so a
+ * clean handover or shutdown delivers nothing twice.
+ */
+export class SqlOffsetCommitter {
+  private readonly pending = new Map<OffsetOwner, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly broker: SqlBroker,
+    private readonly group: string,
+    private readonly memberId: string,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** False: every batch's offset is written at once (`commitNow`), as on SQLite. */
+  get deferred(): boolean {
+    return this.intervalMs > 0;
+  }
+
+  /** Writes `owner`'s offset now; false when its lease was found taken by another member. */
+  async commitNow(owner: OffsetOwner, offset: number): Promise<boolean> {
+    const lost = await this.write(new Map([[owner, offset]]));
+    return lost.length === 0;
+  }
+
+  record(owner: OffsetOwner, offset: number): void {
+    this.pending.set(owner, Math.max(offset, this.pending.get(owner) ?? -1));
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.intervalMs);
+  }
+
+  /** Writes what `owner` has pending now (used when its worker stops). */
+  async flushOwner(owner: OffsetOwner): Promise<void> {
+    await this.flushing;
+    const offset = this.pending.get(owner);
+    if (offset === undefined) return;
+    this.pending.delete(owner);
+    await this.write(new Map([[owner, offset]]));
+  }
+
+  /** Writes everything pending; failures keep the entries for the next flush. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.pending.size === 0) return;
+      const batch = new Map(this.pending);
+      this.pending.clear();
+      try {
+        for (const owner of await this.write(batch)) owner.leaseLost();
+      } catch (error) {
+        for (const [owner, offset] of batch) this.record(owner, Math.max(offset, this.pending.get(owner) ?? -1));
+        this.broker.settings.logger.warn({ err: error, group: this.group }, 'committing consumer offsets failed; trying again');
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /**
+   * Fenced: only the lease holder moves an offset, and only forward, so a member that lost a
+   * lease while busy can neither rewind nor skip the new owner's progress.
+   */
+  private async write(batch: Map<OffsetOwner, number>): Promise<OffsetOwner[]> {
+    const { driver } = this.broker;
+    const d = driver.dialect;
+    const q = d.quote('partition');
+    const t = (n: string) => this.broker.t(n);
+    const ordered = [...batch].sort(([a], [b]) => (a.channel === b.channel ? a.partition - b.partition : a.channel < b.channel ? -1 : 1));
+    return driver.transaction(async (exec) => {
+      const lostOwners: OffsetOwner[] = [];
+      for (const [owner, offset] of ordered) {
+        const lease = await exec.query<{ owner: string }>(
+          `SELECT owner FROM ${t('broker_leases')} WHERE group_name = ? AND channel = ? AND ${q} = ?${d.forUpdate}`,
+          [this.group, owner.channel, owner.partition],
+        );
+        if (lease[0]?.owner !== this.memberId) {
+          lostOwners.push(owner);
+          continue;
+        }
+        await exec.execute(
+          `UPDATE ${t('broker_offsets')} SET committed = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND committed < ?`,
+          [offset, this.group, owner.channel, owner.partition, offset],
+        );
+      }
+      return lostOwners;
+    });
+  }
+}

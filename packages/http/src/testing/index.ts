@@ -1,0 +1,1 @@
+export { rawRequest, type RawAnswer } from './raw-request.js';

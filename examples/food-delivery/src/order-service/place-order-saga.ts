@@ -33,9 +33,8 @@ const rejection = (why: string): RejectionReason => (why === 'NO_AGENT' || why =
 /**
  * Seed 002: reserve a packet and an agent (each with a TTL), then assign both; the order is
  * PLACED only after both assignments. Any refusal releases what was taken and rejects the
- * order. Assigning the agent is the pivot: after it, placing the order only retries.
- * Reservations are reserved one after the other for now (parallel step groups will run the
- * two reserve steps at once).
+ * order. The two reservations run in parallel (a step group); assigning the agent is the
+ * pivot: after it, placing the order only retries.
  */
 export function placeOrderSaga(orders: FoodOrderLifecycle) {
   return defineSaga('PlaceFoodOrder', PlaceOrderData)
@@ -43,16 +42,20 @@ export function placeOrderSaga(orders: FoodOrderLifecycle) {
       local: (tx, d) => orders.createPending(tx, d.orderId, d.kitchenId),
       compensate: { local: (tx, d, why) => orders.reject(tx, d.orderId, rejection(why)) },
     })
-    .step('reserve-packet', {
-      invoke: ReservePacket.with((d: PlaceOrderData) => ({ ...packet(d), kitchenId: d.kitchenId })),
-      onReply: { NoPacket: fail('NO_PACKET'), UnknownKitchen: fail('UNKNOWN_KITCHEN') },
-      compensate: { invoke: ReleasePacket.with(packet) },
-    })
-    .step('reserve-agent', {
-      invoke: ReserveAgent.with(agent),
-      onReply: { NoAgent: fail('NO_AGENT'), AgentReserved: (d, r) => ({ ...d, agentId: r.agentId }) },
-      compensate: { invoke: ReleaseAgent.with(agent) },
-    })
+    // Both reservations at once; when one is refused, the other is released.
+    .parallel('reserve', (g) =>
+      g
+        .branch('packet', {
+          invoke: ReservePacket.with((d: PlaceOrderData) => ({ ...packet(d), kitchenId: d.kitchenId })),
+          onReply: { NoPacket: fail('NO_PACKET'), UnknownKitchen: fail('UNKNOWN_KITCHEN') },
+          compensate: { invoke: ReleasePacket.with(packet) },
+        })
+        .branch('agent', {
+          invoke: ReserveAgent.with(agent),
+          onReply: { NoAgent: fail('NO_AGENT') },
+          compensate: { invoke: ReleaseAgent.with(agent) },
+        }),
+    )
     .step('assign-packet', {
       invoke: AssignPacket.with(packet),
       onReply: { PacketReservationLost: fail('NO_PACKET') },
@@ -60,7 +63,7 @@ export function placeOrderSaga(orders: FoodOrderLifecycle) {
     .step('assign-agent', {
       kind: 'pivot',
       invoke: AssignAgent.with(agent),
-      onReply: { AgentReservationLost: fail('NO_AGENT') },
+      onReply: { AgentReservationLost: fail('NO_AGENT'), AgentAssigned: (d, r) => ({ ...d, agentId: r.agentId }) },
     })
     .step('place-order', { kind: 'retriable', local: (tx, d) => orders.place(tx, d.orderId, d.agentId!) })
     .build();

@@ -18,6 +18,12 @@ export const ConcordErrorCode = {
   REMOTE_CALL_REJECTED: 'REMOTE_CALL_REJECTED',
   MESSAGE_REJECTED: 'MESSAGE_REJECTED',
   UNDECODABLE_MESSAGE: 'UNDECODABLE_MESSAGE',
+  /** A reservation's TTL ran out before its confirm. */
+  RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
+  /** A reservation was cancelled (or its cancel came first, blocking the try). */
+  RESERVATION_CANCELLED: 'RESERVATION_CANCELLED',
+  /** Not enough quantity, or no such item free, in the pool. */
+  RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

@@ -98,3 +98,6 @@ export * from './isolation/index.js';
 export * from './remote-call/index.js';
 export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
 export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';
+// Durable timers and TCC reservations
+export * from './timers/index.js';
+export * from './reservations/index.js';

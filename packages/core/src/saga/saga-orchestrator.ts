@@ -1,6 +1,6 @@
 import { defaultBackoff, type BackoffPolicy } from '../consumer/backoff.js';
 import { MessageConsumer } from '../consumer/message-consumer.js';
-import { IllegalStateError, InvalidArgumentError, NotFoundError, isConcordError } from '../errors.js';
+import { IllegalStateError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { defaultLogger } from '../logging.js';
 import type { MessageEnvelope } from '../message/envelope.js';
@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload, type SchemaInput } from '../schema.js';
 import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
-import { WakeSignal } from '../util/wake-signal.js';
+import { DurableTimers } from '../timers/durable-timers.js';
 import type { SagaDefinition } from './saga-definition.js';
 import type { SagaInstance, SagaView } from './saga-instance.js';
 import { upcastReplyBody } from './reply-versions.js';
@@ -37,7 +37,7 @@ export interface SagaOrchestratorOptions<H> {
   /** Attempts of a retriable step or a compensation before the saga is STUCK. Default 5. */
   readonly maxAttempts?: number;
   readonly backoff?: BackoffPolicy;
-  /** How often due retries and reply deadlines are checked. Default 100 ms. */
+  /** Longest wait before due retries and reply deadlines (durable timers) set by other processes are seen. Default 100 ms. */
   readonly schedulerIntervalMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -72,9 +72,9 @@ export class SagaOrchestrator<H = unknown> {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffPolicy;
   private readonly listeners = new Set<(instance: SagaInstance) => void>();
-  private readonly schedulerWake = new WakeSignal();
-  private scheduler: Promise<void> | undefined;
-  private readonly stopping = new AbortController();
+  /** Retries and reply deadlines are durable timers: fired once across all instances. */
+  private readonly timers: DurableTimers<H>;
+  private readonly wakeKind: string;
 
   constructor(private readonly options: SagaOrchestratorOptions<H>) {
     assertName('orchestrator name', options.name);
@@ -100,22 +100,43 @@ export class SagaOrchestrator<H = unknown> {
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
       this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
     );
+    this.wakeKind = `concord.saga.wake:${options.name}`;
+    this.timers = new DurableTimers<H>({
+      store: options.store,
+      clock: this.clock,
+      logger: options.logger ?? defaultLogger(),
+      pollIntervalMs: options.schedulerIntervalMs ?? 100,
+    }).handle<{ sagaId: string; version: number }>(this.wakeKind, (tx, timer) => this.wake(tx, timer.payload));
   }
 
   async start(): Promise<void> {
     await this.consumer.start();
-    this.scheduler = this.runScheduler(this.stopping.signal);
+    await this.scheduleWakes();
+    this.timers.start();
   }
 
   /** True between start() and stop(): replies are consumed and the scheduler runs (for readiness checks). */
   isRunning(): boolean {
-    return this.scheduler !== undefined && !this.stopping.signal.aborted && this.consumer.isRunning();
+    return this.timers.isRunning() && this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
+    await this.timers.stop();
     await this.consumer.stop();
-    await this.scheduler;
+  }
+
+  /** The durable timer of a saga waiting at `version`; ids are per version, so each wait has its own. */
+  private wakeTimerId(sagaId: string, version: number): string {
+    return `saga:${this.options.name}:${sagaId}:${version}`;
+  }
+
+  /** Timers for waiting sagas that have none (sagas saved before timers existed); idempotent by id. */
+  private async scheduleWakes(): Promise<void> {
+    await this.options.store.sqlTransaction(async (tx) => {
+      for (const w of await this.repository.waiting(tx.exec)) {
+        await this.timers.schedule(tx, { id: this.wakeTimerId(w.sagaId, w.version), kind: this.wakeKind, at: w.wakeAt, payload: w });
+      }
+    });
   }
 
   /** Called after each committed transition, with the instance as committed. */
@@ -312,11 +333,20 @@ export class SagaOrchestrator<H = unknown> {
   private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
+    // The previous version's wait (if any) is over; the new one's timer commits with the state.
+    if (!isNew) await this.timers.cancel(tx, this.wakeTimerId(committed.sagaId, committed.version - 1));
+    if (committed.wakeAt !== null) {
+      await this.timers.schedule(tx, {
+        id: this.wakeTimerId(committed.sagaId, committed.version),
+        kind: this.wakeKind,
+        at: committed.wakeAt,
+        payload: { sagaId: committed.sagaId, version: committed.version },
+      });
+    }
     const instrumentation = this.options.instrumentation;
     const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
       if (signals) instrumentation!.sagaTransition!(signals);
-      if (committed.wakeAt !== null) this.schedulerWake.wake();
       for (const listener of this.listeners) listener(committed);
     });
   }
@@ -392,44 +422,22 @@ export class SagaOrchestrator<H = unknown> {
     t.stepDone({ reply: reply.reply });
   }
 
-  /** The durable timer loop: due retries and expired reply deadlines, claimed by version. */
-  private async runScheduler(signal: AbortSignal): Promise<void> {
-    const interval = this.options.schedulerIntervalMs ?? 100;
-    while (!signal.aborted) {
-      try {
-        const due = await this.options.store.driver.run((exec) => this.repository.due(exec, this.clock.now(), 100));
-        for (const sagaId of due) {
-          if (signal.aborted) return;
-          await this.wake(sagaId).catch((error: unknown) => {
-            if (!isConcordError(error, 'CONCURRENCY_CONFLICT')) {
-              this.logger.error({ err: error, sagaId }, 'saga timer failed');
-            }
-          });
-        }
-      } catch (error) {
-        if (!signal.aborted) this.logger.warn({ err: error }, 'saga scheduler round failed');
-      }
-      await this.schedulerWake.wait(interval, signal);
+  /** A saga's timer fired (in `tx`): a retry is due, or a reply did not come in time. */
+  private async wake(tx: SqlStoreTransaction<H>, due: { sagaId: string; version: number }): Promise<void> {
+    const instance = await this.repository.load(tx.exec, due.sagaId, true);
+    // A transition since the timer was set (a reply, a manual action) ended that wait.
+    if (!instance || instance.version !== due.version || instance.wakeAt === null) return;
+    const t = this.transition(tx, this.definitionOf(instance), instance);
+    if (!t.isActive()) {
+      t.draft.wakeAt = null;
+    } else if (instance.waitingAction === null) {
+      t.draft.wakeAt = null;
+      await t.advance();
+    } else {
+      await this.onReplyTimeout(t, instance);
+      await t.advance();
     }
-  }
-
-  /** Handles one saga whose timer fired: a retry is due, or a reply did not come in time. */
-  private async wake(sagaId: string): Promise<void> {
-    await this.options.store.sqlTransaction(async (tx) => {
-      const instance = await this.repository.load(tx.exec, sagaId, true);
-      if (!instance || instance.wakeAt === null || instance.wakeAt > this.clock.now()) return;
-      const t = this.transition(tx, this.definitionOf(instance), instance);
-      if (!t.isActive()) {
-        t.draft.wakeAt = null;
-      } else if (instance.waitingAction === null) {
-        t.draft.wakeAt = null;
-        await t.advance();
-      } else {
-        await this.onReplyTimeout(t, instance);
-        await t.advance();
-      }
-      await this.save(tx, t, false);
-    });
+    await this.save(tx, t, false);
   }
 
   private async onReplyTimeout(t: SagaTransition, instance: SagaInstance): Promise<void> {

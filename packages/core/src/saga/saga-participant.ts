@@ -70,6 +70,12 @@ export interface SagaParticipantOptions<H> {
   /** How often the barrier is swept. Default min(retentionMs, 1 hour). */
   readonly sweepIntervalMs?: number;
   readonly maxAttempts?: number;
+  /**
+   * Commands handled in one transaction at most (the consumer's batch). 1 when handlers touch
+   * hot rows of several resources (reservation pools): a batch would hold one pool's row while
+   * waiting for another's, and two such batches deadlock.
+   */
+  readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /**
@@ -115,6 +121,7 @@ export class SagaParticipant<H = unknown> {
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+      ...(options.maxBatchSize ? { maxBatchSize: options.maxBatchSize } : {}),
     });
     this.sweeper = new RetentionSweeper({
       tasks: [this.retentionTask()],

@@ -30,6 +30,8 @@ import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+import { reservationMigrations } from '../reservations/reservation-schema.js';
+import { timerMigrations } from '../timers/timer-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -91,6 +93,8 @@ export class SqlStore<H = unknown> implements Store<H> {
     // Components of their own, so their versions never collide with the store's.
     await runMigrations(this.driver, 'isolation', isolationMigrations);
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
+    await runMigrations(this.driver, 'timers', timerMigrations);
+    await runMigrations(this.driver, 'reservations', reservationMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 

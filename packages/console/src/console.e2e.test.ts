@@ -23,6 +23,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
  * dead letter are caused through the demo's real paths (its tables refuse writes for a while);
  * a person then signs in, resolves the one and replays the other, and reads both in timelines.
  */
+if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 describe.skipIf(!existsSync(CHROMIUM))('operator console in a browser', () => {
   let demo: DemoProcess;
   let browser: Browser;

@@ -74,7 +74,9 @@ export class SqlPartitionConsumer implements OffsetOwner {
 
     while (!signal.aborted) {
       if (!this.leaseValid()) {
-        await clock.sleep(pollIntervalMs, signal);
+        // Real time until the heartbeat renews the lease: a test's virtual clock answers sleep()
+        // at once, and this loop would spin without ever letting the heartbeat run.
+        await this.wakeSignal.wait(pollIntervalMs, signal);
         continue;
       }
       try {

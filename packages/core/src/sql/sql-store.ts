@@ -27,6 +27,7 @@ import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+import { sagaVersionMigrations } from '../saga/saga-version-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -82,6 +83,7 @@ export class SqlStore<H = unknown> implements Store<H> {
     // Components of their own, so their versions never collide with the store's.
     await runMigrations(this.driver, 'isolation', isolationMigrations);
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
+    await runMigrations(this.driver, 'saga-versions', sagaVersionMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 

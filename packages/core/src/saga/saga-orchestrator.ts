@@ -85,7 +85,7 @@ export class SagaOrchestrator<H = unknown> {
   constructor(private readonly options: SagaOrchestratorOptions<H>) {
     assertName('orchestrator name', options.name);
     this.replyChannel = options.replyChannel ?? `${options.name}.saga-replies`;
-    this.sagas = new SagaVersionRegistry(options.sagas as readonly AnySaga[], (options.previousVersions ?? []) as readonly AnySaga[]);
+    this.sagas = new SagaVersionRegistry(options.sagas, options.previousVersions ?? []);
     this.repository = new SagaRepository(options.store.driver.dialect);
     this.branches = new SagaBranches(options.store.driver.dialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });

@@ -2,6 +2,8 @@ import { ConcordError, ConcordErrorCode, InvalidArgumentError } from '../errors.
 import type { SagaDefinition } from './saga-definition.js';
 
 type AnySaga = SagaDefinition<unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
+type SagaOfAnyData = SagaDefinition<any>;
 
 /** An instance, or a group of instances, whose recorded definition version is not registered. */
 export interface UnregisteredSagaVersion {
@@ -44,7 +46,7 @@ export class SagaVersionRegistry {
   private readonly current = new Map<string, AnySaga>();
   private readonly byType = new Map<string, Map<string, AnySaga>>();
 
-  constructor(current: readonly AnySaga[], previous: readonly AnySaga[]) {
+  constructor(current: readonly SagaOfAnyData[], previous: readonly SagaOfAnyData[]) {
     for (const saga of current) {
       if (this.current.has(saga.name)) throw new InvalidArgumentError(`saga ${saga.name} is registered twice`);
       this.current.set(saga.name, saga);
@@ -53,7 +55,7 @@ export class SagaVersionRegistry {
     for (const saga of previous) this.add(saga);
   }
 
-  private add(saga: AnySaga): void {
+  private add(saga: SagaOfAnyData): void {
     const versions = this.byType.get(saga.name) ?? new Map<string, AnySaga>();
     const version = versionOf(saga);
     const existing = versions.get(version);

@@ -45,6 +45,8 @@ export function toHttpError(error: unknown): HttpError {
       case 'RESOURCE_LOCKED':
       case 'STALE_VERSION':
       case 'BOUND_EXCEEDED':
+      // A manual action on a saga whose definition version this process does not have.
+      case 'SAGA_VERSION_NOT_REGISTERED':
         return new HttpError(409, httpCode ?? error.code, error.message);
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':

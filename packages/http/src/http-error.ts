@@ -41,10 +41,12 @@ export function toHttpError(error: unknown): HttpError {
         return new HttpError(404, 'NOT_FOUND', error.message);
       case 'ILLEGAL_STATE':
         return new HttpError(409, httpCode ?? 'CONFLICT', error.message);
-      // Isolation countermeasures: another saga holds the resource, or it moved since it was read.
+      // Isolation countermeasures: another saga holds the resource, or it moved since it was read;
+      // or a manual action on a saga whose definition version this process does not have.
       case 'RESOURCE_LOCKED':
       case 'STALE_VERSION':
       case 'BOUND_EXCEEDED':
+      case 'SAGA_VERSION_NOT_REGISTERED':
         return new HttpError(409, httpCode ?? error.code, error.message);
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':

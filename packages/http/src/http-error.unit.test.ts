@@ -1,4 +1,4 @@
-import { BoundExceededError, ResourceLockedError, StaleVersionError } from '@concord/core';
+import { BoundExceededError, ResourceLockedError, SagaVersionNotRegisteredError, StaleVersionError } from '@concord/core';
 import { describe, expect, it } from 'vitest';
 import { toHttpError } from './http-error.js';
 
@@ -14,5 +14,12 @@ describe('toHttpError and the isolation countermeasures', () => {
       status: 409,
       code: 'BOUND_EXCEEDED',
     });
+  });
+});
+
+describe('toHttpError and saga definition versions', () => {
+  it('answers 409 SAGA_VERSION_NOT_REGISTERED for an action on a saga whose version is not registered here', () => {
+    const error = new SagaVersionNotRegisteredError('shop', [{ sagaType: 'Order', version: '1', count: 1, sagaIds: ['s1'] }]);
+    expect(toHttpError(error)).toMatchObject({ status: 409, code: 'SAGA_VERSION_NOT_REGISTERED' });
   });
 });

@@ -20,6 +20,7 @@ export {
   type LocalStepInput,
   type OnReply,
   type SagaDefinition,
+  type SagaDefinitionOptions,
   type StepDefinition,
   type StepKind,
 } from './saga-definition.js';
@@ -50,3 +51,6 @@ export {
   type SagaReplyPayload,
 } from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';
+export { stepsFingerprint, stepsShape } from './saga-definition-version.js';
+export { SagaVersionNotRegisteredError, type UnregisteredSagaVersion } from './saga-versions.js';
+export { sagaVersionMigrations } from './saga-version-schema.js';

@@ -4,6 +4,7 @@ import type { Transaction } from '../ports/store.js';
 import type { SchemaOutput, StandardSchemaV1 } from '../schema.js';
 import type { CommandDefinition, CommandInvocation, RepliesOf } from './command-definition.js';
 import { buildGroup, StepGroupBuilder, type GroupInput } from './step-group.js';
+import { normalizeSagaVersion, stepsFingerprint } from './saga-definition-version.js';
 
 /**
  * compensatable: can be undone; pivot: the go/no-go step, never undone; retriable: after the
@@ -73,6 +74,16 @@ export interface SagaDefinition<D = unknown> {
   readonly name: string;
   readonly schema: StandardSchemaV1;
   readonly steps: readonly StepDefinition<D>[];
+  /**
+   * Recorded by each instance when it starts, which then finishes on this version: the explicit
+   * `version` given to defineSaga, or a fingerprint of the steps (`fp-…`, see saga-definition-version.ts).
+   */
+  readonly version: string;
+}
+
+export interface SagaDefinitionOptions {
+  /** Name this definition's version yourself; without it, a fingerprint of the steps is used. */
+  readonly version?: string | number;
 }
 
 export class SagaDefinitionError extends ConcordError {
@@ -91,6 +102,7 @@ export class SagaBuilder<D> {
   constructor(
     private readonly name: string,
     private readonly schema: StandardSchemaV1,
+    private readonly version?: string,
   ) {}
 
   step<C extends CommandDefinition>(name: string, step: InvokeStepInput<D, C>): SagaBuilder<D>;
@@ -153,7 +165,8 @@ export class SagaBuilder<D> {
     });
     if (steps.length === 0) problems.push('a saga needs at least one step');
     if (problems.length > 0) throw new SagaDefinitionError(this.name, problems);
-    return Object.freeze({ name: this.name, schema: this.schema, steps: Object.freeze(steps) });
+    const version = this.version ?? stepsFingerprint(steps as readonly StepDefinition<unknown>[]);
+    return Object.freeze({ name: this.name, schema: this.schema, steps: Object.freeze(steps), version });
   }
 }
 
@@ -196,7 +209,12 @@ export function buildStepBody<D>(
 }
 
 /** Starts a saga definition: `defineSaga('CreateOrder', schema).step(...).step(...).build()`. */
-export function defineSaga<S extends StandardSchemaV1>(name: string, schema: S): SagaBuilder<SchemaOutput<S>> {
+export function defineSaga<S extends StandardSchemaV1>(
+  name: string,
+  schema: S,
+  options: SagaDefinitionOptions = {},
+): SagaBuilder<SchemaOutput<S>> {
   assertName('saga name', name);
-  return new SagaBuilder<SchemaOutput<S>>(name, schema);
+  const version = options.version === undefined ? undefined : normalizeSagaVersion(name, options.version);
+  return new SagaBuilder<SchemaOutput<S>>(name, schema, version);
 }

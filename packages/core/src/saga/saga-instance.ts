@@ -17,6 +17,8 @@ export type SagaAction = 'invoke' | 'compensate';
 export interface SagaInstance<D = unknown> {
   readonly sagaId: string;
   readonly sagaType: string;
+  /** The definition version it started on and finishes on; null for instances started before versions were recorded. */
+  readonly definitionVersion?: string | null;
   readonly data: D;
   readonly status: SagaStatus;
   readonly direction: SagaDirection;

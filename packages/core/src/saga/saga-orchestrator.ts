@@ -24,6 +24,8 @@ import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
 import type { Instrumentation } from '../ports/instrumentation.js';
 import { requireStuck } from './manual-action-guard.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
+import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versions.js';
+import { assertInFlightVersionsRegistered } from './saga-version-check.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -32,6 +34,12 @@ export interface SagaOrchestratorOptions<H> {
   readonly broker: Broker;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
   readonly sagas: ReadonlyArray<SagaDefinition<any>>;
+  /**
+   * Older definitions of the same saga types, kept so the instances that started on them finish
+   * on them (a deployment that changed a saga's steps). New sagas always run on `sagas`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
+  readonly previousVersions?: ReadonlyArray<SagaDefinition<any>>;
   /** Default `<name>.saga-replies`. */
   readonly replyChannel?: string;
   /** Attempts of a retriable step or a compensation before the saga is STUCK. Default 5. */
@@ -63,7 +71,7 @@ type AnySaga = SagaDefinition<unknown>;
  */
 export class SagaOrchestrator<H = unknown> {
   readonly replyChannel: string;
-  private readonly sagas = new Map<string, AnySaga>();
+  private readonly sagas: SagaVersionRegistry;
   private readonly repository: SagaRepository;
   private readonly branches: SagaBranches;
   private readonly consumer: MessageConsumer<H>;
@@ -79,10 +87,7 @@ export class SagaOrchestrator<H = unknown> {
   constructor(private readonly options: SagaOrchestratorOptions<H>) {
     assertName('orchestrator name', options.name);
     this.replyChannel = options.replyChannel ?? `${options.name}.saga-replies`;
-    for (const saga of options.sagas) {
-      if (this.sagas.has(saga.name)) throw new InvalidArgumentError(`saga ${saga.name} is registered twice`);
-      this.sagas.set(saga.name, saga as AnySaga);
-    }
+    this.sagas = new SagaVersionRegistry(options.sagas, options.previousVersions ?? []);
     this.repository = new SagaRepository(options.store.driver.dialect);
     this.branches = new SagaBranches(options.store.driver.dialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
@@ -109,7 +114,11 @@ export class SagaOrchestrator<H = unknown> {
     }).handle<{ sagaId: string; version: number }>(this.wakeKind, (tx, timer) => this.wake(tx, timer.payload));
   }
 
+  /** Refuses (SagaVersionNotRegisteredError, nothing consumed) while unfinished sagas are on a version it does not have. */
   async start(): Promise<void> {
+    await this.options.store.driver.run((exec) =>
+      assertInFlightVersionsRegistered(exec, this.options.store.driver.dialect, this.options.name, this.sagas),
+    );
     await this.consumer.start();
     await this.scheduleWakes();
     this.timers.start();
@@ -155,7 +164,7 @@ export class SagaOrchestrator<H = unknown> {
     data: SchemaInput<SagaDefinition<D>['schema']> | D,
     options: { sagaId?: string; tx?: Transaction<H> } = {},
   ): Promise<string> {
-    const definition = this.sagas.get(saga.name);
+    const definition = this.sagas.newest(saga.name);
     if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
     const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
     const sagaId = options.sagaId ?? newId();
@@ -171,6 +180,7 @@ export class SagaOrchestrator<H = unknown> {
       const t = this.transition(tx, definition, {
         sagaId,
         sagaType: saga.name,
+        definitionVersion: definition.version,
         data: parsed,
         status: 'RUNNING',
         direction: 'forward',
@@ -307,10 +317,16 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
+  /** The definition the instance started on: never another one, whose steps would not match. */
   private definitionOf(instance: SagaInstance): AnySaga {
-    const definition = this.sagas.get(instance.sagaType);
-    if (!definition) throw new IllegalStateError(`saga type ${instance.sagaType} is not registered with orchestrator ${this.options.name}`);
-    return definition;
+    const definition = this.sagas.resolve(instance.sagaType, instance.definitionVersion);
+    if (definition) return definition;
+    if (!this.sagas.types().includes(instance.sagaType)) {
+      throw new IllegalStateError(`saga type ${instance.sagaType} is not registered with orchestrator ${this.options.name}`);
+    }
+    throw new SagaVersionNotRegisteredError(this.options.name, [
+      { sagaType: instance.sagaType, version: instance.definitionVersion ?? null, count: 1, sagaIds: [instance.sagaId] },
+    ]);
   }
 
   private transition(tx: SqlStoreTransaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {

@@ -20,6 +20,7 @@ const COLUMNS = [
   'version',
   'created_at',
   'updated_at',
+  'definition_version',
 ] as const;
 
 const num = (v: unknown) => (v == null ? null : Number(v));
@@ -41,6 +42,7 @@ function fromRow(r: Row): SagaInstance {
     version: Number(r.version),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    definitionVersion: (r.definition_version ?? null) as string | null,
   };
 }
 
@@ -61,6 +63,7 @@ function values(s: SagaInstance): unknown[] {
     s.version,
     s.createdAt,
     s.updatedAt,
+    s.definitionVersion ?? null,
   ];
 }
 

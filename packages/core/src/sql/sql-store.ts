@@ -32,6 +32,7 @@ import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isola
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 import { reservationMigrations } from '../reservations/reservation-schema.js';
 import { timerMigrations } from '../timers/timer-schema.js';
+import { sagaVersionMigrations } from '../saga/saga-version-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -95,6 +96,7 @@ export class SqlStore<H = unknown> implements Store<H> {
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
     await runMigrations(this.driver, 'timers', timerMigrations);
     await runMigrations(this.driver, 'reservations', reservationMigrations);
+    await runMigrations(this.driver, 'saga-versions', sagaVersionMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 

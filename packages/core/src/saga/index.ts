@@ -50,3 +50,5 @@ export {
   type SagaReplyPayload,
 } from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';
+export type { SagaStore } from './saga-store.js';
+export { sagaMigrations } from './saga-schema.js';

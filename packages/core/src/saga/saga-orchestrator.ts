@@ -10,13 +10,13 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload, type SchemaInput } from '../schema.js';
-import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { SagaDefinition } from './saga-definition.js';
 import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
 import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
+import type { SagaStore } from './saga-store.js';
 import { SagaTransition } from './saga-transition.js';
 import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
 import { SagaBranches } from './saga-branches.js';
@@ -26,7 +26,7 @@ import type { Instrumentation } from '../ports/instrumentation.js';
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
   readonly name: string;
-  readonly store: SqlStore<H>;
+  readonly store: SagaStore<H>;
   readonly broker: Broker;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
   readonly sagas: ReadonlyArray<SagaDefinition<any>>;
@@ -81,8 +81,8 @@ export class SagaOrchestrator<H = unknown> {
       if (this.sagas.has(saga.name)) throw new InvalidArgumentError(`saga ${saga.name} is registered twice`);
       this.sagas.set(saga.name, saga as AnySaga);
     }
-    this.repository = new SagaRepository(options.store.driver.dialect);
-    this.branches = new SagaBranches(options.store.driver.dialect);
+    this.repository = new SagaRepository(options.store.sqlDialect);
+    this.branches = new SagaBranches(options.store.sqlDialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -95,9 +95,7 @@ export class SagaOrchestrator<H = unknown> {
       clock: this.clock,
       maxAttempts: 10,
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
-    }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
-      this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
-    );
+    }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) => this.handleReply(tx, reply, message));
   }
 
   async start(): Promise<void> {
@@ -136,8 +134,8 @@ export class SagaOrchestrator<H = unknown> {
     if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
     const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
     const sagaId = options.sagaId ?? newId();
-    const run = async (tx: SqlStoreTransaction<H>) => {
-      const existing = await this.repository.load(tx.exec, sagaId);
+    const run = async (tx: Transaction<H>) => {
+      const existing = await this.repository.load(tx.sql, sagaId);
       if (existing) {
         if (existing.sagaType !== saga.name) {
           throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
@@ -167,12 +165,8 @@ export class SagaOrchestrator<H = unknown> {
       await this.save(tx, t, true);
     };
     const begin = async () => {
-      if (options.tx) {
-        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-        await run(options.tx as SqlStoreTransaction<H>);
-      } else {
-        await this.options.store.sqlTransaction(run);
-      }
+      if (options.tx) await run(options.tx);
+      else await this.options.store.transaction(run);
     };
     // The saga's trace starts here: its first commands (and events) carry this span's context.
     const inSpan = this.options.instrumentation?.inSpan;
@@ -185,7 +179,7 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   async get(sagaId: string): Promise<SagaView | undefined> {
-    return this.options.store.driver.run(async (exec) => {
+    return this.options.store.read(async (exec) => {
       const instance = await this.repository.load(exec, sagaId);
       if (!instance) return undefined;
       return { ...instance, history: await this.repository.history(exec, sagaId) };
@@ -193,11 +187,11 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
-    return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
+    return this.options.store.read((exec) => this.repository.list(exec, filter));
   }
 
   countByStatus(): Promise<Record<string, number>> {
-    return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
+    return this.options.store.read((exec) => this.repository.countByStatus(exec));
   }
 
   /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
@@ -255,8 +249,8 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   private async manual(sagaId: string, act: (t: SagaTransition) => Promise<void>): Promise<SagaInstance> {
-    return this.options.store.sqlTransaction(async (tx) => {
-      const instance = await this.repository.load(tx.exec, sagaId, true);
+    return this.options.store.transaction(async (tx) => {
+      const instance = await this.repository.load(tx.sql, sagaId, true);
       if (!instance) throw new NotFoundError('saga', sagaId);
       const t = this.transition(tx, this.definitionOf(instance), instance);
       await act(t);
@@ -271,7 +265,7 @@ export class SagaOrchestrator<H = unknown> {
     return definition;
   }
 
-  private transition(tx: SqlStoreTransaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
+  private transition(tx: Transaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
     return new SagaTransition(
       {
         repository: this.repository,
@@ -282,13 +276,13 @@ export class SagaOrchestrator<H = unknown> {
         now: this.clock.now(),
         announceEnds: this.options.announceEnds ?? true,
       },
-      tx as SqlStoreTransaction<unknown>,
+      tx,
       definition,
       instance,
     );
   }
 
-  private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
+  private async save(tx: Transaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
     const instrumentation = this.options.instrumentation;
@@ -300,8 +294,8 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
-  private async handleReply(tx: SqlStoreTransaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
-    const instance = await this.repository.load(tx.exec, reply.sagaId, true);
+  private async handleReply(tx: Transaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
+    const instance = await this.repository.load(tx.sql, reply.sagaId, true);
     if (!instance) {
       this.logger.warn({ sagaId: reply.sagaId, messageId: message.id }, 'reply for an unknown saga ignored');
       return;
@@ -376,7 +370,7 @@ export class SagaOrchestrator<H = unknown> {
     const interval = this.options.schedulerIntervalMs ?? 100;
     while (!signal.aborted) {
       try {
-        const due = await this.options.store.driver.run((exec) => this.repository.due(exec, this.clock.now(), 100));
+        const due = await this.options.store.read((exec) => this.repository.due(exec, this.clock.now(), 100));
         for (const sagaId of due) {
           if (signal.aborted) return;
           await this.wake(sagaId).catch((error: unknown) => {
@@ -394,8 +388,8 @@ export class SagaOrchestrator<H = unknown> {
 
   /** Handles one saga whose timer fired: a retry is due, or a reply did not come in time. */
   private async wake(sagaId: string): Promise<void> {
-    await this.options.store.sqlTransaction(async (tx) => {
-      const instance = await this.repository.load(tx.exec, sagaId, true);
+    await this.options.store.transaction(async (tx) => {
+      const instance = await this.repository.load(tx.sql, sagaId, true);
       if (!instance || instance.wakeAt === null || instance.wakeAt > this.clock.now()) return;
       const t = this.transition(tx, this.definitionOf(instance), instance);
       if (!t.isActive()) {

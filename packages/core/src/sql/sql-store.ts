@@ -17,14 +17,15 @@ import type {
   OutboxLag,
   OutboxReader,
   OutboxRecord,
-  Store,
   StoreTransaction,
   TransactionOptions,
 } from '../ports/store.js';
+import { sagaMigrations } from '../saga/saga-schema.js';
+import type { SagaStore } from '../saga/saga-store.js';
 import { chunk } from '../util/chunk.js';
 import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
 import { runMigrations, type Migration } from './migrations.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import type { SqlDialect, SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 
@@ -47,7 +48,7 @@ const OUTBOX_INSERT_COLUMNS = [...ENVELOPE_COLUMNS, 'shard'];
  * The Store port written once for every SQL database; the driver supplies the connection
  * and the dialect supplies the few real differences.
  */
-export class SqlStore<H = unknown> implements Store<H> {
+export class SqlStore<H = unknown> implements SagaStore<H> {
   readonly dialect: string;
   readonly capabilities;
   readonly outbox: OutboxReader;
@@ -77,10 +78,21 @@ export class SqlStore<H = unknown> implements Store<H> {
     return this.driver.dialect.table(name);
   }
 
+  /** SagaStore: the dialect of Concord's own tables. */
+  get sqlDialect(): SqlDialect {
+    return this.driver.dialect;
+  }
+
+  /** SagaStore: reads outside a transaction. */
+  read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.run(fn);
+  }
+
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
     // Components of their own, so their versions never collide with the store's.
     await runMigrations(this.driver, 'isolation', isolationMigrations);
+    await runMigrations(this.driver, 'saga', sagaMigrations);
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
@@ -219,10 +231,10 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   protected createDeadLetterStore(): DeadLetterStore {
     const select = `SELECT id, consumer, error, stack, attempts, failed_at, replayed_at, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('dead_letters')}`;
-    const toLetter = (r: Row): DeadLetter => ({
+    const toLetter = (r: Row & EnvelopeRow): DeadLetter => ({
       id: Number(r.id),
       consumer: String(r.consumer),
-      message: envelopeFromRow(r as unknown as EnvelopeRow),
+      message: envelopeFromRow(r),
       error: String(r.error),
       stack: r.stack == null ? null : String(r.stack),
       attempts: Number(r.attempts),
@@ -239,7 +251,7 @@ export class SqlStore<H = unknown> implements Store<H> {
             params.push(filter.consumer);
           }
           if (!filter.includeReplayed) where.push('replayed_at IS NULL');
-          const rows = await exec.query<Row>(
+          const rows = await exec.query<Row & EnvelopeRow>(
             `${select}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
             [...params, filter.limit ?? 100],
           );
@@ -247,14 +259,14 @@ export class SqlStore<H = unknown> implements Store<H> {
         }),
       get: (id) =>
         this.driver.run(async (exec) => {
-          const rows = await exec.query<Row>(`${select} WHERE id = ?`, [id]);
+          const rows = await exec.query<Row & EnvelopeRow>(`${select} WHERE id = ?`, [id]);
           return rows[0] ? toLetter(rows[0]) : undefined;
         }),
       replay: async (id) => {
         let envelope: MessageEnvelope | undefined;
         await this.sqlTransaction(async (tx) => {
           const exec = tx.exec;
-          const rows = await exec.query<Row>(`${select} WHERE id = ?${this.driver.dialect.forUpdate}`, [id]);
+          const rows = await exec.query<Row & EnvelopeRow>(`${select} WHERE id = ?${this.driver.dialect.forUpdate}`, [id]);
           if (!rows[0]) throw new NotFoundError('dead letter', id);
           const letter = toLetter(rows[0]);
           if (letter.replayedAt != null) throw new IllegalStateError(`dead letter ${id} was already replayed`);

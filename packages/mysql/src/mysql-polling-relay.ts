@@ -1,16 +1,12 @@
 import {
-  ENVELOPE_COLUMNS,
   OutboxRelay,
-  envelopeFromRow,
-  type EnvelopeRow,
   type OutboxLag,
-  type OutboxReader,
-  type OutboxRecord,
   type OutboxRelayOptions,
   type OutboxRelayStats,
   type Relay,
   type Store,
 } from '@concord/core';
+import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxReader, type OutboxRecord } from '@concord/core/spi';
 import type { MysqlDriver } from './mysql-driver.js';
 import type { MysqlConnection } from './mysql-pool.js';
 import type { MysqlStore } from './mysql-store.js';

@@ -51,4 +51,3 @@ export {
 } from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';
 export type { SagaStore } from './saga-store.js';
-export { sagaMigrations } from './saga-schema.js';

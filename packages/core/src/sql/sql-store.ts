@@ -295,7 +295,8 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
 }
 
 export class SqlStoreTransaction<H> implements StoreTransaction<H> {
-  outboxWrites = 0;
+  /** Outbox rows written; read-only outside: a commit with writes wakes the relays. */
+  private writes = 0;
   private afterCommitHooks: Array<() => void> | undefined;
   private savepointDepth = 0;
   readonly outbox: OutboxWriter;
@@ -344,10 +345,18 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     };
   }
 
-  private async sendEnvelope(envelope: MessageEnvelope): Promise<void> {
-    await this.store.insertOutbox(this.exec, [envelope]);
-    if (this.enclosing) this.enclosing.outboxWrites++;
-    else this.outboxWrites++;
+  get outboxWrites(): number {
+    return this.writes;
+  }
+
+  private sendEnvelope(envelope: MessageEnvelope): Promise<void> {
+    return this.insertOutbox([envelope]);
+  }
+
+  /** Writes envelopes into the outbox in one multi-row insert (bulk producers, replays). */
+  async insertOutbox(envelopes: readonly MessageEnvelope[]): Promise<void> {
+    await this.store.insertOutbox(this.exec, envelopes);
+    (this.enclosing ?? this).writes += envelopes.length;
   }
 
   /** The same transaction, with the messages sent through it caused by `causedBy`. */
@@ -373,7 +382,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
       const value = await fn(child as this);
       await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
       // Through the enclosing-aware paths: `this` may itself be a scoped view.
-      (this.enclosing ?? this).outboxWrites += child.outboxWrites;
+      (this.enclosing ?? this).writes += child.writes;
       for (const hook of child.afterCommitHooks ?? []) this.afterCommit(hook);
       return value;
     } catch (error) {

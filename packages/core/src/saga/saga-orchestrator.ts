@@ -355,7 +355,7 @@ export class SagaOrchestrator<H = unknown> {
     }
     if (typeof action === 'function') {
       try {
-        const data = await t.tx.savepoint((sub) => action(t.draft.data, body, sub));
+        const data = await t.tx.savepoint((sub) => action(sub, t.draft.data, body));
         if (data !== undefined) t.draft.data = data;
       } catch (error) {
         await t.stepFailed(step, error, 'REPLY_HANDLER_FAILED');

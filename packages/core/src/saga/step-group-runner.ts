@@ -166,7 +166,7 @@ export class StepGroupRunner<D> {
     }
     if (typeof action === 'function') {
       try {
-        const data = await this.t.tx.savepoint((sub) => action(this.t.draft.data, body, sub));
+        const data = await this.t.tx.savepoint((sub) => action(sub, this.t.draft.data, body));
         if (data !== undefined) this.t.draft.data = data;
       } catch (error) {
         await this.failed(branch, error, 'REPLY_HANDLER_FAILED');

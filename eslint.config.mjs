@@ -20,6 +20,17 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits or catches rejects into the void, and an unhandled rejection
+    // ends a Node process: every promise is awaited, returned, or handed to `void` on purpose
+    // with its own .catch. Typed linting, so it sees what returns a promise.
+    files: ['packages/**/*.ts', 'examples/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+    },
+  },
+  {
     // The core stays free of drivers and of Node-only modules so it runs anywhere.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts', 'packages/core/src/testing/**'],

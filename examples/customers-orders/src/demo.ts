@@ -7,6 +7,7 @@ import { createDemoServer } from './http/http-server.js';
 import { Infrastructure, type ServiceName } from './infrastructure.js';
 import { OrderHistoryView } from './order-history/order-history-view.js';
 import { OrderService } from './order-service/order-service.js';
+import { startRetention } from './retention.js';
 
 export interface RunningDemo {
   readonly url: string;
@@ -89,6 +90,8 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     }),
   );
 
+  const retention = startRetention({ stores: Object.values(stores), broker, orchestrator: orders.orchestrator }, logger);
+
   const adminToken = config.adminToken ?? AdminToken.random();
   const streams = new EventStreams(config.streamLimits);
   const server = createDemoServer({ customers, orders, history, stores, streams, metrics, readiness }, { logger, adminToken, limits: config.httpLimits });
@@ -108,6 +111,7 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
     stop: async () => {
       if (!(await closeGracefully(server, { streams, timeoutMs: 5_000 }))) logger.warn({}, 'requests still running after 5 s were cut');
       for (const relay of relays) await relay.stop();
+      await retention.stop();
       await history.stop();
       await orders.stop();
       await customers.stop();

@@ -48,8 +48,12 @@ export class Infrastructure {
     return url.toString();
   }
 
-  /** `instrumentation` stamps the active trace context on outgoing messages (when tracing is on). */
-  async openStore(service: ServiceName, instrumentation?: Instrumentation): Promise<SqlStore> {
+  /**
+   * One service's store: `<dataDir>/<service>.db`, or database `<base>_<service>` (other examples
+   * name their own services). `instrumentation` stamps the active trace context on outgoing
+   * messages (when tracing is on).
+   */
+  async openStore(service: ServiceName | (string & {}), instrumentation?: Instrumentation): Promise<SqlStore> {
     const logger = this.logger;
     switch (this.storeKind) {
       case 'sqlite':

@@ -141,7 +141,9 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in a browser', () => {
     expect(await page.locator('svg.chart').count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, 'console-outbox.png') });
     await page.getByRole('button', { name: 'Views' }).click();
-    page.once('dialog', (d) => void d.accept());
+    page.once('dialog', (d) => {
+      d.accept().catch(() => undefined);
+    });
     await page.getByRole('button', { name: 'Rebuild' }).click();
     await page.getByText(/Rebuilt in \d+ ms/).waitFor();
     await page.getByRole('button', { name: 'Timers & locks' }).click();

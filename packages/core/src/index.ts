@@ -5,8 +5,12 @@ export {
   ConcordErrorCode,
   ConcurrencyConflictError,
   IllegalStateError,
+  SagaActionNotAllowedError,
   InvalidArgumentError,
   InvalidPayloadError,
+  MessageRejectedError,
+  RebuildInProgressError,
+  UndecodableMessageError,
   NotFoundError,
   isConcordError,
   type PayloadIssue,
@@ -36,6 +40,9 @@ export type {
   DeadLetterFilter,
   DeadLetterStore,
   OutboxLag,
+  ParkedOutboxFilter,
+  ParkedOutboxRow,
+  ParkedOutboxStore,
   Store,
   Transaction,
   TransactionOptions,
@@ -65,6 +72,10 @@ export { SqlStore } from './sql/sql-store.js';
 export { SqlBroker, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
 export { runMigrations, type Migration } from './sql/migrations.js';
 
+// Retention
+export { RetentionSweeper, type RetentionReport, type RetentionSweeperOptions, type RetentionTask } from './retention/retention-sweeper.js';
+export { defaultStoreRetention, storeRetentionTask, type StoreRetentionPolicy } from './retention/store-retention.js';
+
 // Sagas
 export * from './saga/index.js';
 
@@ -74,3 +85,6 @@ export * from './isolation/index.js';
 export * from './remote-call/index.js';
 export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
 export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';
+// Durable timers and TCC reservations
+export * from './timers/index.js';
+export * from './reservations/index.js';

@@ -24,7 +24,15 @@ export { runMigrations, appliedMigrations, type Migration } from './sql/migratio
 export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { sagaMigrations } from './saga/saga-schema.js';
-export { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './sql/envelope-row.js';
+export {
+  ENVELOPE_COLUMNS,
+  decodeEnvelopeRow,
+  envelopeFromRow,
+  envelopeValues,
+  valuesPlaceholders,
+  type EnvelopeRow,
+} from './sql/envelope-row.js';
+export { SqlParkedOutbox } from './sql/parked-outbox.js';
 
 // Helpers broker adapters share: partitioning, wake-ups
 export { hashPartitionKey, partitionFor } from './message/partition.js';

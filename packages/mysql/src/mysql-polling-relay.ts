@@ -6,8 +6,7 @@ import {
   type Relay,
   type Store,
 } from '@concord/core';
-import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxReader, type OutboxRecord } from '@concord/core/spi';
-import type { MysqlDriver } from './mysql-driver.js';
+import { ENVELOPE_COLUMNS, type EnvelopeRow, type OutboxReader, type OutboxRecord } from '@concord/core/spi';
 import type { MysqlConnection } from './mysql-pool.js';
 import type { MysqlStore } from './mysql-store.js';
 import { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
@@ -43,7 +42,7 @@ export class MysqlPollingRelay implements Relay {
       ...(leaseOptions === true ? {} : leaseOptions),
     });
     const leases = this.leases;
-    const reader: OutboxReader = { ...store.outbox, fetchUnsent: async (limit) => fetchShards(store.driver, await leases.owned(), limit) };
+    const reader: OutboxReader = { ...store.outbox, fetchUnsent: async (limit) => fetchShards(store, await leases.owned(), limit) };
     // The relay reads only `store.outbox`; everything else still goes to the store itself.
     const view = Object.create(store, { outbox: { value: reader } }) as Store;
     this.relay = new OutboxRelay({ ...options, store: view });
@@ -81,8 +80,9 @@ export class MysqlPollingRelay implements Relay {
   }
 }
 
-async function fetchShards(driver: MysqlDriver<MysqlConnection>, shards: readonly number[], limit: number): Promise<OutboxRecord[]> {
+async function fetchShards(store: MysqlPollingRelayOptions['store'], shards: readonly number[], limit: number): Promise<OutboxRecord[]> {
   if (shards.length === 0) return [];
+  const driver = store.driver;
   const d = driver.dialect;
   const rows = await driver.run((exec) =>
     exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
@@ -91,5 +91,6 @@ async function fetchShards(driver: MysqlDriver<MysqlConnection>, shards: readonl
       [...shards, limit],
     ),
   );
-  return rows.map((r) => ({ position: Number(r.position), shard: Number(r.shard), envelope: envelopeFromRow(r) }));
+  // An undecodable row is parked (with the reason) instead of failing every round.
+  return store.decodeOrPark(rows);
 }

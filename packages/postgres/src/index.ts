@@ -5,6 +5,8 @@ export {
   PostgresStoreError,
   ReplicationSlotBusyError,
   isPostgresStoreError,
+  LogicalReplicationOffError,
+  checkLogicalReplication,
 } from './postgres-errors.js';
 export { databaseNameOf, dropPostgresDatabase, ensurePostgresDatabase, withDatabase } from './postgres-database.js';
 export { PostgresBroker } from './postgres-broker.js';

@@ -3,8 +3,10 @@ import {
   CreditReservationFailed,
   CreditReserved,
   CustomerCreated,
+  OrderApproved,
   OrderCancelled,
   OrderCreated,
+  OrderRejected,
   ReleaseCredit,
   ReserveCredit,
 } from '../contracts.js';
@@ -68,7 +70,9 @@ export class CustomerService {
         })
         .handle(OrderCancelled, async (tx, order) => {
           await this.customers.release(tx.sql, order.orderId);
-        });
+        })
+        // The rest of order-events is not this service's business; anything else is parked.
+        .ignore(OrderApproved, OrderRejected);
       await consumer.start();
       this.stops.push(() => consumer.stop());
       this.running.push(consumer);

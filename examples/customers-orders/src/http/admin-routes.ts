@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
 import { hasControlCharacters, HttpError, intParam, type Router } from '@concord/http';
+import { timerAdminRoutes } from './timer-admin-routes.js';
 
 export interface AdminServices {
   readonly orders: OrderService;
@@ -24,6 +25,7 @@ export function adminRoutes(router: Router, s: AdminServices): void {
   sagaAdminRoutes(router, s.orders);
   sagaDeadLetterRoutes(router, s.stores);
   storeAdminRoutes(router, s.stores);
+  timerAdminRoutes(router, s.stores);
   viewAdminRoutes(router, s.history);
 }
 

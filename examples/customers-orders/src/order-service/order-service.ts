@@ -13,6 +13,7 @@ import type { SagaMode } from '../config.js';
 import {
   CreditReservationFailed,
   CreditReserved,
+  CustomerCreated,
   OrderApproved,
   OrderCancelled,
   OrderCreated,
@@ -103,7 +104,8 @@ export class OrderService implements OrderLifecycle {
     } else {
       const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger, instrumentation: this.options.instrumentation })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
-        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
+        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason))
+        .ignore(CustomerCreated);
       await consumer.start();
       this.stops.push(() => consumer.stop());
       this.running.push(consumer);
@@ -136,7 +138,10 @@ export class OrderService implements OrderLifecycle {
   watchOrder(orderId: number): () => void {
     if (this.options.crossProcessPollMs === undefined) return () => {};
     this.watched.set(orderId, (this.watched.get(orderId) ?? 0) + 1);
-    this.pollTimer ??= setInterval(() => void this.pollWatched(), this.options.crossProcessPollMs);
+    this.pollTimer ??= setInterval(
+      () => this.pollWatched().catch((error: unknown) => this.options.logger.warn({ err: error }, 'polling watched orders failed')),
+      this.options.crossProcessPollMs,
+    );
     return () => {
       const n = (this.watched.get(orderId) ?? 1) - 1;
       if (n > 0) this.watched.set(orderId, n);

@@ -21,7 +21,9 @@ export function consoleCommand(program: Command, context: (cmd: Command) => Comm
       const consoleUrl = `${server.url}/console/${token ? `#token=${encodeURIComponent(token)}` : ''}`;
       out.result({ url: consoleUrl, service: client.baseUrl.origin }, () => `Concord console for ${client.baseUrl.origin}: ${consoleUrl}\n(Ctrl-C stops it)`);
       await new Promise<void>((resolve) => {
-        const stop = () => void server.close().then(resolve);
+        const stop = () => {
+          server.close().then(resolve, resolve);
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

@@ -46,6 +46,7 @@ export interface MessageConsumerOptions<H> {
  */
 export class MessageConsumer<H = unknown> {
   private readonly registrations = new Map<string, Registration<H>>();
+  private readonly ignored = new Set<string>();
   private subscription: Subscription | undefined;
   private readonly stopping = new AbortController();
   private readonly maxAttempts: number;
@@ -78,6 +79,18 @@ export class MessageConsumer<H = unknown> {
       definition,
       handler: handler as Registration<H>['handler'],
     });
+    return this;
+  }
+
+  /**
+   * Declares message types on this consumer's channels that it does not handle on purpose
+   * (another consumer's business). Any other type without a handler is parked in dead letters
+   * as UNKNOWN_MESSAGE_TYPE instead of being acknowledged unseen: a producer ahead of this
+   * consumer's version must not lose messages silently.
+   */
+  ignore(...definitions: ReadonlyArray<MessageDefinition | string>): this {
+    if (this.subscription) throw new InvalidArgumentError(`consumer ${this.name}: declare ignored types before start()`);
+    for (const d of definitions) this.ignored.add(typeof d === 'string' ? d : d.type);
     return this;
   }
 
@@ -131,6 +144,7 @@ export class MessageConsumer<H = unknown> {
    * attempts, backoff, dead letters) and `handleMessage` before the rest of the batch continues.
    */
   private async handleBatch(batch: DeliveryBatch): Promise<void> {
+    for (const m of batch.messages) if (this.isUnknown(m)) await this.parkUnknown(m);
     const messages = batch.messages.filter((m) => this.registrationFor(m) !== undefined);
     let known = messages.length > 1 ? await this.tryWholeBatch(messages) : undefined;
     if (known === 'done') return;
@@ -196,6 +210,31 @@ export class MessageConsumer<H = unknown> {
     } catch (error) {
       return { index: Math.min(index, messages.length - 1), error };
     }
+  }
+
+  /**
+   * No handler, not declared ignored, not a replay meant for another consumer, and not one of
+   * Concord's own control messages (`concord.*`, e.g. saga finish notes, which only the
+   * component they are for handles).
+   */
+  private isUnknown(message: MessageEnvelope): boolean {
+    if (this.registrations.has(message.type) || this.ignored.has(message.type)) return false;
+    if (message.type.startsWith('concord.')) return false;
+    const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
+    return replayFor === undefined || replayFor === this.name;
+  }
+
+  /** Parks a message of an unknown type once (the inbox row makes a redelivery a no-op). */
+  private async parkUnknown(message: MessageEnvelope): Promise<void> {
+    const error =
+      `UNKNOWN_MESSAGE_TYPE: consumer ${this.name} has no handler for ${message.type} on channel ${message.channel}; ` +
+      `register one (then replay this dead letter) or declare it with .ignore()`;
+    const parked = await this.options.store.transaction(async (tx) => {
+      if (!(await tx.inbox.tryRecord(this.name, message.id))) return false;
+      await tx.inbox.addDeadLetter({ consumer: this.name, message, error, stack: null, attempts: 0 });
+      return true;
+    });
+    if (parked) this.logFor(message).error({ channel: message.channel }, 'message of an unknown type moved to dead letters');
   }
 
   private registrationFor(message: MessageEnvelope): Registration<H> | undefined {

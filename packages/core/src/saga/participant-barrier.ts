@@ -97,8 +97,27 @@ export class ParticipantBarrier {
     return rows.length > 0;
   }
 
-  /** Deletes barrier rows older than the retention; see docs/sagas.md for why this is safe. */
-  purge(exec: SqlExecutor, olderThan: number): Promise<number> {
-    return exec.execute(`DELETE FROM ${this.table} WHERE created_at < ?`, [olderThan]);
+  /** Notes that the orchestrator finished the saga: from now on its rows age toward the purge. */
+  async finished(exec: SqlExecutor, sagaId: string, status: string, now: number): Promise<void> {
+    await exec.execute(this.d.insertIgnore(this.d.table('saga_finished'), ['saga_id', 'status', 'finished_at']), [sagaId, status, now]);
+  }
+
+  /**
+   * Deletes the barrier rows of sagas finished before `finishedBefore`, and their finish notes.
+   * Rows of a saga not known to be finished are kept whatever their age: a STUCK saga retried
+   * months later still finds that its action ran, so its compensation really compensates
+   * (purging by age alone turned it into a null compensation). With `unfinishedBefore`, rows of
+   * unfinished sagas created before it go too (an opt-in for orchestrators that never send
+   * finish notes, e.g. older versions).
+   */
+  async purge(exec: SqlExecutor, finishedBefore: number, unfinishedBefore: number | null = null): Promise<number> {
+    const finished = this.d.table('saga_finished');
+    let removed = await exec.execute(
+      `DELETE FROM ${this.table} WHERE saga_id IN (SELECT saga_id FROM ${finished} WHERE finished_at < ?)`,
+      [finishedBefore],
+    );
+    await exec.execute(`DELETE FROM ${finished} WHERE finished_at < ?`, [finishedBefore]);
+    if (unfinishedBefore !== null) removed += await exec.execute(`DELETE FROM ${this.table} WHERE created_at < ?`, [unfinishedBefore]);
+    return removed;
   }
 }

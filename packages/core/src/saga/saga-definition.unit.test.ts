@@ -124,13 +124,21 @@ describe('saga definitions are validated when built', () => {
   it('takes the transaction first everywhere: local, compensate and reply handlers', () => {
     defineSaga('Order', counterSchema)
       .step('a', {
-        local: (tx, data) => void tx.sql.execute('SELECT ?', [data.key]),
-        compensate: { local: (tx, data, reason) => void tx.sql.execute('SELECT ?, ?', [data.key, reason]) },
+        local: async (tx, data) => {
+          await tx.sql.execute('SELECT ?', [data.key]);
+        },
+        compensate: {
+          local: async (tx, data, reason) => {
+            await tx.sql.execute('SELECT ?, ?', [data.key, reason]);
+          },
+        },
       })
       .step('b', {
         invoke,
         onReply: {
-          Reserved: (tx, data, reply) => void tx.sql.execute('SELECT ?, ?', [data.key, reply.seq]),
+          Reserved: async (tx, data, reply) => {
+            await tx.sql.execute('SELECT ?, ?', [data.key, reply.seq]);
+          },
           Refused: ok(),
         },
       });

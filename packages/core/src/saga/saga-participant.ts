@@ -27,7 +27,6 @@ import { failDeadlockVictim } from './deadlock-victim.js';
 import { ParticipantBarrier } from './participant-barrier.js';
 import { replyVersionOf } from './reply-versions.js';
 import type { SagaAction } from './saga-instance.js';
-import type { SagaStore } from './saga-store.js';
 import {
   barrierAction,
   NULL_COMPENSATION_REPLY,
@@ -39,6 +38,8 @@ import {
 
 /** The declared replies, plus `later()`: the answer comes later, through `SagaParticipant.answer`. */
 export type ParticipantReplies<R extends ReplySchemas> = ReplyBuilder<R> & { readonly later: () => DeferredReply };
+import { RetentionSweeper, type RetentionTask } from '../retention/retention-sweeper.js';
+import type { SagaStore } from './saga-store.js';
 
 export type CommandHandler<H, C extends CommandDefinition> = (
   tx: Transaction<H>,
@@ -54,9 +55,27 @@ export interface SagaParticipantOptions<H> {
   readonly name: string;
   readonly store: SagaStore<H>;
   readonly broker: Broker;
-  /** Barrier and inbox rows older than this are deleted. Default 7 days. */
+  /**
+   * Barrier rows of a saga are deleted this long after its orchestrator announced it finished.
+   * Default 7 days. Rows of unfinished sagas are kept (see `unfinishedRetentionMs`). The inbox
+   * is the store's (see `storeRetentionTask`).
+   */
   readonly retentionMs?: number;
+  /**
+   * Opt-in: also delete barrier rows of sagas never announced finished once they are this old.
+   * Default null (keep them: a STUCK saga retried later needs them). Only for orchestrators of
+   * older Concord versions, which send no finish notes.
+   */
+  readonly unfinishedRetentionMs?: number | null;
+  /** How often the barrier is swept. Default min(retentionMs, 1 hour). */
+  readonly sweepIntervalMs?: number;
   readonly maxAttempts?: number;
+  /**
+   * Commands handled in one transaction at most (the consumer's batch). 1 when handlers touch
+   * hot rows of several resources (reservation pools): a batch would hold one pool's row while
+   * waiting for another's, and two such batches deadlock.
+   */
+  readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /**
@@ -78,7 +97,8 @@ export class SagaParticipant<H = unknown> {
   private readonly barrier: ParticipantBarrier;
   private readonly clock: Clock;
   private readonly retentionMs: number;
-  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly sweeper: RetentionSweeper;
+  private finishedRegistered = false;
   private readonly logger: Logger;
   private readonly channels = new Set<string>();
   private readonly deferred: DeferredReplies;
@@ -101,6 +121,13 @@ export class SagaParticipant<H = unknown> {
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+      ...(options.maxBatchSize ? { maxBatchSize: options.maxBatchSize } : {}),
+    });
+    this.sweeper = new RetentionSweeper({
+      tasks: [this.retentionTask()],
+      intervalMs: options.sweepIntervalMs ?? Math.min(this.retentionMs, 3_600_000),
+      logger: this.logger,
+      clock: this.clock,
     });
   }
 
@@ -120,9 +147,12 @@ export class SagaParticipant<H = unknown> {
   }
 
   async start(): Promise<void> {
-    // The orchestrator announces each saga's end on the channels it used: release its locks here.
+    // The orchestrator announces each saga's end on the channels it used: release its locks
+    // here, and let its barrier rows start aging toward the purge (never before: a STUCK saga
+    // retried late must still find what ran).
     for (const channel of this.channels) {
       this.consumer.handle(sagaEndedMessage(channel), async (tx, ended) => {
+        await this.barrier.finished(tx.sql, ended.sagaId, ended.status, this.clock.now());
         const released = await this.locks.releaseSaga(tx, ended.sagaId);
         if (released.length > 0) this.logger.debug({ sagaId: ended.sagaId, released }, 'semantic locks released: saga ended');
       });
@@ -139,8 +169,7 @@ export class SagaParticipant<H = unknown> {
       });
       this.detector.start();
     }
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(this.retentionMs, 3_600_000));
-    this.sweeper.unref?.();
+    this.sweeper.start();
   }
 
   /** True between start() and stop() (for readiness checks). */
@@ -149,18 +178,27 @@ export class SagaParticipant<H = unknown> {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweeper);
+    await this.sweeper.stop();
     await this.detector?.stop();
     await this.consumer.stop();
   }
 
-  /** Deletes barrier and inbox rows past the retention period. */
-  async sweep(): Promise<{ barrier: number; inbox: number }> {
-    const olderThan = this.clock.now() - this.retentionMs;
-    const barrier = await this.options.store.read((exec) => this.barrier.purge(exec, olderThan));
-    const inbox = await this.options.store.purgeInbox(this.retentionMs);
-    if (barrier + inbox > 0) this.logger.info({ barrier, inbox }, 'purged barrier and inbox rows past retention');
-    return { barrier, inbox };
+  /** The barrier's retention as a task, for a shared RetentionSweeper (this participant also runs its own). */
+  retentionTask(): RetentionTask {
+    const unfinished = this.options.unfinishedRetentionMs ?? null;
+    return {
+      name: `saga-barrier:${this.options.name}`,
+      sweep: async (now) => ({
+        barrier: await this.options.store.read((exec) =>
+          this.barrier.purge(exec, now - this.retentionMs, unfinished === null ? null : now - unfinished),
+        ),
+      }),
+    };
+  }
+
+  /** Deletes barrier rows past their retention now (what the scheduled sweep does). */
+  async sweep(): Promise<{ barrier: number }> {
+    return (await this.retentionTask().sweep(this.clock.now())) as { barrier: number };
   }
 
   private async handleCommand<C extends CommandDefinition>(

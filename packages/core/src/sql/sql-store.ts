@@ -23,11 +23,16 @@ import type {
 import { sagaMigrations } from '../saga/saga-schema.js';
 import type { SagaStore } from '../saga/saga-store.js';
 import { chunk } from '../util/chunk.js';
-import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
+import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
+import { SqlParkedOutbox } from './parked-outbox.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
+import { storeRetentionTask, type StoreRetentionPolicy } from '../retention/store-retention.js';
 import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDialect, SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+import { reservationMigrations } from '../reservations/reservation-schema.js';
+import { timerMigrations } from '../timers/timer-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -53,6 +58,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
   readonly capabilities;
   readonly outbox: OutboxReader;
   readonly deadLetters: DeadLetterStore;
+  readonly parkedOutbox: SqlParkedOutbox;
   protected readonly clock: Clock;
   readonly logger: Logger;
   private readonly committedListeners = new Set<() => void>();
@@ -72,6 +78,11 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     this.traceHeaders = options.instrumentation?.traceHeaders?.bind(options.instrumentation);
     this.outbox = this.createOutboxReader();
     this.deadLetters = this.createDeadLetterStore();
+    this.parkedOutbox = new SqlParkedOutbox(driver, () => this.now());
+  }
+
+  retentionTask(policy?: StoreRetentionPolicy): RetentionTask {
+    return storeRetentionTask(this.driver, policy);
   }
 
   protected t(name: string): string {
@@ -94,6 +105,8 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     await runMigrations(this.driver, 'isolation', isolationMigrations);
     await runMigrations(this.driver, 'saga', sagaMigrations);
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
+    await runMigrations(this.driver, 'timers', timerMigrations);
+    await runMigrations(this.driver, 'reservations', reservationMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 
@@ -181,17 +194,18 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
 
   protected createOutboxReader(): OutboxReader {
     return {
-      fetchUnsent: (limit) =>
-        this.driver.run(async (exec) => {
-          const rows = await exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
+      fetchUnsent: async (limit) => {
+        const rows = await this.driver.run((exec) =>
+          exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
             `SELECT position, shard, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('outbox')} ` +
               `WHERE sent_at IS NULL ORDER BY position LIMIT ?`,
             [limit],
-          );
-          return rows.map(
-            (r): OutboxRecord => ({ position: Number(r.position), shard: Number(r.shard), envelope: envelopeFromRow(r) }),
-          );
-        }),
+          ),
+        );
+        // Outside `run`: parking takes its own transaction.
+        return this.decodeOrPark(rows);
+      },
+      park: (position, reason) => this.parkedOutbox.park(position, reason),
       markSent: (positions) => this.markSent(positions),
       lag: () =>
         this.driver.run(async (exec) => {
@@ -214,6 +228,26 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
         return () => this.committedListeners.delete(listener);
       },
     };
+  }
+
+  /**
+   * Decodes outbox rows; a row that cannot be decoded would fail every relay round for good, so
+   * it is parked (with the reason) and left out, and the rows behind it flow. Public for
+   * relays that read the outbox on their own path (shard leases).
+   */
+  async decodeOrPark(rows: Array<EnvelopeRow & { position: number | string; shard: number | string }>): Promise<OutboxRecord[]> {
+    const records: OutboxRecord[] = [];
+    for (const r of rows) {
+      try {
+        records.push({ position: Number(r.position), shard: Number(r.shard), envelope: decodeEnvelopeRow(r, `outbox row ${r.position}`) });
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (await this.parkedOutbox.park(Number(r.position), reason)) {
+          this.logger.error({ err: error, position: Number(r.position) }, 'undecodable outbox row parked; the relay goes on without it');
+        }
+      }
+    }
+    return records;
   }
 
   protected async markSent(positions: readonly number[]): Promise<void> {

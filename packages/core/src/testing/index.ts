@@ -11,3 +11,5 @@ export { describeDeadlockConformance } from './deadlock-conformance.js';
 export { objectSchema } from './object-schema.js';
 export { describeCountermeasuresConformance, type CountermeasuresUnderTest } from './countermeasures-conformance.js';
 export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';
+export { describeTimerConformance, ManualClock, type TimersUnderTest } from './timer-conformance.js';
+export { describeReservationConformance } from './reservation-conformance.js';

@@ -9,7 +9,8 @@ import { rawRequest } from '@concord/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../src/demo.js';
 import { createGateway } from '../src/distributed/gateway.js';
-import { DemoClient } from './demo-client.js';
+import { freezeTable } from '../../../packages/cli/src/test-fixtures/sqlite-fault.js';
+import { DemoClient, waitUntil } from './demo-client.js';
 
 /** Every /admin route of the demo: each must answer 401 without the token, whatever else is wrong. */
 export const ADMIN_ROUTES = [
@@ -167,16 +168,20 @@ describe('hostile HTTP input against the demo server and the gateway', () => {
   it('records the token\'s name as the actor of a manual action, whatever the body says', async () => {
     const api = new DemoClient(demo.url, SECRET);
     const customerId = await api.createCustomer('Actor', '10.00');
-    await demo.customers.stop(); // the saga waits for the customer service: RUNNING, so abort applies
+    // Approvals refuse writes: the saga's retriable last step gives up and parks it STUCK, the
+    // one state a manual action applies to.
+    const frozen = freezeTable(dir, 'order-service', 'example_orders', 'UPDATE');
+    let orderId: number;
     try {
-      const orderId = await api.createOrder(customerId, '1.00');
-      const aborted = await api.call('POST', `/admin/sagas/create-order-${orderId}/abort`, { note: 'test', actor: 'mallory' });
-      expect(aborted.status).toBe(200);
-      const saga = (await api.call('GET', `/sagas/create-order-${orderId}`)).body as { history: Array<{ event: string; detail: { actor?: string } }> };
-      expect(saga.history.find((h) => h.event === 'ABORTED')?.detail.actor).toBe('tester');
+      orderId = await api.createOrder(customerId, '1.00');
+      await waitUntil(async () => ((await api.call('GET', `/sagas/create-order-${orderId}`)).body as { status?: string }).status === 'STUCK', 60_000);
     } finally {
-      await demo.customers.start();
+      frozen.thaw();
     }
+    const aborted = await api.call('POST', `/admin/sagas/create-order-${orderId}/abort`, { note: 'test', actor: 'mallory' });
+    expect(aborted.status).toBe(200);
+    const saga = (await api.call('GET', `/sagas/create-order-${orderId}`)).body as { history: Array<{ event: string; detail: { actor?: string } }> };
+    expect(saga.history.find((h) => h.event === 'ABORTED')?.detail.actor).toBe('tester');
   });
 
   it('the demo refuses event streams over the per-client limit with 429 and releases them when clients leave', async () => {

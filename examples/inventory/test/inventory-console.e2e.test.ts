@@ -8,6 +8,7 @@ import { REDIS_URL, testLogger, testPlace, type TestPlace } from './inventory-fi
 import { InventoryClient } from './inventory-client.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 const ready = (await serviceAvailable(services.mariadb)) && (await serviceAvailable(services.redis)) && existsSync(CHROMIUM);
 if (!existsSync(CHROMIUM)) console.warn(`[concord] skipping the console browser test: ${CHROMIUM} is missing`);
 

@@ -94,7 +94,7 @@ describe('concord CLI against a running demo', () => {
     const again = await runConcord(['sagas', 'retry', stuck[0]!], env);
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
-    expect(again.stderr).toMatch(/^concord: refused \(conflict\): .*not STUCK/);
+    expect(again.stderr).toMatch(/^concord: refused \(conflict\): .*applies only to a STUCK saga/);
   });
 
   it('sagas resolve marks the stuck step done with a note, recorded in the history', async () => {

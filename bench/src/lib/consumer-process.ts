@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { MessageConsumer, silentLogger } from '@concord/core';
 import { counterEvent } from '@concord/core/testing';
-import { openSqliteStore, type SqliteDriver } from '@concord/sqlite';
+import { openSqliteStore } from '@concord/sqlite';
+import { type SqliteDriver } from '@concord/sqlite/spi';
 import { openBenchBroker, type BrokerSpec } from './bench-broker.js';
 import { epochNowMs } from './stats.js';
 

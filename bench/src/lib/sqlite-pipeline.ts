@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutboxRelay, silentLogger, type SqlStore } from '@concord/core';
 import { counterEvent } from '@concord/core/testing';
-import { openSqliteStore, type SqliteDatabase, type SqliteDriver } from '@concord/sqlite';
+import { openSqliteStore, type SqliteDatabase } from '@concord/sqlite';
+import { type SqliteDriver } from '@concord/sqlite/spi';
 import { openBenchBroker, type BrokerSpec, type PartitionedBroker } from './bench-broker.js';
 import type { ConsumerServiceConfig } from './consumer-process.js';
 

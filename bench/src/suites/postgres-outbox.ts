@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { MessageConsumer, OUTBOX_SHARDS, partitionFor, silentLogger } from '@concord/core';
+import { MessageConsumer, silentLogger } from '@concord/core';
+import { OUTBOX_SHARDS, partitionFor } from '@concord/core/spi';
 import { counterEvent, serviceAvailable, services } from '@concord/core/testing';
 import {
   dropPostgresDatabase,

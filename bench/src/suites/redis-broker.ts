@@ -1,6 +1,7 @@
 import { silentLogger } from '@concord/core';
 import { testEnvelope } from '@concord/core/testing';
-import { deleteKeysWithPrefix, envelopeFields, openRedisBroker } from '@concord/redis';
+import { deleteKeysWithPrefix, openRedisBroker } from '@concord/redis';
+import { envelopeFields } from '@concord/redis/spi';
 import { Redis } from 'ioredis';
 import { latencyRecord, measureLatencyAtRate, measureThroughput } from '../lib/load.js';
 import { measureBrokerRate } from '../lib/broker-rate.js';

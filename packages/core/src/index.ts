@@ -29,28 +29,21 @@ export {
   type PayloadInputOf,
   type PayloadOf,
 } from './message/message-definition.js';
-export { hashPartitionKey, partitionFor } from './message/partition.js';
 export { MessageVersions, upcastFrom, upcastPayload, type Upcaster, type UpcastResult } from './message/message-versions.js';
 
-// Ports
-export type { Broker, BrokerCapabilities, DeliveryBatch, SubscribeOptions, Subscription } from './ports/broker.js';
+// Ports (what an adapter implements of them is in '@concord/core/spi')
+export type { Broker } from './ports/broker.js';
 export { systemClock, type Clock } from './ports/clock.js';
 export type { Logger } from './ports/logger.js';
 export type {
   DeadLetter,
   DeadLetterFilter,
   DeadLetterStore,
-  InboxOps,
-  NewDeadLetter,
   OutboxLag,
-  OutboxReader,
-  OutboxRecord,
   ParkedOutboxFilter,
   ParkedOutboxRow,
   ParkedOutboxStore,
   Store,
-  StoreCapabilities,
-  StoreTransaction,
   Transaction,
   TransactionOptions,
 } from './ports/store.js';
@@ -72,22 +65,16 @@ export { OutboxRelay, type OutboxRelayOptions, type OutboxRelayStats } from './o
 export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
 export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 
-// SQL layer (the SPI adapter packages build on)
-export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
-export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
-export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
-export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';
-export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
-export { brokerMigrations } from './sql/broker-schema.js';
-export { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './sql/envelope-row.js';
-export { SqlParkedOutbox } from './sql/parked-outbox.js';
-export { decodeEnvelopeRow } from './sql/envelope-row.js';
-export { WakeSignal } from './util/wake-signal.js';
+// SQL: the store users hold, the database-as-broker, and migrations for a service's own tables.
+// Drivers, dialects and SqlStore internals are the adapter SPI: '@concord/core/spi'.
+export type { SqlDialect, SqlExecutor } from './sql/sql-driver.js';
+export { SqlStore } from './sql/sql-store.js';
+export { SqlBroker, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
+export { runMigrations, type Migration } from './sql/migrations.js';
 
 // Retention
 export { RetentionSweeper, type RetentionReport, type RetentionSweeperOptions, type RetentionTask } from './retention/retention-sweeper.js';
 export { defaultStoreRetention, storeRetentionTask, type StoreRetentionPolicy } from './retention/store-retention.js';
-export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';

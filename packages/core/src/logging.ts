@@ -21,11 +21,11 @@ let shared: Logger | undefined;
 export function defaultLogger(): Logger {
   if (!shared) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-    shared = pino({ name: 'concord', level: env.CONCORD_LOG_LEVEL ?? 'info' }) as unknown as Logger;
+    shared = pino({ name: 'concord', level: env.CONCORD_LOG_LEVEL ?? 'info' });
   }
   return shared;
 }
 
 export function createLogger(options: { name?: string; level?: string } = {}): Logger {
-  return pino({ name: options.name ?? 'concord', level: options.level ?? 'info' }) as unknown as Logger;
+  return pino({ name: options.name ?? 'concord', level: options.level ?? 'info' });
 }

@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appliedMigrations, silentLogger, storeMigrations } from '@concord/core';
+import { silentLogger } from '@concord/core';
+import { appliedMigrations, storeMigrations } from '@concord/core/spi';
 import { counterEvent, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import {
   MysqlConfigError,

@@ -9,10 +9,9 @@ import {
   type Clock,
   type Logger,
   type SqlDialect,
-  type SqlDriver,
   type SqlExecutor,
-  type SqlTransactionOptions,
 } from '@concord/core';
+import { type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
 import { createMysqlDialect, type MysqlFlavor } from './mysql-dialect.js';
 import { isRetryableTransactionError, mysqlErrno, MysqlErrno } from './mysql-errors.js';
 import type { MysqlConnection, MysqlPool, MysqlResultHeader } from './mysql-pool.js';

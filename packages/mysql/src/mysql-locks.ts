@@ -1,4 +1,5 @@
-import { hashPartitionKey, systemClock, type Clock } from '@concord/core';
+import { systemClock, type Clock } from '@concord/core';
+import { hashPartitionKey } from '@concord/core/spi';
 import type { MysqlDriver } from './mysql-driver.js';
 import { queryRows, runQuery } from './mysql-driver.js';
 import type { MysqlConnection } from './mysql-pool.js';

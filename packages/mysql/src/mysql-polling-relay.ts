@@ -1,15 +1,12 @@
 import {
-  ENVELOPE_COLUMNS,
   OutboxRelay,
-  type EnvelopeRow,
   type OutboxLag,
-  type OutboxReader,
-  type OutboxRecord,
   type OutboxRelayOptions,
   type OutboxRelayStats,
   type Relay,
   type Store,
 } from '@concord/core';
+import { ENVELOPE_COLUMNS, type EnvelopeRow, type OutboxReader, type OutboxRecord } from '@concord/core/spi';
 import type { MysqlConnection } from './mysql-pool.js';
 import type { MysqlStore } from './mysql-store.js';
 import { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';

@@ -1,5 +1,6 @@
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
-import { SqlBroker, SqlStore, type Logger, type SqlBrokerOptions, type SqlStoreOptions } from '@concord/core';
+import { SqlBroker, SqlStore, type Logger, type SqlBrokerOptions } from '@concord/core';
+import { type SqlStoreOptions } from '@concord/core/spi';
 import type { MysqlFlavor } from './mysql-dialect.js';
 import { MysqlDriver, queryRows, runQuery, changedRows, type MysqlDriverOptions } from './mysql-driver.js';
 import { MysqlConfigError, MysqlConfigReason } from './mysql-errors.js';

@@ -2,7 +2,15 @@ import type { PoolConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@concord/core';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
-import { MysqlConfigError, MysqlConfigReason, createMysqlRelay, mysqlErrno, openMysqlBroker, openMysqlStore, type MysqlStore } from './index.js';
+import {
+  MysqlConfigError,
+  MysqlConfigReason,
+  createMysqlRelay,
+  openMysqlBroker,
+  openMysqlStore,
+  type MysqlStore,
+} from './index.js';
+import { mysqlErrno } from './spi.js';
 import { createEffectsTable, effectsConsumer, effectsOf, expectExactlyOnceInOrder } from './testing/effects.js';
 import { startMariadb, stopMariadb } from './testing/mariadb-server.js';
 import { createTestDatabase, TEST_SERVER_URI } from './testing/test-database.js';

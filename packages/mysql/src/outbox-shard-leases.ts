@@ -1,4 +1,5 @@
-import { OUTBOX_SHARDS, defaultLogger, systemClock, type Clock, type Logger } from '@concord/core';
+import { defaultLogger, systemClock, type Clock, type Logger } from '@concord/core';
+import { OUTBOX_SHARDS } from '@concord/core/spi';
 import type { MysqlDriver } from './mysql-driver.js';
 import { queryRows, runQuery } from './mysql-driver.js';
 import { lockName } from './mysql-locks.js';

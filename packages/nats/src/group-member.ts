@@ -1,4 +1,5 @@
-import { hashPartitionKey, newId, type SubscribeOptions } from '@concord/core';
+import { newId } from '@concord/core';
+import { hashPartitionKey, type SubscribeOptions } from '@concord/core/spi';
 import type { BrokerContext } from './broker-context.js';
 import { PartitionWorker } from './partition-worker.js';
 

@@ -1,11 +1,5 @@
-import {
-  ClosedError,
-  InvalidArgumentError,
-  type Broker,
-  type MessageEnvelope,
-  type SubscribeOptions,
-  type Subscription,
-} from '@concord/core';
+import { ClosedError, InvalidArgumentError, type Broker, type MessageEnvelope } from '@concord/core';
+import { type SubscribeOptions, type Subscription } from '@concord/core/spi';
 import { DiscardPolicy, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { BrokerContext } from './broker-context.js';

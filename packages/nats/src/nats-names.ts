@@ -1,4 +1,4 @@
-import { hashPartitionKey } from '@concord/core';
+import { hashPartitionKey } from '@concord/core/spi';
 
 /** Longest stream or consumer name we produce: stream names become directory names on the server. */
 const MAX_NAME = 200;

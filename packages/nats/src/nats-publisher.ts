@@ -1,4 +1,5 @@
-import { MessageRejectedError, partitionFor, type MessageEnvelope } from '@concord/core';
+import { MessageRejectedError, type MessageEnvelope } from '@concord/core';
+import { partitionFor } from '@concord/core/spi';
 import { headers } from '@nats-io/transport-node';
 import type { ChannelTopology } from './channel-topology.js';
 import { encodeEnvelope, ENVELOPE_FORMAT, ENVELOPE_FORMAT_HEADER, MESSAGE_TYPE_HEADER } from './envelope-codec.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutboxRelay, silentLogger, type DeliveryBatch, type Subscription } from '@concord/core';
+import { OutboxRelay, silentLogger } from '@concord/core';
+import { type DeliveryBatch, type Subscription } from '@concord/core/spi';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { openSqliteStore } from '@concord/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { WakeSignal } from '@concord/core';
+import { WakeSignal } from '@concord/core/spi';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { nanos } from './streams.js';
 

@@ -1,4 +1,5 @@
-import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord, type SqlExecutor } from '@concord/core';
+import { type SqlExecutor } from '@concord/core';
+import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord } from '@concord/core/spi';
 
 export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageRejectedError, silentLogger, type Subscription } from '@concord/core';
+import { MessageRejectedError, silentLogger } from '@concord/core';
+import { type Subscription } from '@concord/core/spi';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { openPostgresBroker, openPostgresStore, PostgresPollingRelay, type PostgresBroker, type PostgresStore } from './index.js';
 import { kill, startScript } from './testing/child-process.js';

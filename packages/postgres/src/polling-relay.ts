@@ -5,19 +5,16 @@ import {
   defaultBackoff,
   isConcordError,
   defaultLogger,
-  OUTBOX_SHARDS,
-  OUTBOX_TOPIC,
   systemClock,
-  WakeSignal,
   type Broker,
   type Clock,
   type Logger,
   type MessageRejectedError,
   type OutboxLag,
-  type OutboxRecord,
   type Relay,
   type Instrumentation,
 } from '@concord/core';
+import { OUTBOX_SHARDS, OUTBOX_TOPIC, WakeSignal, type OutboxRecord } from '@concord/core/spi';
 import { fetchUnsentInShards, lanesByShard } from './outbox-rows.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresStore } from './postgres-store.js';

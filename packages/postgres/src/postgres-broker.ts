@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import { BROKER_TOPIC, ClosedError, partitionFor, SqlBroker, type MessageEnvelope, type SqlBrokerOptions } from '@concord/core';
+import { ClosedError, SqlBroker, type MessageEnvelope, type SqlBrokerOptions } from '@concord/core';
+import { BROKER_TOPIC, partitionFor } from '@concord/core/spi';
 import type { PostgresDriver } from './postgres-driver.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 

@@ -1,15 +1,6 @@
 import type { PoolClient } from 'pg';
-import {
-  ClosedError,
-  defaultLogger,
-  hashPartitionKey,
-  type ListenOptions,
-  type Logger,
-  type SqlDialect,
-  type SqlDriver,
-  type SqlExecutor,
-  type SqlTransactionOptions,
-} from '@concord/core';
+import { ClosedError, defaultLogger, type Logger, type SqlDialect, type SqlExecutor } from '@concord/core';
+import { hashPartitionKey, type ListenOptions, type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
 import { postgresDialect } from './postgres-dialect.js';
 import {
   CommitOutcomeUnknownError,

@@ -1,6 +1,6 @@
 import pg, { type PoolClient } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PostgresDriver, type PostgresPool } from './index.js';
+import { PostgresDriver, type PostgresPool } from './spi.js';
 
 describe('PostgresPool', () => {
   it('is what a pg.Pool already is: no adapter, no cast', async () => {

@@ -1,10 +1,6 @@
 import pg, { type ClientConfig, type PoolClient } from 'pg';
-import {
-  InvalidArgumentError,
-  SqlStore,
-  type SqlBrokerOptions,
-  type SqlStoreOptions,
-} from '@concord/core';
+import { InvalidArgumentError, SqlStore, type SqlBrokerOptions } from '@concord/core';
+import { type SqlStoreOptions } from '@concord/core/spi';
 import { PostgresBroker } from './postgres-broker.js';
 import { ensurePostgresDatabase } from './postgres-database.js';
 import { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUTBOX_SHARDS, partitionFor, type OutboxRecord } from '@concord/core';
+import { OUTBOX_SHARDS, partitionFor, type OutboxRecord } from '@concord/core/spi';
 import { testEnvelope } from '@concord/core/testing';
 import { formatLsn, parseLsn } from './lsn.js';
 import { lanesByShard } from './outbox-rows.js';

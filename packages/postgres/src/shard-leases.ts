@@ -1,4 +1,5 @@
-import { hashPartitionKey, type Logger } from '@concord/core';
+import { type Logger } from '@concord/core';
+import { hashPartitionKey } from '@concord/core/spi';
 import type { PostgresDriver } from './postgres-driver.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 

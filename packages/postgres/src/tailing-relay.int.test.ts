@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Logger, type MessageEnvelope, type Subscription } from '@concord/core';
+import { silentLogger, type Logger, type MessageEnvelope } from '@concord/core';
+import { type Subscription } from '@concord/core/spi';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import {
   createPostgresRelay,

@@ -9,9 +9,9 @@ import {
   type Clock,
   type Logger,
   type OutboxLag,
-  type OutboxRecord,
   type Relay,
 } from '@concord/core';
+import { type OutboxRecord } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { OUTBOX_COLUMNS_SQL, lanesByShard, recordFromRow, type OutboxRow } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';

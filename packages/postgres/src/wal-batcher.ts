@@ -1,4 +1,5 @@
-import type { Clock, Logger, OutboxRecord } from '@concord/core';
+import type { Clock, Logger } from '@concord/core';
+import type { OutboxRecord } from '@concord/core/spi';
 import type { WalStream, WalTransaction } from './wal-stream.js';
 
 export interface WalBatcherOptions {

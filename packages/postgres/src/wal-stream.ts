@@ -1,6 +1,7 @@
 import type { ClientConfig } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import type { Logger, OutboxRecord } from '@concord/core';
+import type { Logger } from '@concord/core';
+import type { OutboxRecord } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { recordFromRow, type OutboxRow } from './outbox-rows.js';
 

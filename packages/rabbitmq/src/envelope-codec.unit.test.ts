@@ -1,6 +1,7 @@
 import { testEnvelope } from '@concord/core/testing';
 import { describe, expect, it } from 'vitest';
-import { BadEnvelopeError, decodeEnvelope, encodeEnvelope } from './index.js';
+import { BadEnvelopeError } from './index.js';
+import { decodeEnvelope, encodeEnvelope } from './spi.js';
 
 describe('envelope codec', () => {
   it('round-trips every field exactly, headers and payload included', () => {

@@ -1,4 +1,5 @@
-import type { Logger, SubscribeOptions } from '@concord/core';
+import type { Logger } from '@concord/core';
+import type { SubscribeOptions } from '@concord/core/spi';
 import type { AmqpConfirmChannel } from './amqp-client.js';
 import { assignPartitions, partitionKey } from './assignment.js';
 import { DECLARE_CONCURRENCY, type ChannelTopology } from './channel-topology.js';

@@ -1,4 +1,5 @@
-import { WakeSignal, backoffDelay, defaultBackoff, type DeliveryBatch, type Logger, type MessageEnvelope } from '@concord/core';
+import { backoffDelay, defaultBackoff, type Logger, type MessageEnvelope } from '@concord/core';
+import { WakeSignal, type DeliveryBatch } from '@concord/core/spi';
 import type { AmqpChannel, AmqpMessage } from './amqp-client.js';
 import { decodeEnvelope } from './envelope-codec.js';
 import type { LeaseStart } from './partition-lease.js';

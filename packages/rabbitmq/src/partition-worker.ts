@@ -1,4 +1,5 @@
-import type { DeliveryBatch, Logger } from '@concord/core';
+import type { Logger } from '@concord/core';
+import type { DeliveryBatch } from '@concord/core/spi';
 import type { AmqpConfirmChannel } from './amqp-client.js';
 import type { ChannelTopology } from './channel-topology.js';
 import { PartitionLease, type LeaseStart } from './partition-lease.js';

@@ -1,12 +1,5 @@
-import {
-  ClosedError,
-  InvalidArgumentError,
-  type Broker,
-  type BrokerCapabilities,
-  type MessageEnvelope,
-  type SubscribeOptions,
-  type Subscription,
-} from '@concord/core';
+import { ClosedError, InvalidArgumentError, type Broker, type MessageEnvelope } from '@concord/core';
+import { type BrokerCapabilities, type SubscribeOptions, type Subscription } from '@concord/core/spi';
 import { ChannelTopology } from './channel-topology.js';
 import { RabbitConnection } from './rabbit-connection.js';
 import { RabbitNames } from './rabbit-names.js';

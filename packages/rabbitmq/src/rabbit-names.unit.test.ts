@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RabbitNames } from './index.js';
+import { RabbitNames } from './spi.js';
 
 describe('RabbitNames', () => {
   const names = new RabbitNames('concord');

@@ -1,4 +1,5 @@
-import { partitionFor, type Logger, type MessageEnvelope } from '@concord/core';
+import { type Logger, type MessageEnvelope } from '@concord/core';
+import { partitionFor } from '@concord/core/spi';
 import type { AmqpConfirmChannel, AmqpMessage } from './amqp-client.js';
 import type { ChannelTopology } from './channel-topology.js';
 import { isNack } from './confirm.js';

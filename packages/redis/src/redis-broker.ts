@@ -1,19 +1,21 @@
 import {
   ClosedError,
   InvalidArgumentError,
-  PartitionWakers,
-  type WakeSignal,
   defaultLogger,
-  partitionFor,
   systemClock,
   type Broker,
-  type BrokerCapabilities,
   type Clock,
   type Logger,
   type MessageEnvelope,
+} from '@concord/core';
+import {
+  PartitionWakers,
+  type WakeSignal,
+  partitionFor,
+  type BrokerCapabilities,
   type SubscribeOptions,
   type Subscription,
-} from '@concord/core';
+} from '@concord/core/spi';
 import { envelopeFields } from './envelope-fields.js';
 import type { RedisBrokerClient, RedisSubscriberClient } from './redis-client.js';
 import { RedisCommandError, RedisUnexpectedReplyError } from './redis-errors.js';

@@ -1,4 +1,5 @@
-import { silentLogger, type DeliveryBatch, type MessageEnvelope } from '@concord/core';
+import { silentLogger, type MessageEnvelope } from '@concord/core';
+import { type DeliveryBatch } from '@concord/core/spi';
 import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

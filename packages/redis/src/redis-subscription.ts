@@ -1,4 +1,5 @@
-import { newId, type SubscribeOptions } from '@concord/core';
+import { newId } from '@concord/core';
+import { type SubscribeOptions } from '@concord/core/spi';
 import { isReplyError } from './redis-client.js';
 import { execPipeline, type RedisBroker } from './redis-broker.js';
 import { RedisPartitionConsumer } from './redis-partition-consumer.js';

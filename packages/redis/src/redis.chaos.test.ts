@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { silentLogger, type DeliveryBatch, type MessageEnvelope } from '@concord/core';
+import { silentLogger, type MessageEnvelope } from '@concord/core';
+import { type DeliveryBatch } from '@concord/core/spi';
 import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -6,6 +6,7 @@ import {
   defineCommand,
   defineSaga,
   fail,
+  ok,
 } from '@concord/core';
 import { openSqliteBroker, openSqliteStore } from '@concord/sqlite';
 import { z } from 'zod';
@@ -34,18 +35,18 @@ const ReserveCourier = defineCommand('shop.ReserveCourier', {
 
 // Create: lock the order, then reserve stock and a courier in parallel.
 const createOrder = defineSaga('shop.CreateOrder', Order)
-  .step('create', { invoke: CreateOrder.with((d: z.infer<typeof Order>) => d) })
+  .step('create', { invoke: CreateOrder.with((d) => d), onReply: { Created: ok() } })
   .parallel('reserve', (g) =>
     g
-      .branch('stock', { invoke: ReserveStock.with((d: z.infer<typeof Order>) => d) })
+      .branch('stock', { invoke: ReserveStock.with((d) => d), onReply: { Reserved: ok() } })
       .branch('courier', {
-        invoke: ReserveCourier.with((d: z.infer<typeof Order>) => d),
-        onReply: { NoCourier: fail('NO_COURIER') },
+        invoke: ReserveCourier.with((d) => d),
+        onReply: { Reserved: ok(), NoCourier: fail('NO_COURIER') },
       }),
   )
   .build();
 const cancelOrder = defineSaga('shop.CancelOrder', Order)
-  .step('cancel', { invoke: CancelOrder.with((d: z.infer<typeof Order>) => d) })
+  .step('cancel', { invoke: CancelOrder.with((d) => d), onReply: { Cancelled: ok() } })
   .build();
 
 export async function semanticLockExample(

@@ -57,7 +57,7 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
       invoke: CreateLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })),
       onReply: {
         LabelRefused: fail('REFUSED'),
-        LabelCreated: (d: ShipData, r: { labelId: string }) => ({ ...d, labelId: r.labelId }),
+        LabelCreated: (_tx, d, r) => ({ ...d, labelId: r.labelId }),
       },
       compensate: { invoke: VoidLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })) },
     })

@@ -31,7 +31,7 @@ const HoldV3 = defineCommand('stock.Hold', {
 const Data = z.object({ orderId: z.string(), holdId: z.string().optional(), until: z.number().optional() });
 type Data = z.infer<typeof Data>;
 const saga = defineSaga('HoldForOrder', Data)
-  .step('hold', { kind: 'pivot', invoke: HoldV2.with((d: Data) => ({ orderId: d.orderId })), onReply: { Held: (d: Data, held) => ({ ...d, ...held }) } })
+  .step('hold', { kind: 'pivot', invoke: HoldV2.with((d: Data) => ({ orderId: d.orderId })), onReply: { Held: (_tx, d, held) => ({ ...d, ...held }) } })
   .build();
 
 /** Backoff without waiting, so the reply consumer's ten attempts take no time. */

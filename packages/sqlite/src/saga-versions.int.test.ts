@@ -18,7 +18,7 @@ const instantClock = { now: () => Date.now(), sleep: async () => {} };
 function world() {
   const channel = uniqueName('stock');
   const Reserve = defineCommand('stock.Reserve', { channel, schema: z.object({ id: z.string() }), replies: { Reserved: z.object({}) } });
-  const reserve = { invoke: Reserve.with((d: Data) => ({ id: d.id })), onReply: { Reserved: (d: Data) => ({ ...d, trail: [...d.trail, 'reserve'] }) } };
+  const reserve = { invoke: Reserve.with((d: Data) => ({ id: d.id })), onReply: { Reserved: (_tx: unknown, d: Data) => ({ ...d, trail: [...d.trail, 'reserve'] }) } };
   const mark = (name: string) => ({ kind: 'pivot' as const, local: (_tx: unknown, d: Data) => ({ ...d, trail: [...d.trail, name] }) });
   const v1 = defineSaga('Hold', Data, { version: 1 }).step('reserve', reserve).step('confirm', mark('confirm-v1')).build();
   const v2 = defineSaga('Hold', Data, { version: 2 }).step('reserve', reserve).step('confirm', mark('confirm-v2')).build();

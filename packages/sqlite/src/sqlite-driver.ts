@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { ClosedError, type SqlDriver, type SqlExecutor } from '@concord/core';
+import { ClosedError, type SqlExecutor } from '@concord/core';
+import { type SqlDriver } from '@concord/core/spi';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 export type SqliteDatabase = Database.Database;

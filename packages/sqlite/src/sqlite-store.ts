@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SqlBroker, SqlStore, type SqlBrokerOptions, type SqlStoreOptions } from '@concord/core';
+import { SqlBroker, SqlStore, type SqlBrokerOptions } from '@concord/core';
+import { type SqlStoreOptions } from '@concord/core/spi';
 import { SqliteDriver, type SqliteDatabase, type SqliteDriverOptions } from './sqlite-driver.js';
 
 export type SqliteStoreOptions = SqliteDriverOptions & SqlStoreOptions;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, defineSaga, SagaOrchestrator, SagaParticipant, type SqlStore } from '@concord/core';
+import { defineCommand, defineSaga, fail, ok, SagaOrchestrator, SagaParticipant, type SqlStore } from '@concord/core';
 import { openSqliteStore } from '@concord/sqlite';
 import { formatReport, formatViolation, SagaExplorer, type SagaScenario } from '@concord/testing';
 
@@ -30,7 +30,7 @@ const count = async (store: SqlStore, sql: string) =>
 export function paymentScenario(options: { receiptAfterCommit: boolean }): SagaScenario<Services, Runtime> {
   let receipts: string[] = [];
   const payment = defineSaga('Payment', PaymentData)
-    .step('debit', { kind: 'pivot', invoke: Debit.with((d: z.infer<typeof PaymentData>) => d) })
+    .step('debit', { kind: 'pivot', invoke: Debit.with((d) => d), onReply: { Debited: ok(), Refused: fail('REFUSED') } })
     .step('record', {
       kind: 'retriable',
       local: async (tx, d) => {

@@ -1,4 +1,5 @@
-import type { SqlDriver, SqlExecutor, SqlTransactionOptions } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
+import type { SqlDriver, SqlTransactionOptions } from '@concord/core/spi';
 import type { RunControl } from './run-control.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCommand, defineSaga, SagaOrchestrator, SagaParticipant, type SqlStore } from '@concord/core';
+import { defineCommand, defineSaga, ok, SagaOrchestrator, SagaParticipant, type SqlStore } from '@concord/core';
 import { openSqliteStore } from '@concord/sqlite';
 import { SagaExplorer, type SagaScenario } from './index.js';
 
@@ -24,7 +24,7 @@ const rows = <T>(store: SqlStore, sql: string) => store.driver.run((exec) => exe
 function holdScenario(): SagaScenario<'shop' | 'stock', { orchestrator: SagaOrchestrator; participant: SagaParticipant }> {
   const saga = defineSaga('HoldStock', OrderData)
     .step('hold', {
-      invoke: Hold.with((d: z.infer<typeof OrderData>) => d),
+      invoke: Hold.with((d: z.infer<typeof OrderData>) => d), onReply: { Held: ok() },
       compensate: { invoke: Release.with((d: z.infer<typeof OrderData>) => d) },
       timeoutMs: 1_000,
     })

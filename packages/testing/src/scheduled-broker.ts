@@ -1,4 +1,5 @@
-import { partitionFor, type Broker, type DeliveryBatch, type MessageEnvelope, type SubscribeOptions, type Subscription } from '@concord/core';
+import { type Broker, type MessageEnvelope } from '@concord/core';
+import { partitionFor, type DeliveryBatch, type SubscribeOptions, type Subscription } from '@concord/core/spi';
 import type { RunControl } from './run-control.js';
 
 interface QueuedMessage {

@@ -1,4 +1,4 @@
-import { defineSaga, fail, type Transaction } from '@concord/core';
+import { defineSaga, fail, ok, type Transaction } from '@concord/core';
 import { z } from 'zod';
 import { ReleaseCredit, ReserveCredit, type RejectionReason } from '../contracts.js';
 
@@ -32,8 +32,12 @@ export function createOrderSaga(orders: OrderLifecycle) {
     })
     .step('reserve-credit', {
       kind: 'pivot',
-      invoke: ReserveCredit.with((d: CreateOrderData) => ({ customerId: d.customerId, orderId: d.orderId, amount: d.orderTotal })),
-      onReply: { CustomerNotFound: fail('UNKNOWN_CUSTOMER'), CreditLimitExceeded: fail('INSUFFICIENT_CREDIT') },
+      invoke: ReserveCredit.with((d) => ({ customerId: d.customerId, orderId: d.orderId, amount: d.orderTotal })),
+      onReply: {
+        CreditReserved: ok(),
+        CustomerNotFound: fail('UNKNOWN_CUSTOMER'),
+        CreditLimitExceeded: fail('INSUFFICIENT_CREDIT'),
+      },
     })
     .step('approve-order', { kind: 'retriable', local: (tx, d) => orders.approve(tx, d.orderId) })
     .build();
@@ -52,7 +56,8 @@ export function cancelOrderSaga(orders: OrderLifecycle) {
     .step('cancel-order', { kind: 'pivot', local: (tx, d) => orders.cancel(tx, d.orderId) })
     .step('release-credit', {
       kind: 'retriable',
-      invoke: ReleaseCredit.with((d: CancelOrderData) => ({ customerId: d.customerId, orderId: d.orderId })),
+      invoke: ReleaseCredit.with((d) => ({ customerId: d.customerId, orderId: d.orderId })),
+      onReply: { CreditReleased: ok() },
     })
     .build();
 }

@@ -1,4 +1,4 @@
-import { defineSaga, fail, type Transaction } from '@concord/core';
+import { defineSaga, fail, ok, type Transaction } from '@concord/core';
 import { z } from 'zod';
 import {
   AssignAgent,
@@ -46,24 +46,24 @@ export function placeOrderSaga(orders: FoodOrderLifecycle) {
     .parallel('reserve', (g) =>
       g
         .branch('packet', {
-          invoke: ReservePacket.with((d: PlaceOrderData) => ({ ...packet(d), kitchenId: d.kitchenId })),
-          onReply: { NoPacket: fail('NO_PACKET'), UnknownKitchen: fail('UNKNOWN_KITCHEN') },
+          invoke: ReservePacket.with((d) => ({ ...packet(d), kitchenId: d.kitchenId })),
+          onReply: { PacketReserved: ok(), NoPacket: fail('NO_PACKET'), UnknownKitchen: fail('UNKNOWN_KITCHEN') },
           compensate: { invoke: ReleasePacket.with(packet) },
         })
         .branch('agent', {
           invoke: ReserveAgent.with(agent),
-          onReply: { NoAgent: fail('NO_AGENT') },
+          onReply: { AgentReserved: ok(), NoAgent: fail('NO_AGENT') },
           compensate: { invoke: ReleaseAgent.with(agent) },
         }),
     )
     .step('assign-packet', {
       invoke: AssignPacket.with(packet),
-      onReply: { PacketReservationLost: fail('NO_PACKET') },
+      onReply: { PacketAssigned: ok(), PacketReservationLost: fail('NO_PACKET') },
     })
     .step('assign-agent', {
       kind: 'pivot',
       invoke: AssignAgent.with(agent),
-      onReply: { AgentReservationLost: fail('NO_AGENT'), AgentAssigned: (d, r) => ({ ...d, agentId: r.agentId }) },
+      onReply: { AgentReservationLost: fail('NO_AGENT'), AgentAssigned: (_tx, d, r) => ({ ...d, agentId: r.agentId }) },
     })
     .step('place-order', { kind: 'retriable', local: (tx, d) => orders.place(tx, d.orderId, d.agentId!) })
     .build();

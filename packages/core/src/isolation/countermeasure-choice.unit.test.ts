@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga } from '../saga/saga-definition.js';
+import { defineSaga, ok } from '../saga/saga-definition.js';
 import { objectSchema } from '../testing/object-schema.js';
 import { byValue } from './by-value.js';
 import { pessimisticView } from './pessimistic-view.js';
@@ -30,11 +30,11 @@ describe('pessimistic view', () => {
   it("refuses seed 003's cancel saga that gives credit back first (a dirty read for a concurrent create)", () => {
     const creditFirst = defineSaga('t.CancelCreditFirst', order)
       .step('release-credit', {
-        invoke: ReleaseCredit.with(same),
+        invoke: ReleaseCredit.with(same), onReply: { Released: ok() },
         compensate: { invoke: ReserveCredit.with(same) },
       })
-      .step('cancel-order', { kind: 'pivot', invoke: CancelOrder.with(same) })
-      .step('cancel-delivery', { kind: 'retriable', invoke: CancelDelivery.with(same) })
+      .step('cancel-order', { kind: 'pivot', invoke: CancelOrder.with(same), onReply: { Cancelled: ok() } })
+      .step('cancel-delivery', { kind: 'retriable', invoke: CancelDelivery.with(same), onReply: { DeliveryCancelled: ok() } })
       .build();
     expect(() => pessimisticView(creditFirst, { releases: ['release-credit'] })).toThrow(
       /release-credit" gives a value back/,
@@ -44,9 +44,9 @@ describe('pessimistic view', () => {
 
   it('accepts the reordered saga: cancel the order, cancel the delivery, then give the credit back', () => {
     const reordered = defineSaga('t.CancelCreditLast', order)
-      .step('cancel-order', { kind: 'pivot', invoke: CancelOrder.with(same) })
-      .step('cancel-delivery', { kind: 'retriable', invoke: CancelDelivery.with(same) })
-      .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(same) })
+      .step('cancel-order', { kind: 'pivot', invoke: CancelOrder.with(same), onReply: { Cancelled: ok() } })
+      .step('cancel-delivery', { kind: 'retriable', invoke: CancelDelivery.with(same), onReply: { DeliveryCancelled: ok() } })
+      .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(same), onReply: { Released: ok() } })
       .build();
     expect(pessimisticView(reordered, { releases: ['release-credit'] })).toBe(reordered);
   });

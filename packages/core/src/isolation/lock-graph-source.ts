@@ -1,4 +1,4 @@
-import type { SqlStore } from '../sql/sql-store.js';
+import type { SagaStore } from '../saga/saga-store.js';
 import type { WaitEdge } from './waits-for-graph.js';
 
 /**
@@ -12,12 +12,12 @@ export interface LockGraphSource {
 }
 
 /** The graph part kept in `store`, under the name `service` (read-only access is enough). */
-export function lockGraphSource(service: string, store: SqlStore<unknown>): LockGraphSource {
-  const d = store.driver.dialect;
+export function lockGraphSource(service: string, store: Pick<SagaStore, 'sqlDialect' | 'read'>): LockGraphSource {
+  const d = store.sqlDialect;
   return {
     service,
     read: () =>
-      store.driver.run(async (exec) => {
+      store.read(async (exec) => {
         const rows = await exec.query<Record<string, unknown>>(
           `SELECT w.id, w.resource, w.saga_id, w.saga_started_at, w.created_at, l.saga_id AS holder, l.saga_started_at AS holder_started_at ` +
             `FROM ${d.table('lock_waits')} w JOIN ${d.table('semantic_locks')} l ON l.resource = w.resource`,

@@ -2,10 +2,10 @@ import { IllegalStateError, InvalidArgumentError, NotFoundError } from '../error
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Transaction } from '../ports/store.js';
 import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
-import type { SqlStore, SqlStoreTransaction } from '../sql/sql-store.js';
 import type { DurableTimers } from '../timers/durable-timers.js';
 import { PoolLedger, type PoolCounts, type PoolItem } from './pool-ledger.js';
 import { ReservationCancelledError, ReservationExpiredError, ReservationUnavailableError } from './reservation-errors.js';
+import type { SagaStore } from '../saga/saga-store.js';
 
 export const ReservationState = {
   /** Held until confirmed, cancelled or expired. */
@@ -62,7 +62,7 @@ function fromRow(r: Row): Reservation {
 export interface ReservationsOptions<H> {
   /** The store's timer runtime: expiries are its timers (kind `concord.reservation.expire`). */
   readonly timers: DurableTimers<H>;
-  readonly store: SqlStore<H>;
+  readonly store: SagaStore<H>;
   readonly clock?: Clock;
 }
 
@@ -77,10 +77,10 @@ export class Reservations<H = unknown> {
   private readonly ledger: PoolLedger;
   private readonly dialect: SqlDialect;
   private readonly clock: Clock;
-  private readonly expiredListeners = new Set<(tx: SqlStoreTransaction<H>, r: Reservation) => Promise<void> | void>();
+  private readonly expiredListeners = new Set<(tx: Transaction<H>, r: Reservation) => Promise<void> | void>();
 
   constructor(private readonly options: ReservationsOptions<H>) {
-    this.dialect = options.store.driver.dialect;
+    this.dialect = options.store.sqlDialect;
     this.ledger = new PoolLedger(this.dialect);
     this.clock = options.clock ?? systemClock;
     options.timers.handle<{ reservationId: string }>(EXPIRY_KIND, (tx, timer) => this.expire(tx, timer.payload.reservationId));
@@ -233,7 +233,7 @@ export class Reservations<H = unknown> {
   }
 
   /** Called in the transaction that expires a reservation, to update the service's own rows. */
-  onExpired(listener: (tx: SqlStoreTransaction<H>, reservation: Reservation) => Promise<void> | void): () => void {
+  onExpired(listener: (tx: Transaction<H>, reservation: Reservation) => Promise<void> | void): () => void {
     this.expiredListeners.add(listener);
     return () => this.expiredListeners.delete(listener);
   }
@@ -262,12 +262,12 @@ export class Reservations<H = unknown> {
   }
 
   /** The expiry timer's handler: a reservation still RESERVED goes back to its pool. */
-  private async expire(tx: SqlStoreTransaction<H>, reservationId: string): Promise<void> {
-    const r = await this.get(tx.exec, reservationId, true);
+  private async expire(tx: Transaction<H>, reservationId: string): Promise<void> {
+    const r = await this.get(tx.sql, reservationId, true);
     if (!r || r.state !== ReservationState.RESERVED) return;
     const now = this.clock.now();
-    await this.returnReserved(tx.exec, r, now);
-    await this.setState(tx.exec, reservationId, ReservationState.EXPIRED, now);
+    await this.returnReserved(tx.sql, r, now);
+    await this.setState(tx.sql, reservationId, ReservationState.EXPIRED, now);
     const expired = { ...r, state: ReservationState.EXPIRED, updatedAt: now };
     for (const listener of this.expiredListeners) await listener(tx, expired);
   }

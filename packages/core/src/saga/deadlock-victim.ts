@@ -1,7 +1,7 @@
 import { MessageHeader } from '../message/envelope.js';
 import type { SemanticLocks } from '../isolation/semantic-locks.js';
 import type { WaitCycle, WaitEdge } from '../isolation/waits-for-graph.js';
-import type { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { Transaction } from '../ports/store.js';
 import type { ParticipantBarrier } from './participant-barrier.js';
 import type { SagaAction } from './saga-instance.js';
 import { DEADLOCK_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-messages.js';
@@ -13,7 +13,7 @@ import { DEADLOCK_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-me
  * wait was gone already (the lock was released meanwhile).
  */
 export async function failDeadlockVictim(
-  tx: SqlStoreTransaction<unknown>,
+  tx: Transaction<unknown>,
   parts: { readonly locks: SemanticLocks; readonly barrier: ParticipantBarrier; readonly now: number },
   victim: WaitEdge,
   cycle: WaitCycle,
@@ -22,7 +22,7 @@ export async function failDeadlockVictim(
   if (!wait) return false;
   const h = wait.envelope.headers;
   // An action given up must never run late; a compensation must run in the end (its retry reuses the key).
-  if (wait.action === 'invoke') await parts.barrier.block(tx.exec, wait.sagaId, wait.step, wait.barrierKey, parts.now);
+  if (wait.action === 'invoke') await parts.barrier.block(tx.sql, wait.sagaId, wait.step, wait.barrierKey, parts.now);
   const replyChannel = h[MessageHeader.replyChannel];
   if (!replyChannel) return true;
   await tx.outbox.send(sagaReplyMessage(replyChannel), {

@@ -12,10 +12,14 @@ export {
 export {
   defineSaga,
   fail,
+  ok,
   SagaBuilder,
   SagaDefinitionError,
   type Compensation,
   type FailAction,
+  type OkAction,
+  type ReplyAction,
+  type ReplyHandler,
   type InvokeStepInput,
   type LocalStepInput,
   type OnReply,
@@ -54,3 +58,4 @@ export type { SagaListFilter } from './saga-repository.js';
 export { stepsFingerprint, stepsShape } from './saga-definition-version.js';
 export { SagaVersionNotRegisteredError, type UnregisteredSagaVersion } from './saga-versions.js';
 export { sagaVersionMigrations } from './saga-version-schema.js';
+export type { SagaStore } from './saga-store.js';

@@ -24,7 +24,7 @@ export function versionedReply<S extends StandardSchemaV1>(
     throw new InvalidArgumentError('versionedReply: schema must be a Standard Schema (zod, valibot, arktype...)');
   }
   // A wrapper, not the schema itself: zod schemas are shared and must not be changed.
-  return { '~standard': schema['~standard'], [VERSIONS]: versions } as unknown as VersionedReplySchema<S>;
+  return { '~standard': schema['~standard'], [VERSIONS]: versions } as VersionedReplySchema<S>;
 }
 
 function versionsOf(schema: StandardSchemaV1 | undefined): MessageVersions | undefined {

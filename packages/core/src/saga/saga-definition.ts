@@ -15,23 +15,40 @@ export type StepKind = 'compensatable' | 'pivot' | 'retriable';
 /* eslint-disable @typescript-eslint/no-explicit-any -- a step works with any store's handle */
 export type AnyTransaction = Transaction<any>;
 
-export interface FailAction {
+/** Marks a reply as success: the saga goes on, its data unchanged. */
+export interface OkAction {
+  readonly kind: 'ok';
+}
+
+export interface FailAction<R extends string = string> {
   readonly kind: 'fail';
-  readonly reason: string;
+  readonly reason: R;
+}
+
+const OK: OkAction = Object.freeze({ kind: 'ok' });
+
+/** The reply means success and changes nothing: `onReply: { Reserved: ok() }`. */
+export function ok(): OkAction {
+  return OK;
 }
 
 /** Marks a reply as a business failure: the saga compensates, with `reason` recorded. */
-export function fail(reason: string): FailAction {
+export function fail<const R extends string>(reason: R): FailAction<R> {
   assertName('failure reason', reason);
   return { kind: 'fail', reason };
 }
 
-export type ReplyHandler<D, P> = (data: D, reply: P, tx: AnyTransaction) => D | void | Promise<D | void>;
-export type ReplyAction<D, P> = FailAction | ReplyHandler<D, P>;
+/** Success, with the saga's data updated from the reply (return nothing to keep it). */
+export type ReplyHandler<D, P> = (tx: AnyTransaction, data: D, reply: P) => D | void | Promise<D | void>;
+export type ReplyAction<D, P> = OkAction | FailAction | ReplyHandler<D, P>;
 
-/** One entry per reply you care about; a reply left out means success, data unchanged. */
+/**
+ * What each reply of the command means, one entry per declared reply: `ok()`, `fail(reason)`
+ * or a handler. Leaving one out is a compile error, so a reply added to a command's contract
+ * reaches every saga that sends it.
+ */
 export type OnReply<D, C> = {
-  readonly [K in keyof RepliesOf<C> & string]?: ReplyAction<D, SchemaOutput<RepliesOf<C>[K]>>;
+  readonly [K in keyof RepliesOf<C> & string]-?: ReplyAction<D, SchemaOutput<RepliesOf<C>[K]>>;
 };
 
 export type LocalAction<D> = (tx: AnyTransaction, data: D) => D | void | Promise<D | void>;
@@ -44,7 +61,7 @@ export type Compensation<D> =
 export interface InvokeStepInput<D, C extends CommandDefinition> {
   readonly kind?: StepKind;
   readonly invoke: CommandInvocation<D, C>;
-  readonly onReply?: OnReply<D, C>;
+  readonly onReply: OnReply<D, C>;
   readonly compensate?: Compensation<D>;
   /** Without a reply by then, a compensatable or pivot step fails with TIMEOUT; a retriable one is re-sent. */
   readonly timeoutMs?: number;
@@ -184,13 +201,7 @@ export function buildStepBody<D>(
   }
   const onReply = 'onReply' in input ? (input.onReply as StepDefinition<D>['onReply']) : undefined;
   if (onReply && !invoke) problems.push(`${where}: onReply needs an invoke`);
-  if (onReply && invoke) {
-    for (const reply of Object.keys(onReply)) {
-      if (!(reply in invoke.command.replies)) {
-        problems.push(`${where}: ${invoke.command.type} has no reply "${reply}" (declared: ${Object.keys(invoke.command.replies).join(', ')})`);
-      }
-    }
-  }
+  if (invoke?.command?.replies) checkOnReply(where, invoke.command, onReply ?? {}, problems);
   const compensate = input.compensate;
   if (compensate && !compensate.local === !compensate.invoke) {
     problems.push(`${where}: compensate needs exactly one of local or invoke`);
@@ -206,6 +217,24 @@ export function buildStepBody<D>(
     ...(compensate ? { compensate } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
+}
+
+/** Every declared reply mapped to ok(), fail(reason) or a handler, and nothing else. */
+function checkOnReply(where: string, command: CommandDefinition, onReply: Record<string, unknown>, problems: string[]): void {
+  const declared = Object.keys(command.replies);
+  for (const reply of Object.keys(onReply)) {
+    if (!declared.includes(reply)) problems.push(`${where}: ${command.type} has no reply "${reply}" (declared: ${declared.join(', ')})`);
+  }
+  const missing = declared.filter((reply) => !(reply in onReply));
+  if (missing.length > 0) {
+    problems.push(`${where}: onReply must say what each reply of ${command.type} means (ok(), fail(reason) or a handler); missing: ${missing.join(', ')}`);
+  }
+  for (const [reply, action] of Object.entries(onReply)) {
+    const kind = (action as { kind?: unknown } | null)?.kind;
+    if (typeof action !== 'function' && kind !== 'ok' && kind !== 'fail') {
+      problems.push(`${where}: onReply.${reply} must be ok(), fail(reason) or a handler`);
+    }
+  }
 }
 
 /** Starts a saga definition: `defineSaga('CreateOrder', schema).step(...).step(...).build()`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, fail, SagaDefinitionError } from './saga-definition.js';
+import { defineSaga, fail, ok, SagaDefinitionError, type FailAction, type ReplyHandler } from './saga-definition.js';
 
 const Reserve = defineCommand('t.Reserve', {
   channel: 'customers',
@@ -26,8 +26,8 @@ describe('saga definitions are validated when built', () => {
   it('accepts compensatable steps, one pivot, then retriable steps', () => {
     const saga = defineSaga('Ok', counterSchema)
       .step('a', { local: () => undefined, compensate: { local: () => undefined } })
-      .step('b', { invoke, compensate: { invoke: Release.with((d: { key: string }) => ({ key: d.key, seq: 1 })) } })
-      .step('c', { kind: 'pivot', invoke, onReply: { Refused: fail('REFUSED') } })
+      .step('b', { invoke, onReply: { Reserved: ok(), Refused: fail('REFUSED') }, compensate: { invoke: Release.with((d) => ({ key: d.key, seq: 1 })) } })
+      .step('c', { kind: 'pivot', invoke, onReply: { Reserved: ok(), Refused: fail('REFUSED') } })
       .step('d', { kind: 'retriable', local: () => undefined })
       .build();
     expect(saga.steps.map((s) => `${s.name}:${s.kind}`)).toEqual(['a:compensatable', 'b:compensatable', 'c:pivot', 'd:retriable']);
@@ -71,9 +71,9 @@ describe('saga definitions are validated when built', () => {
         defineSaga('Bad', counterSchema)
           .step('x', { local: () => undefined })
           .step('x', { local: () => undefined })
-          .step('both', { local: () => undefined, invoke } as never)
+          .step('both', { local: () => undefined, invoke, onReply: { Reserved: ok(), Refused: ok() } } as never)
           // @ts-expect-error -- Typo is not a reply of t.Reserve: a compile error, and a build error for JS users
-          .step('typo', { invoke, onReply: { Typo: fail('X') } })
+          .step('typo', { invoke, onReply: { Reserved: ok(), Refused: ok(), Typo: fail('X') } })
           .build(),
       ),
     ).toEqual([
@@ -84,7 +84,7 @@ describe('saga definitions are validated when built', () => {
   });
 
   it('refuses bad timeouts and bad names', () => {
-    expect(problems(() => defineSaga('T', counterSchema).step('s', { invoke, timeoutMs: -1 }).build())).toEqual([
+    expect(problems(() => defineSaga('T', counterSchema).step('s', { invoke, onReply: { Reserved: ok(), Refused: ok() }, timeoutMs: -1 }).build())).toEqual([
       'step 1 "s": timeoutMs must be a positive integer',
     ]);
     expect(() => defineSaga('bad name!', counterSchema)).toThrow(/saga name "bad name!"/);
@@ -95,7 +95,8 @@ describe('saga definitions are validated when built', () => {
     defineSaga('Typed', counterSchema).step('s', {
       invoke,
       onReply: {
-        Reserved: (data, reply) => {
+        Refused: ok(),
+        Reserved: (_tx, data, reply) => {
           const seq: number = reply.seq;
           // @ts-expect-error -- replies have no field "nope"
           void reply.nope;
@@ -103,5 +104,58 @@ describe('saga definitions are validated when built', () => {
         },
       },
     });
+  });
+
+  it('makes onReply exhaustive: every declared reply is mapped, success says ok()', () => {
+    // A reply added to a command's contract (here Refused) breaks every saga that does not say what it means.
+    // @ts-expect-error -- Refused is not mapped
+    defineSaga('Partial', counterSchema).step('s', { invoke, onReply: { Reserved: ok() } });
+    // @ts-expect-error -- an invoke step must map its replies
+    defineSaga('None', counterSchema).step('s', { invoke });
+    // JavaScript callers (and casts) meet the same rule when the saga is built.
+    expect(problems(() => defineSaga('Partial', counterSchema).step('s', { invoke, onReply: { Reserved: ok() } } as never).build())).toEqual([
+      'step 1 "s": onReply must say what each reply of t.Reserve means (ok(), fail(reason) or a handler); missing: Refused',
+    ]);
+    expect(problems(() => defineSaga('Odd', counterSchema).step('s', { invoke, onReply: { Reserved: ok(), Refused: 'yes' } } as never).build())).toEqual([
+      'step 1 "s": onReply.Refused must be ok(), fail(reason) or a handler',
+    ]);
+  });
+
+  it('takes the transaction first everywhere: local, compensate and reply handlers', () => {
+    defineSaga('Order', counterSchema)
+      .step('a', {
+        local: async (tx, data) => {
+          await tx.sql.execute('SELECT ?', [data.key]);
+        },
+        compensate: {
+          local: async (tx, data, reason) => {
+            await tx.sql.execute('SELECT ?, ?', [data.key, reason]);
+          },
+        },
+      })
+      .step('b', {
+        invoke,
+        onReply: {
+          Reserved: async (tx, data, reply) => {
+            await tx.sql.execute('SELECT ?, ?', [data.key, reply.seq]);
+          },
+          Refused: ok(),
+        },
+      });
+    // @ts-expect-error -- the transaction comes first, not the data (the order before issue 14)
+    const dataFirst: ReplyHandler<{ key: string }, { seq: number }> = (data: { key: string }, reply: { seq: number }) => ({ ...data, ...reply });
+    void dataFirst;
+  });
+
+  it("infers the saga's data type in .with, and keeps failure reasons as literal types", () => {
+    defineSaga('Inferred', counterSchema).step('s', {
+      // @ts-expect-error -- d is the saga's data (key, seq): it has no field "nope"
+      invoke: Reserve.with((d) => ({ key: d.nope, seq: d.seq })),
+      onReply: { Reserved: ok(), Refused: ok() },
+    });
+    const refused: FailAction<'REFUSED'> = fail('REFUSED');
+    // @ts-expect-error -- a reason is its literal type, not any string
+    const other: FailAction<'REFUSED'> = fail('OTHER');
+    expect([refused.reason, other.reason]).toEqual(['REFUSED', 'OTHER']);
   });
 });

@@ -1,4 +1,4 @@
-import type { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { Transaction } from '../ports/store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
 import type { SagaInstance } from './saga-instance.js';
 import { sagaEndedMessage } from './saga-messages.js';
@@ -27,7 +27,7 @@ export function commandChannels(definition: SagaDefinition<unknown>): readonly s
  * the participants release its semantic locks. Through the outbox, so a crash cannot lose it.
  */
 export async function announceSagaEnd(
-  tx: SqlStoreTransaction<unknown>,
+  tx: Transaction<unknown>,
   definition: SagaDefinition<unknown>,
   saga: SagaInstance,
 ): Promise<void> {

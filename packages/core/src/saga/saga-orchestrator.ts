@@ -10,7 +10,6 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload, type SchemaInput } from '../schema.js';
-import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
 import { DurableTimers } from '../timers/durable-timers.js';
 import type { SagaDefinition } from './saga-definition.js';
 import type { SagaInstance, SagaView } from './saga-instance.js';
@@ -26,11 +25,12 @@ import { requireStuck } from './manual-action-guard.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versions.js';
 import { assertInFlightVersionsRegistered } from './saga-version-check.js';
+import type { SagaStore } from './saga-store.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
   readonly name: string;
-  readonly store: SqlStore<H>;
+  readonly store: SagaStore<H>;
   readonly broker: Broker;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
   readonly sagas: ReadonlyArray<SagaDefinition<any>>;
@@ -88,8 +88,8 @@ export class SagaOrchestrator<H = unknown> {
     assertName('orchestrator name', options.name);
     this.replyChannel = options.replyChannel ?? `${options.name}.saga-replies`;
     this.sagas = new SagaVersionRegistry(options.sagas, options.previousVersions ?? []);
-    this.repository = new SagaRepository(options.store.driver.dialect);
-    this.branches = new SagaBranches(options.store.driver.dialect);
+    this.repository = new SagaRepository(options.store.sqlDialect);
+    this.branches = new SagaBranches(options.store.sqlDialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -103,7 +103,7 @@ export class SagaOrchestrator<H = unknown> {
       maxAttempts: 10,
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
-      this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
+      this.handleReply(tx, reply, message),
     );
     this.wakeKind = `concord.saga.wake:${options.name}`;
     this.timers = new DurableTimers<H>({
@@ -116,8 +116,8 @@ export class SagaOrchestrator<H = unknown> {
 
   /** Refuses (SagaVersionNotRegisteredError, nothing consumed) while unfinished sagas are on a version it does not have. */
   async start(): Promise<void> {
-    await this.options.store.driver.run((exec) =>
-      assertInFlightVersionsRegistered(exec, this.options.store.driver.dialect, this.options.name, this.sagas),
+    await this.options.store.read((exec) =>
+      assertInFlightVersionsRegistered(exec, this.options.store.sqlDialect, this.options.name, this.sagas),
     );
     await this.consumer.start();
     await this.scheduleWakes();
@@ -141,8 +141,8 @@ export class SagaOrchestrator<H = unknown> {
 
   /** Timers for waiting sagas that have none (sagas saved before timers existed); idempotent by id. */
   private async scheduleWakes(): Promise<void> {
-    await this.options.store.sqlTransaction(async (tx) => {
-      for (const w of await this.repository.waiting(tx.exec)) {
+    await this.options.store.transaction(async (tx) => {
+      for (const w of await this.repository.waiting(tx.sql)) {
         await this.timers.schedule(tx, { id: this.wakeTimerId(w.sagaId, w.version), kind: this.wakeKind, at: w.wakeAt, payload: w });
       }
     });
@@ -168,8 +168,8 @@ export class SagaOrchestrator<H = unknown> {
     if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
     const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
     const sagaId = options.sagaId ?? newId();
-    const run = async (tx: SqlStoreTransaction<H>) => {
-      const existing = await this.repository.load(tx.exec, sagaId);
+    const run = async (tx: Transaction<H>) => {
+      const existing = await this.repository.load(tx.sql, sagaId);
       if (existing) {
         if (existing.sagaType !== saga.name) {
           throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
@@ -200,12 +200,8 @@ export class SagaOrchestrator<H = unknown> {
       await this.save(tx, t, true);
     };
     const begin = async () => {
-      if (options.tx) {
-        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-        await run(options.tx as SqlStoreTransaction<H>);
-      } else {
-        await this.options.store.sqlTransaction(run);
-      }
+      if (options.tx) await run(options.tx);
+      else await this.options.store.transaction(run);
     };
     // The saga's trace starts here: its first commands (and events) carry this span's context.
     const inSpan = this.options.instrumentation?.inSpan;
@@ -218,7 +214,7 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   async get(sagaId: string): Promise<SagaView | undefined> {
-    return this.options.store.driver.run(async (exec) => {
+    return this.options.store.read(async (exec) => {
       const instance = await this.repository.load(exec, sagaId);
       if (!instance) return undefined;
       return { ...instance, history: await this.repository.history(exec, sagaId) };
@@ -226,7 +222,7 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
-    return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
+    return this.options.store.read((exec) => this.repository.list(exec, filter));
   }
 
   /**
@@ -241,12 +237,12 @@ export class SagaOrchestrator<H = unknown> {
       sweep: async (now): Promise<Record<string, number>> =>
         keepMs === null
           ? {}
-          : { sagas: await this.options.store.sqlTransaction((tx) => this.repository.purgeFinished(tx.exec, now - keepMs)) },
+          : { sagas: await this.options.store.transaction((tx) => this.repository.purgeFinished(tx.sql, now - keepMs)) },
     };
   }
 
   countByStatus(): Promise<Record<string, number>> {
-    return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
+    return this.options.store.read((exec) => this.repository.countByStatus(exec));
   }
 
   /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
@@ -307,8 +303,8 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   private async manual(sagaId: string, act: (t: SagaTransition) => Promise<void>): Promise<SagaInstance> {
-    return this.options.store.sqlTransaction(async (tx) => {
-      const instance = await this.repository.load(tx.exec, sagaId, true);
+    return this.options.store.transaction(async (tx) => {
+      const instance = await this.repository.load(tx.sql, sagaId, true);
       if (!instance) throw new NotFoundError('saga', sagaId);
       const t = this.transition(tx, this.definitionOf(instance), instance);
       await act(t);
@@ -329,7 +325,7 @@ export class SagaOrchestrator<H = unknown> {
     ]);
   }
 
-  private transition(tx: SqlStoreTransaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
+  private transition(tx: Transaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
     return new SagaTransition(
       {
         repository: this.repository,
@@ -340,13 +336,13 @@ export class SagaOrchestrator<H = unknown> {
         now: this.clock.now(),
         announceEnds: this.options.announceEnds ?? true,
       },
-      tx as SqlStoreTransaction<unknown>,
+      tx,
       definition,
       instance,
     );
   }
 
-  private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
+  private async save(tx: Transaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
     // The previous version's wait (if any) is over; the new one's timer commits with the state.
@@ -367,8 +363,8 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
-  private async handleReply(tx: SqlStoreTransaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
-    const instance = await this.repository.load(tx.exec, reply.sagaId, true);
+  private async handleReply(tx: Transaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
+    const instance = await this.repository.load(tx.sql, reply.sagaId, true);
     if (!instance) {
       this.logger.warn({ sagaId: reply.sagaId, messageId: message.id }, 'reply for an unknown saga ignored');
       return;
@@ -428,7 +424,7 @@ export class SagaOrchestrator<H = unknown> {
     }
     if (typeof action === 'function') {
       try {
-        const data = await t.tx.savepoint((sub) => action(t.draft.data, body, sub));
+        const data = await t.tx.savepoint((sub) => action(sub, t.draft.data, body));
         if (data !== undefined) t.draft.data = data;
       } catch (error) {
         await t.stepFailed(step, error, 'REPLY_HANDLER_FAILED');
@@ -439,8 +435,8 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   /** A saga's timer fired (in `tx`): a retry is due, or a reply did not come in time. */
-  private async wake(tx: SqlStoreTransaction<H>, due: { sagaId: string; version: number }): Promise<void> {
-    const instance = await this.repository.load(tx.exec, due.sagaId, true);
+  private async wake(tx: Transaction<H>, due: { sagaId: string; version: number }): Promise<void> {
+    const instance = await this.repository.load(tx.sql, due.sagaId, true);
     // A transition since the timer was set (a reply, a manual action) ended that wait.
     if (!instance || instance.version !== due.version || instance.wakeAt === null) return;
     const t = this.transition(tx, this.definitionOf(instance), instance);

@@ -14,7 +14,6 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
-import type { SqlStore, SqlStoreTransaction } from '../sql/sql-store.js';
 import {
   replyBuilder,
   type CommandDefinition,
@@ -40,6 +39,7 @@ import {
 /** The declared replies, plus `later()`: the answer comes later, through `SagaParticipant.answer`. */
 export type ParticipantReplies<R extends ReplySchemas> = ReplyBuilder<R> & { readonly later: () => DeferredReply };
 import { RetentionSweeper, type RetentionTask } from '../retention/retention-sweeper.js';
+import type { SagaStore } from './saga-store.js';
 
 export type CommandHandler<H, C extends CommandDefinition> = (
   tx: Transaction<H>,
@@ -53,7 +53,7 @@ type HandlerOutcome<R extends ReplySchemas> = ReplyToken<R> | DeferredReply;
 export interface SagaParticipantOptions<H> {
   /** The consumer group of this participant's command handlers. */
   readonly name: string;
-  readonly store: SqlStore<H>;
+  readonly store: SagaStore<H>;
   readonly broker: Broker;
   /**
    * Barrier rows of a saga are deleted this long after its orchestrator announced it finished.
@@ -110,9 +110,9 @@ export class SagaParticipant<H = unknown> {
     this.clock = options.clock ?? systemClock;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-participant', participant: options.name });
-    this.barrier = new ParticipantBarrier(options.store.driver.dialect);
-    this.locks = new SemanticLocks(options.store.driver.dialect, this.clock);
-    this.deferred = new DeferredReplies(options.store.driver.dialect);
+    this.barrier = new ParticipantBarrier(options.store.sqlDialect);
+    this.locks = new SemanticLocks(options.store.sqlDialect, this.clock);
+    this.deferred = new DeferredReplies(options.store.sqlDialect);
     this.consumer = new MessageConsumer<H>({
       name: options.name,
       store: options.store,
@@ -135,7 +135,7 @@ export class SagaParticipant<H = unknown> {
     if (command.kind !== 'command') throw new InvalidArgumentError(`${command.type} is not a command (use defineCommand)`);
     const replies = Object.freeze({ ...replyBuilder(command.replies), later: () => DEFERRED }) as ParticipantReplies<RepliesOf<C>>;
     this.consumer.handle(command, (tx, payload, message) =>
-      this.handleCommand(tx as SqlStoreTransaction<H>, command, message, (sub) => handler(sub, payload as PayloadOf<C>, replies, message)),
+      this.handleCommand(tx, command, message, (sub) => handler(sub, payload as PayloadOf<C>, replies, message)),
     );
     this.channels.add(command.channel);
     return this;
@@ -143,7 +143,7 @@ export class SagaParticipant<H = unknown> {
 
   /** This participant's part of the waits-for graph, for the detectors of other services. */
   lockGraph(service: string): LockGraphSource {
-    return lockGraphSource(service, this.options.store as SqlStore<unknown>);
+    return lockGraphSource(service, this.options.store);
   }
 
   async start(): Promise<void> {
@@ -152,8 +152,8 @@ export class SagaParticipant<H = unknown> {
     // retried late must still find what ran).
     for (const channel of this.channels) {
       this.consumer.handle(sagaEndedMessage(channel), async (tx, ended) => {
-        await this.barrier.finished((tx as SqlStoreTransaction<H>).exec, ended.sagaId, ended.status, this.clock.now());
-        const released = await this.locks.releaseSaga(tx as SqlStoreTransaction<unknown>, ended.sagaId);
+        await this.barrier.finished(tx.sql, ended.sagaId, ended.status, this.clock.now());
+        const released = await this.locks.releaseSaga(tx, ended.sagaId);
         if (released.length > 0) this.logger.debug({ sagaId: ended.sagaId, released }, 'semantic locks released: saga ended');
       });
     }
@@ -189,7 +189,7 @@ export class SagaParticipant<H = unknown> {
     return {
       name: `saga-barrier:${this.options.name}`,
       sweep: async (now) => ({
-        barrier: await this.options.store.driver.run((exec) =>
+        barrier: await this.options.store.read((exec) =>
           this.barrier.purge(exec, now - this.retentionMs, unfinished === null ? null : now - unfinished),
         ),
       }),
@@ -202,10 +202,10 @@ export class SagaParticipant<H = unknown> {
   }
 
   private async handleCommand<C extends CommandDefinition>(
-    tx: SqlStoreTransaction<H>,
+    tx: Transaction<H>,
     command: C,
     message: MessageEnvelope,
-    run: (tx: SqlStoreTransaction<H>) => HandlerOutcome<ReplySchemas> | Promise<HandlerOutcome<ReplySchemas>>,
+    run: (tx: Transaction<H>) => HandlerOutcome<ReplySchemas> | Promise<HandlerOutcome<ReplySchemas>>,
   ): Promise<void> {
     const h = message.headers;
     const sagaId = h[MessageHeader.sagaId];
@@ -221,7 +221,7 @@ export class SagaParticipant<H = unknown> {
       if (replyChannel) await this.sendReply(tx, replyChannel, { sagaId: sagaId ?? message.id, step: step ?? '', action: 'invoke', attempt, reply: token.reply, body: token.payload });
       return;
     }
-    const decision = await this.barrier.enter(tx.exec, sagaId, step, action, attempt, this.clock.now());
+    const decision = await this.barrier.enter(tx.sql, sagaId, step, action, attempt, this.clock.now());
     let reply: string;
     let body: unknown;
     switch (decision.kind) {
@@ -236,7 +236,7 @@ export class SagaParticipant<H = unknown> {
       case 'null-compensation':
         reply = NULL_COMPENSATION_REPLY;
         body = {};
-        await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+        await this.barrier.record(tx.sql, sagaId, step, action, attempt, reply, body);
         break;
       case 'run': {
         let outcome: HandlerOutcome<ReplySchemas>;
@@ -245,8 +245,8 @@ export class SagaParticipant<H = unknown> {
           outcome = await tx.savepoint((sub) => run(sub));
         } catch (error) {
           if (error instanceof LockWaitRequired) {
-            await this.barrier.forget(tx.exec, sagaId, step, barrierAction(action, attempt));
-            await this.locks.park(tx as SqlStoreTransaction<unknown>, error.resource, message, barrierAction(action, attempt));
+            await this.barrier.forget(tx.sql, sagaId, step, barrierAction(action, attempt));
+            await this.locks.park(tx, error.resource, message, barrierAction(action, attempt));
             this.logger.debug({ sagaId, step, resource: error.resource, heldBy: error.heldBy }, 'command waits for a semantic lock');
             return;
           }
@@ -262,9 +262,9 @@ export class SagaParticipant<H = unknown> {
         body = token.payload;
         if (reply === RESOURCE_LOCKED_REPLY && action === 'compensate') {
           // A compensation must run in the end: its retry (same barrier key) has to run again.
-          await this.barrier.forget(tx.exec, sagaId, step, barrierAction(action, attempt));
+          await this.barrier.forget(tx.sql, sagaId, step, barrierAction(action, attempt));
         } else {
-          await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+          await this.barrier.record(tx.sql, sagaId, step, action, attempt, reply, body);
         }
       }
     }
@@ -274,14 +274,14 @@ export class SagaParticipant<H = unknown> {
   }
 
   private async promise(
-    tx: SqlStoreTransaction<H>,
+    tx: Transaction<H>,
     command: CommandDefinition,
     message: MessageEnvelope,
     at: { sagaId: string; step: string; action: SagaAction; attempt: number; replyChannel: string | undefined },
   ): Promise<void> {
     if (!at.replyChannel) throw new InvalidArgumentError(`${command.type}: a command without a reply channel cannot be answered later`);
-    await this.barrier.defer(tx.exec, at.sagaId, at.step, at.action, at.attempt);
-    await this.deferred.record(tx.exec, {
+    await this.barrier.defer(tx.sql, at.sagaId, at.step, at.action, at.attempt);
+    await this.deferred.record(tx.sql, {
       deferredId: deferredReplyId(message),
       sagaId: at.sagaId,
       step: at.step,
@@ -304,22 +304,22 @@ export class SagaParticipant<H = unknown> {
     build: (reply: ReplyBuilder<RepliesOf<C>>) => ReplyToken<RepliesOf<C>>,
     options: { tx?: Transaction<H> } = {},
   ): Promise<void> {
-    const run = async (tx: SqlStoreTransaction<H>) => {
-      const pending = await this.deferred.take(tx.exec, deferredId, command.type, this.clock.now());
-      if (await this.barrier.compensationStarted(tx.exec, pending.sagaId, pending.step)) {
+    const run = async (tx: Transaction<H>) => {
+      const pending = await this.deferred.take(tx.sql, deferredId, command.type, this.clock.now());
+      if (await this.barrier.compensationStarted(tx.sql, pending.sagaId, pending.step)) {
         throw new IllegalStateError(`saga ${pending.sagaId} stopped waiting for ${deferredId}: it is compensating step ${pending.step}`);
       }
       const token = await this.checked(command, build(replyBuilder(command.replies) as ReplyBuilder<RepliesOf<C>>));
-      await this.barrier.record(tx.exec, pending.sagaId, pending.step, pending.action, pending.attempt, token.reply, token.payload);
+      await this.barrier.record(tx.sql, pending.sagaId, pending.step, pending.action, pending.attempt, token.reply, token.payload);
       await this.sendReply(tx, pending.replyChannel, { ...pending, reply: token.reply, body: token.payload });
     };
-    if (options.tx) await run(options.tx as SqlStoreTransaction<H>);
-    else await this.options.store.sqlTransaction(run);
+    if (options.tx) await run(options.tx);
+    else await this.options.store.transaction(run);
   }
 
   /** The semantic locks held in this participant's database and the commands waiting for them (operator view). */
   lockTable(): Promise<{ locks: HeldLock[]; waits: Array<Omit<LockWait, 'envelope'> & { commandType: string }> }> {
-    return this.options.store.driver.run(async (exec) => ({
+    return this.options.store.read(async (exec) => ({
       locks: await this.locks.listLocks(exec),
       waits: (await this.locks.listWaits(exec)).map(({ envelope, ...wait }) => ({ ...wait, commandType: envelope.type })),
     }));
@@ -327,12 +327,12 @@ export class SagaParticipant<H = unknown> {
 
   /** Replies promised and not sent yet, oldest first. */
   pendingReplies(limit?: number): Promise<PendingReply[]> {
-    return this.options.store.driver.run((exec) => this.deferred.pending(exec, limit));
+    return this.options.store.read((exec) => this.deferred.pending(exec, limit));
   }
 
   private breakWait(victim: WaitEdge, cycle: WaitCycle): Promise<boolean> {
-    return this.options.store.sqlTransaction((tx) =>
-      failDeadlockVictim(tx as SqlStoreTransaction<unknown>, { locks: this.locks, barrier: this.barrier, now: this.clock.now() }, victim, cycle),
+    return this.options.store.transaction((tx) =>
+      failDeadlockVictim(tx, { locks: this.locks, barrier: this.barrier, now: this.clock.now() }, victim, cycle),
     );
   }
 
@@ -346,7 +346,7 @@ export class SagaParticipant<H = unknown> {
   }
 
   private async sendReply(
-    tx: SqlStoreTransaction<H>,
+    tx: Transaction<H>,
     channel: string,
     payload: { sagaId: string; step: string; action: SagaAction; attempt: number; reply: string; body: unknown; bodyVersion?: number },
   ): Promise<void> {

@@ -2,7 +2,7 @@ import { backoffDelay, type BackoffPolicy } from '../consumer/backoff.js';
 import { ConcurrencyConflictError } from '../errors.js';
 import { MessageHeader } from '../message/envelope.js';
 import type { SagaSignal } from '../ports/instrumentation.js';
-import type { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { Transaction } from '../ports/store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
 import { FINAL_STATUSES, type SagaAction, type SagaHistoryEvent, type SagaInstance } from './saga-instance.js';
 import { SAGA_ATTEMPT_HEADER } from './saga-messages.js';
@@ -48,7 +48,7 @@ export class SagaTransition<D = unknown> {
 
   constructor(
     readonly ctx: TransitionContext,
-    readonly tx: SqlStoreTransaction<unknown>,
+    readonly tx: Transaction<unknown>,
     readonly definition: SagaDefinition<D>,
     instance: SagaInstance<D>,
   ) {
@@ -222,17 +222,17 @@ export class SagaTransition<D = unknown> {
     d.updatedAt = this.ctx.now;
     if (isNew) {
       d.version = 1;
-      if (!(await this.ctx.repository.insert(this.tx.exec, d))) {
+      if (!(await this.ctx.repository.insert(this.tx.sql, d))) {
         throw new ConcurrencyConflictError(`saga ${d.sagaId} was started concurrently`);
       }
     } else {
       d.version++;
-      await this.ctx.repository.update(this.tx.exec, d);
+      await this.ctx.repository.update(this.tx.sql, d);
     }
-    await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
+    await this.ctx.repository.appendHistory(this.tx.sql, d.sagaId, this.ctx.now, this.history);
     if (!this.wasFinal && FINAL_STATUSES.has(d.status)) {
       if (this.ctx.announceEnds) await announceSagaEnd(this.tx, this.definition as SagaDefinition<unknown>, d);
-      if (this.definition.steps.some((s) => s.branches)) await this.ctx.branches.clearSaga(this.tx.exec, d.sagaId);
+      if (this.definition.steps.some((s) => s.branches)) await this.ctx.branches.clearSaga(this.tx.sql, d.sagaId);
     }
   }
 }

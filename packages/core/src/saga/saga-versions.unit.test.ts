@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga } from './saga-definition.js';
+import { defineSaga, ok } from './saga-definition.js';
 import { stepsShape } from './saga-definition-version.js';
 import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versions.js';
 
@@ -13,13 +13,13 @@ const to = (d: { key: string }) => ({ key: d.key, seq: 1 });
 /** The same saga as two deployments write it: v2 adds a check step. */
 const v1 = () =>
   defineSaga('Order', counterSchema)
-    .step('reserve', { invoke: Reserve.with(to), compensate: { invoke: Release.with(to) } })
+    .step('reserve', { invoke: Reserve.with(to), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } })
     .step('confirm', { kind: 'pivot', local: () => undefined })
     .build();
 const v2 = () =>
   defineSaga('Order', counterSchema)
-    .step('reserve', { invoke: Reserve.with(to), compensate: { invoke: Release.with(to) } })
-    .step('check', { invoke: Check.with(to) })
+    .step('reserve', { invoke: Reserve.with(to), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } })
+    .step('check', { invoke: Check.with(to), onReply: { Ok: ok() } })
     .step('confirm', { kind: 'pivot', local: () => undefined })
     .build();
 
@@ -28,7 +28,7 @@ describe('saga definition versions', () => {
     expect(v1().version).toMatch(/^fp-[0-9a-f]{14}$/);
     expect(v1().version).toBe(v1().version);
     const otherHandler = defineSaga('Order', counterSchema)
-      .step('reserve', { invoke: Reserve.with((d: { key: string }) => ({ key: `${d.key}!`, seq: 2 })), compensate: { invoke: Release.with(to) } })
+      .step('reserve', { invoke: Reserve.with((d: { key: string }) => ({ key: `${d.key}!`, seq: 2 })), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } })
       .step('confirm', { kind: 'pivot', local: () => ({ key: 'x', seq: 0 }) })
       .build();
     expect(otherHandler.version).toBe(v1().version);
@@ -37,10 +37,10 @@ describe('saga definition versions', () => {
   it('changes the fingerprint when a step is added, renamed, re-kinded, or invokes another command', () => {
     const variants = [
       v2(),
-      defineSaga('Order', counterSchema).step('reserve2', { invoke: Reserve.with(to), compensate: { invoke: Release.with(to) } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
-      defineSaga('Order', counterSchema).step('reserve', { invoke: Reserve.with(to), compensate: { invoke: Release.with(to) } }).step('confirm', { local: () => undefined }).build(),
-      defineSaga('Order', counterSchema).step('reserve', { invoke: Check.with(to), compensate: { invoke: Release.with(to) } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
-      defineSaga('Order', counterSchema).step('reserve', { invoke: Reserve.with(to), compensate: { local: () => undefined } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
+      defineSaga('Order', counterSchema).step('reserve2', { invoke: Reserve.with(to), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
+      defineSaga('Order', counterSchema).step('reserve', { invoke: Reserve.with(to), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } }).step('confirm', { local: () => undefined }).build(),
+      defineSaga('Order', counterSchema).step('reserve', { invoke: Check.with(to), onReply: { Ok: ok() }, compensate: { invoke: Release.with(to) } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
+      defineSaga('Order', counterSchema).step('reserve', { invoke: Reserve.with(to), onReply: { Reserved: ok() }, compensate: { local: () => undefined } }).step('confirm', { kind: 'pivot', local: () => undefined }).build(),
     ];
     const versions = new Set([v1().version, ...variants.map((v) => v.version)]);
     expect(versions.size).toBe(6);

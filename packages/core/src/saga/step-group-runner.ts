@@ -24,14 +24,14 @@ export class StepGroupRunner<D> {
   }
 
   private async load(): Promise<void> {
-    this.states = await this.t.ctx.branches.load(this.t.tx.exec, this.t.draft.sagaId, this.group.name);
+    this.states = await this.t.ctx.branches.load(this.t.tx.sql, this.t.draft.sagaId, this.group.name);
   }
 
   private async set(branch: StepDefinition<D>, status: BranchStatus): Promise<void> {
     const isNew = !this.states.has(branch.name);
     this.states.set(branch.name, status);
     await this.t.ctx.branches.set(
-      this.t.tx.exec,
+      this.t.tx.sql,
       this.t.draft.sagaId,
       this.group.name,
       branch.name,
@@ -99,7 +99,7 @@ export class StepGroupRunner<D> {
       }
     }
     if (this.count('compensating') > 0) return this.wait('compensate');
-    await this.t.ctx.branches.clear(this.t.tx.exec, d.sagaId, this.group.name);
+    await this.t.ctx.branches.clear(this.t.tx.sql, d.sagaId, this.group.name);
     this.t.compensationDone({ branches: this.branches.length });
   }
 
@@ -166,7 +166,7 @@ export class StepGroupRunner<D> {
     }
     if (typeof action === 'function') {
       try {
-        const data = await this.t.tx.savepoint((sub) => action(this.t.draft.data, body, sub));
+        const data = await this.t.tx.savepoint((sub) => action(sub, this.t.draft.data, body));
         if (data !== undefined) this.t.draft.data = data;
       } catch (error) {
         await this.failed(branch, error, 'REPLY_HANDLER_FAILED');

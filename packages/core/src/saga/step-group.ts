@@ -12,7 +12,7 @@ import {
 /** A branch that sends a command: like an invoke step, without a kind (branches are compensatable) or its own timeout. */
 export interface InvokeBranchInput<D, C extends CommandDefinition> {
   readonly invoke: CommandInvocation<D, C>;
-  readonly onReply?: OnReply<D, C>;
+  readonly onReply: OnReply<D, C>;
   readonly compensate?: Compensation<D>;
   readonly kind?: never;
   readonly timeoutMs?: never;

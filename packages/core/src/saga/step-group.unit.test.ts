@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, fail, SagaDefinitionError } from './saga-definition.js';
+import { defineSaga, fail, ok, SagaDefinitionError } from './saga-definition.js';
 import type { CommandHandler } from './saga-participant.js';
 
 const Reserve = defineCommand('g.Reserve', { channel: 'kitchen', schema: counterSchema, replies: { Reserved: counterSchema, Refused: counterSchema } });
 const Release = defineCommand('g.Release', { channel: 'kitchen', schema: counterSchema, replies: { Released: counterSchema } });
 const invoke = Reserve.with((d: { key: string }) => ({ key: d.key, seq: 1 }));
 const compensate = { invoke: Release.with((d: { key: string }) => ({ key: d.key, seq: 1 })) };
+const onReply = { Reserved: ok(), Refused: fail('REFUSED') };
 
 function problems(build: () => unknown): string[] {
   try {
@@ -22,7 +23,7 @@ function problems(build: () => unknown): string[] {
 describe('parallel step groups', () => {
   it('builds a group as one compensatable step whose branches are named group.branch', () => {
     const saga = defineSaga('G', counterSchema)
-      .parallel('reserve', (g) => g.branch('packet', { invoke, compensate }).branch('agent', { local: () => undefined }), { timeoutMs: 500 })
+      .parallel('reserve', (g) => g.branch('packet', { invoke, onReply, compensate }).branch('agent', { local: () => undefined }), { timeoutMs: 500 })
       .step('place', { kind: 'pivot', local: () => undefined })
       .build();
     const group = saga.steps[0]!;
@@ -37,10 +38,10 @@ describe('parallel step groups', () => {
           .step('pivot', { kind: 'pivot', local: () => undefined })
           .parallel('late', (g) =>
             g
-              .branch('a', { invoke, compensate })
+              .branch('a', { invoke, onReply, compensate })
               .branch('a', { local: () => undefined })
               // @ts-expect-error -- Typo is not a reply of g.Reserve
-              .branch('typo', { invoke, onReply: { Typo: fail('X') } }),
+              .branch('typo', { invoke, onReply: { ...onReply, Typo: fail('X') } }),
           )
           .parallel('lonely', (g) => g.branch('only', { local: () => undefined }), { timeoutMs: 0 })
           .build(),
@@ -61,7 +62,8 @@ describe('parallel step groups', () => {
         .branch('a', {
           invoke,
           onReply: {
-            Reserved: (data, reply) => {
+            Refused: ok(),
+            Reserved: (_tx, data, reply) => {
               const seq: number = reply.seq;
               // @ts-expect-error -- replies have no field "nope"
               void reply.nope;

@@ -17,17 +17,18 @@ import type {
   OutboxLag,
   OutboxReader,
   OutboxRecord,
-  Store,
   StoreTransaction,
   TransactionOptions,
 } from '../ports/store.js';
+import { sagaMigrations } from '../saga/saga-schema.js';
+import type { SagaStore } from '../saga/saga-store.js';
 import { chunk } from '../util/chunk.js';
 import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
 import { SqlParkedOutbox } from './parked-outbox.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 import { storeRetentionTask, type StoreRetentionPolicy } from '../retention/store-retention.js';
 import { runMigrations, type Migration } from './migrations.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import type { SqlDialect, SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 import { reservationMigrations } from '../reservations/reservation-schema.js';
@@ -53,7 +54,7 @@ const OUTBOX_INSERT_COLUMNS = [...ENVELOPE_COLUMNS, 'shard'];
  * The Store port written once for every SQL database; the driver supplies the connection
  * and the dialect supplies the few real differences.
  */
-export class SqlStore<H = unknown> implements Store<H> {
+export class SqlStore<H = unknown> implements SagaStore<H> {
   readonly dialect: string;
   readonly capabilities;
   readonly outbox: OutboxReader;
@@ -89,10 +90,21 @@ export class SqlStore<H = unknown> implements Store<H> {
     return this.driver.dialect.table(name);
   }
 
+  /** SagaStore: the dialect of Concord's own tables. */
+  get sqlDialect(): SqlDialect {
+    return this.driver.dialect;
+  }
+
+  /** SagaStore: reads outside a transaction. */
+  read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.run(fn);
+  }
+
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
     // Components of their own, so their versions never collide with the store's.
     await runMigrations(this.driver, 'isolation', isolationMigrations);
+    await runMigrations(this.driver, 'saga', sagaMigrations);
     await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
     await runMigrations(this.driver, 'timers', timerMigrations);
     await runMigrations(this.driver, 'reservations', reservationMigrations);
@@ -255,10 +267,10 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   protected createDeadLetterStore(): DeadLetterStore {
     const select = `SELECT id, consumer, error, stack, attempts, failed_at, replayed_at, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('dead_letters')}`;
-    const toLetter = (r: Row): DeadLetter => ({
+    const toLetter = (r: Row & EnvelopeRow): DeadLetter => ({
       id: Number(r.id),
       consumer: String(r.consumer),
-      message: envelopeFromRow(r as unknown as EnvelopeRow),
+      message: envelopeFromRow(r),
       error: String(r.error),
       stack: r.stack == null ? null : String(r.stack),
       attempts: Number(r.attempts),
@@ -275,7 +287,7 @@ export class SqlStore<H = unknown> implements Store<H> {
             params.push(filter.consumer);
           }
           if (!filter.includeReplayed) where.push('replayed_at IS NULL');
-          const rows = await exec.query<Row>(
+          const rows = await exec.query<Row & EnvelopeRow>(
             `${select}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
             [...params, filter.limit ?? 100],
           );
@@ -283,14 +295,14 @@ export class SqlStore<H = unknown> implements Store<H> {
         }),
       get: (id) =>
         this.driver.run(async (exec) => {
-          const rows = await exec.query<Row>(`${select} WHERE id = ?`, [id]);
+          const rows = await exec.query<Row & EnvelopeRow>(`${select} WHERE id = ?`, [id]);
           return rows[0] ? toLetter(rows[0]) : undefined;
         }),
       replay: async (id) => {
         let envelope: MessageEnvelope | undefined;
         await this.sqlTransaction(async (tx) => {
           const exec = tx.exec;
-          const rows = await exec.query<Row>(`${select} WHERE id = ?${this.driver.dialect.forUpdate}`, [id]);
+          const rows = await exec.query<Row & EnvelopeRow>(`${select} WHERE id = ?${this.driver.dialect.forUpdate}`, [id]);
           if (!rows[0]) throw new NotFoundError('dead letter', id);
           const letter = toLetter(rows[0]);
           if (letter.replayedAt != null) throw new IllegalStateError(`dead letter ${id} was already replayed`);
@@ -319,7 +331,8 @@ export class SqlStore<H = unknown> implements Store<H> {
 }
 
 export class SqlStoreTransaction<H> implements StoreTransaction<H> {
-  outboxWrites = 0;
+  /** Outbox rows written; read-only outside: a commit with writes wakes the relays. */
+  private writes = 0;
   private afterCommitHooks: Array<() => void> | undefined;
   private savepointDepth = 0;
   readonly outbox: OutboxWriter;
@@ -368,10 +381,18 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     };
   }
 
-  private async sendEnvelope(envelope: MessageEnvelope): Promise<void> {
-    await this.store.insertOutbox(this.exec, [envelope]);
-    if (this.enclosing) this.enclosing.outboxWrites++;
-    else this.outboxWrites++;
+  get outboxWrites(): number {
+    return this.writes;
+  }
+
+  private sendEnvelope(envelope: MessageEnvelope): Promise<void> {
+    return this.insertOutbox([envelope]);
+  }
+
+  /** Writes envelopes into the outbox in one multi-row insert (bulk producers, replays). */
+  async insertOutbox(envelopes: readonly MessageEnvelope[]): Promise<void> {
+    await this.store.insertOutbox(this.exec, envelopes);
+    (this.enclosing ?? this).writes += envelopes.length;
   }
 
   /** The same transaction, with the messages sent through it caused by `causedBy`. */
@@ -397,7 +418,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
       const value = await fn(child as this);
       await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
       // Through the enclosing-aware paths: `this` may itself be a scoped view.
-      (this.enclosing ?? this).outboxWrites += child.outboxWrites;
+      (this.enclosing ?? this).writes += child.writes;
       for (const hook of child.afterCommitHooks ?? []) this.afterCommit(hook);
       return value;
     } catch (error) {

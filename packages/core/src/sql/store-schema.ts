@@ -1,4 +1,5 @@
 import { idempotencyKeyTables } from '../idempotency/idempotency-schema.js';
+import { sagaTables } from '../saga/saga-schema.js';
 import { remoteCallTables } from '../remote-call/remote-call-schema.js';
 import type { Migration } from './migrations.js';
 
@@ -34,25 +35,7 @@ export const storeMigrations: readonly Migration[] = [
   {
     version: 2,
     name: 'saga instances, saga history, participant barrier',
-    up: (d) => {
-      const t = d.types;
-      return [
-        `CREATE TABLE ${d.table('saga_instances')} (saga_id ${t.key} NOT NULL PRIMARY KEY, saga_type ${t.key} NOT NULL, ` +
-          `data ${t.text} NOT NULL, status ${t.key} NOT NULL, direction ${t.key} NOT NULL, current_step ${t.int} NOT NULL, ` +
-          `step_attempts ${t.int} NOT NULL, waiting_action ${t.key} NULL, waiting_attempt ${t.int} NULL, ` +
-          `wake_at ${t.bigint} NULL, failure_reason ${t.key} NULL, last_error ${t.text} NULL, ` +
-          `version ${t.int} NOT NULL, created_at ${t.bigint} NOT NULL, updated_at ${t.bigint} NOT NULL)`,
-        d.createIndex('concord_saga_instances_wake', d.table('saga_instances'), 'wake_at', 'wake_at IS NOT NULL'),
-        d.createIndex('concord_saga_instances_status', d.table('saga_instances'), 'status, updated_at'),
-        `CREATE TABLE ${d.table('saga_history')} (id ${t.autoId}, saga_id ${t.key} NOT NULL, at ${t.bigint} NOT NULL, ` +
-          `step ${t.key} NULL, event ${t.key} NOT NULL, detail ${t.text} NOT NULL)`,
-        d.createIndex('concord_saga_history_saga', d.table('saga_history'), 'saga_id, id'),
-        `CREATE TABLE ${d.table('saga_barrier')} (saga_id ${t.key} NOT NULL, step ${t.key} NOT NULL, action ${t.key} NOT NULL, ` +
-          `status ${t.key} NOT NULL, reply_type ${t.key} NULL, reply_payload ${t.text} NULL, created_at ${t.bigint} NOT NULL, ` +
-          `PRIMARY KEY (saga_id, step, action))`,
-        d.createIndex('concord_saga_barrier_created', d.table('saga_barrier'), 'created_at'),
-      ];
-    },
+    up: (d) => sagaTables(d),
   },
   {
     version: 3,

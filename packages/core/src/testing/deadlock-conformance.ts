@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga } from '../saga/saga-definition.js';
+import { defineSaga, ok } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant, type CommandHandler } from '../saga/saga-participant.js';
 import type { SqlStore } from '../sql/sql-store.js';
@@ -53,12 +53,12 @@ export function describeDeadlockConformance(name: string, factory: () => Promise
       b2: lockCommand('b2'),
     };
     const aThenB = defineSaga('dl.AThenB', pairData)
-      .step('first', { invoke: Lock.a1.with((d: PairData) => ({ resource: d.first })) })
-      .step('second', { invoke: Lock.b2.with((d: PairData) => ({ resource: d.second })) })
+      .step('first', { invoke: Lock.a1.with((d: PairData) => ({ resource: d.first })), onReply: { Locked: ok() } })
+      .step('second', { invoke: Lock.b2.with((d: PairData) => ({ resource: d.second })), onReply: { Locked: ok() } })
       .build();
     const bThenA = defineSaga('dl.BThenA', pairData)
-      .step('first', { invoke: Lock.b1.with((d: PairData) => ({ resource: d.first })) })
-      .step('second', { invoke: Lock.a2.with((d: PairData) => ({ resource: d.second })) })
+      .step('first', { invoke: Lock.b1.with((d: PairData) => ({ resource: d.first })), onReply: { Locked: ok() } })
+      .step('second', { invoke: Lock.a2.with((d: PairData) => ({ resource: d.second })), onReply: { Locked: ok() } })
       .build();
     let orchestrator: SagaOrchestrator;
     let ordersDb: SqlStore;

@@ -4,7 +4,7 @@ import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { SqlExecutor } from '../sql/sql-driver.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail } from '../saga/saga-definition.js';
+import { defineSaga, fail, ok } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { byValue } from '../isolation/by-value.js';
@@ -82,15 +82,15 @@ export function describeIsolationConformance(name: string, factory: () => Promis
 
     const createOrder = defineSaga('iso.CreateOrder', orderData)
       .step('create', {
-        invoke: CreateOrder.with(toOrder),
+        invoke: CreateOrder.with(toOrder), onReply: { Created: ok() },
         compensate: { invoke: RejectOrder.with(toOrder) },
       })
       .step('reserve-credit', {
         kind: 'pivot',
         invoke: ReserveCredit.with(toOrder),
-        onReply: { Insufficient: fail('INSUFFICIENT_CREDIT') },
+        onReply: { Reserved: ok(), Insufficient: fail('INSUFFICIENT_CREDIT') },
       })
-      .step('approve', { kind: 'retriable', invoke: ApproveOrder.with(toOrder) })
+      .step('approve', { kind: 'retriable', invoke: ApproveOrder.with(toOrder), onReply: { Approved: ok() } })
       .build();
     const Touch = defineCommand('iso.Touch', {
       channel: ordersChannel,
@@ -104,7 +104,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
     });
     // A saga whose compensation needs an order another saga holds.
     const touchThenFail = defineSaga('iso.TouchThenFail', orderData)
-      .step('touch', { invoke: Touch.with(toOrder), compensate: { invoke: Untouch.with(toOrder) } })
+      .step('touch', { invoke: Touch.with(toOrder), onReply: { Touched: ok() }, compensate: { invoke: Untouch.with(toOrder) } })
       .step('boom', {
         local: () => {
           throw Object.assign(new Error('boom'), { code: 'BOOM' });
@@ -112,8 +112,8 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       })
       .build();
     const cancelOrder = defineSaga('iso.CancelOrder', orderData)
-      .step('cancel', { invoke: CancelOrder.with(toOrder), onReply: { NoSuchOrder: fail('NO_SUCH_ORDER') } })
-      .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(toOrder) })
+      .step('cancel', { invoke: CancelOrder.with(toOrder), onReply: { Cancelled: ok(), NoSuchOrder: fail('NO_SUCH_ORDER') } })
+      .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(toOrder), onReply: { Released: ok() } })
       .build();
 
     let orchestrator: SagaOrchestrator;

@@ -4,7 +4,7 @@ import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { Broker } from '../ports/broker.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail } from '../saga/saga-definition.js';
+import { defineSaga, fail, ok } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
@@ -70,13 +70,13 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       })
       .step('debit', {
         invoke: Debit.with((d: TransferData) => ({ account: d.account, amount: d.amount })),
-        onReply: { Insufficient: fail('INSUFFICIENT_FUNDS') },
+        onReply: { Debited: ok(), Insufficient: fail('INSUFFICIENT_FUNDS') },
         compensate: { invoke: Refund.with((d: TransferData) => ({ account: d.account, amount: d.amount })) },
       })
       .step('reserve', {
         kind: 'pivot',
         invoke: Reserve.with((d: TransferData) => ({ account: d.account, amount: d.amount })),
-        onReply: { Rejected: fail('REJECTED'), Reserved: (d: TransferData) => ({ ...d, log: [...d.log, 'reserved'] }) },
+        onReply: { Rejected: fail('REJECTED'), Reserved: (_tx, d) => ({ ...d, log: [...d.log, 'reserved'] }) },
       })
       .step('confirm', {
         kind: 'retriable',
@@ -93,7 +93,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     const waitsFor = (sagaName: string, timeoutMs: number) =>
       defineSaga(sagaName, transferData)
         .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
-        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs })
+        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), onReply: { Done: ok() }, timeoutMs })
         .build();
     const waitsForever = waitsFor('test.WaitsForever', 100);
     // Long enough that a loaded machine never times it out before the test acts on it.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail } from '../saga/saga-definition.js';
+import { defineSaga, fail, ok } from '../saga/saga-definition.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { objectSchema } from './object-schema.js';
@@ -74,14 +74,14 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
         (g) =>
           g
             .branch('packet', {
-              invoke: ReservePacket.with((d: OrderData) => ({ orderId: d.orderId })),
+              invoke: ReservePacket.with((d: OrderData) => ({ orderId: d.orderId })), onReply: { PacketReserved: ok() },
               compensate: { invoke: ReleasePacket.with((d: OrderData) => ({ orderId: d.orderId })) },
             })
             .branch('agent', {
               invoke: ReserveAgent.with((d: OrderData) => ({ orderId: d.orderId, noAgent: d.noAgent })),
               onReply: {
                 NoAgent: fail('NO_AGENT'),
-                AgentReserved: (d: OrderData, r) => ({ ...d, log: [...d.log, `agent ${r.agentId}`] }),
+                AgentReserved: (_tx, d, r) => ({ ...d, log: [...d.log, `agent ${r.agentId}`] }),
               },
               compensate: { invoke: ReleaseAgent.with((d: OrderData) => ({ orderId: d.orderId })) },
             }),
@@ -94,7 +94,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
       defineSaga(sagaName, orderData)
         .step('approve', {
           invoke: Approve.with((d: OrderData) => ({ orderId: d.orderId })),
-          onReply: { Refused: fail('REFUSED') },
+          onReply: { Approved: ok(), Refused: fail('REFUSED') },
           compensate: { invoke: Withdraw.with((d: OrderData) => ({ orderId: d.orderId })) },
           timeoutMs,
         })

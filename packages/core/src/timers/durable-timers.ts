@@ -5,9 +5,9 @@ import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
-import type { SqlStore, SqlStoreTransaction } from '../sql/sql-store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import { TimerRepository, type ClaimedTimer, type NewTimer, type TimerListFilter, type TimerView } from './timer-repository.js';
+import type { SagaStore } from '../saga/saga-store.js';
 
 /** What a handler learns about the timer it fires. */
 export interface FiredTimer<P = unknown> {
@@ -23,10 +23,10 @@ export interface FiredTimer<P = unknown> {
  * Runs in the transaction that marks the timer fired: its effects and the FIRED mark commit
  * together or not at all. Throwing rolls both back and the timer is tried again later.
  */
-export type TimerHandler<H, P = unknown> = (tx: SqlStoreTransaction<H>, timer: FiredTimer<P>) => Promise<void> | void;
+export type TimerHandler<H, P = unknown> = (tx: Transaction<H>, timer: FiredTimer<P>) => Promise<void> | void;
 
 export interface DurableTimersOptions<H> {
-  readonly store: SqlStore<H>;
+  readonly store: SagaStore<H>;
   /** This instance's name in leases (`owner`); default a fresh id per process start. */
   readonly instanceId?: string;
   /** How long a claim holds a timer before another instance may take it over. Default 30 s. */
@@ -80,7 +80,7 @@ export class DurableTimers<H = unknown> {
 
   constructor(private readonly options: DurableTimersOptions<H>) {
     this.instanceId = options.instanceId ?? newId();
-    this.repository = new TimerRepository(options.store.driver.dialect);
+    this.repository = new TimerRepository(options.store.sqlDialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'durable-timers', instance: this.instanceId });
     this.clock = options.clock ?? systemClock;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -126,21 +126,21 @@ export class DurableTimers<H = unknown> {
   }
 
   get(id: string): Promise<TimerView | undefined> {
-    return this.options.store.driver.run((exec) => this.repository.get(exec, id));
+    return this.options.store.read((exec) => this.repository.get(exec, id));
   }
 
   /** For the operator API (`concord timers list`): timers by due time. */
   list(filter: TimerListFilter = {}): Promise<TimerView[]> {
-    return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
+    return this.options.store.read((exec) => this.repository.list(exec, filter));
   }
 
   countByStatus(): Promise<Record<string, number>> {
-    return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
+    return this.options.store.read((exec) => this.repository.countByStatus(exec));
   }
 
   /** Deletes fired and cancelled timers older than `olderThanMs`. */
   purge(olderThanMs: number): Promise<number> {
-    return this.options.store.driver.run((exec) => this.repository.purge(exec, this.clock.now() - olderThanMs));
+    return this.options.store.read((exec) => this.repository.purge(exec, this.clock.now() - olderThanMs));
   }
 
   start(): void {
@@ -168,10 +168,11 @@ export class DurableTimers<H = unknown> {
   async claimDue(): Promise<ClaimedTimer[]> {
     const kinds = [...this.handlers.keys()];
     if (kinds.length === 0) return [];
-    const next = await this.options.store.driver.run((exec) => this.repository.nextDue(exec, kinds));
+    // Nothing claimable: no write transaction (an idle loop commits nothing).
+    const next = await this.options.store.read((exec) => this.repository.nextDue(exec, kinds));
     if (next === null || next > this.clock.now()) return [];
-    return this.options.store.driver.transaction((exec) =>
-      this.repository.claim(exec, kinds, this.instanceId, this.clock.now(), this.leaseMs, this.batchSize),
+    return this.options.store.transaction((tx) =>
+      this.repository.claim(tx.sql, kinds, this.instanceId, this.clock.now(), this.leaseMs, this.batchSize),
     );
   }
 
@@ -207,7 +208,7 @@ export class DurableTimers<H = unknown> {
     let fired = 0;
     let fenced = 0;
     try {
-      await this.options.store.sqlTransaction(async (tx) => {
+      await this.options.store.transaction(async (tx) => {
         // The driver may run this again (a serialization failure): count from zero each time.
         failedTimers = [];
         fired = 0;
@@ -215,7 +216,7 @@ export class DurableTimers<H = unknown> {
         for (const timer of timers) {
           try {
             const ok = await tx.savepoint(async (sp) => {
-              if (!(await this.repository.markFired(sp.exec, timer, this.clock.now()))) return false;
+              if (!(await this.repository.markFired(sp.sql, timer, this.clock.now()))) return false;
               await this.handlers.get(timer.kind)!(sp, this.firedTimer(timer));
               return true;
             });
@@ -244,8 +245,8 @@ export class DurableTimers<H = unknown> {
   async fire(timer: ClaimedTimer): Promise<'fired' | 'fenced' | 'failed'> {
     const handler = this.handlers.get(timer.kind)!;
     try {
-      const fired = await this.options.store.sqlTransaction(async (tx) => {
-        if (!(await this.repository.markFired(tx.exec, timer, this.clock.now()))) return false;
+      const fired = await this.options.store.transaction(async (tx) => {
+        if (!(await this.repository.markFired(tx.sql, timer, this.clock.now()))) return false;
         await handler(tx, this.firedTimer(timer));
         return true;
       });
@@ -262,8 +263,8 @@ export class DurableTimers<H = unknown> {
     const giveUp = attempts >= this.maxAttempts;
     const message = error instanceof Error ? error.message : String(error);
     this.logger[giveUp ? 'error' : 'warn']({ err: error, timerId: timer.id, kind: timer.kind, attempts }, giveUp ? 'timer FAILED' : 'timer handler failed, will retry');
-    await this.options.store.driver
-      .run((exec) => this.repository.markFailed(exec, timer, message, this.clock.now() + backoffDelay(this.backoff, attempts), giveUp))
+    await this.options.store
+      .read((exec) => this.repository.markFailed(exec, timer, message, this.clock.now() + backoffDelay(this.backoff, attempts), giveUp))
       .catch((e: unknown) => this.logger.warn({ err: e, timerId: timer.id }, 'could not record a timer failure; its lease will run out'));
   }
 
@@ -279,7 +280,7 @@ export class DurableTimers<H = unknown> {
       if (full) continue;
       let wait = this.pollIntervalMs;
       try {
-        const next = await this.options.store.driver.run((exec) => this.repository.nextDue(exec, [...this.handlers.keys()]));
+        const next = await this.options.store.read((exec) => this.repository.nextDue(exec, [...this.handlers.keys()]));
         if (next !== null) wait = Math.max(0, Math.min(wait, next - this.clock.now()));
       } catch (error) {
         if (!signal.aborted) this.logger.warn({ err: error }, 'timer look-ahead failed');

@@ -1,19 +1,16 @@
 import type { ConnectionOptions } from 'mysql2';
 import {
-  ENVELOPE_COLUMNS,
   backoffDelay,
   defaultLogger,
-  envelopeFromRow,
-  hashPartitionKey,
   systemClock,
   type Broker,
   type Clock,
-  type EnvelopeRow,
   type Logger,
   type OutboxLag,
   type Relay,
   type SqlExecutor,
 } from '@concord/core';
+import { ENVELOPE_COLUMNS, envelopeFromRow, hashPartitionKey, type EnvelopeRow } from '@concord/core/spi';
 import { concordTableName } from '../mysql-dialect.js';
 import { MysqlConfigError, MysqlConfigReason, mysqlErrno, MysqlErrno } from '../mysql-errors.js';
 import { lockName, SessionLock } from '../mysql-locks.js';

@@ -1,6 +1,7 @@
 import ZongJi, { type AnyBinlogEvent, type QueryEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
-import { ENVELOPE_COLUMNS, WakeSignal, envelopeFromRow, type EnvelopeRow, type Logger, type OutboxRecord } from '@concord/core';
+import { type Logger } from '@concord/core';
+import { ENVELOPE_COLUMNS, WakeSignal, envelopeFromRow, type EnvelopeRow, type OutboxRecord } from '@concord/core/spi';
 import { MysqlConfigError, MysqlConfigReason } from '../mysql-errors.js';
 import type { BinlogPosition } from './binlog-settings.js';
 

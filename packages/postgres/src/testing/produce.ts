@@ -11,9 +11,7 @@ export async function produce(store: PostgresStore, channel: string, keys: numbe
   for (let seq = firstSeq; seq < firstSeq + perKey; seq++) for (let k = 0; k < keys; k++) all.push(testEnvelope(channel, `key-${k}`, seq));
   for (let i = 0; i < all.length; i += perTx) {
     await store.sqlTransaction(async (tx) => {
-      const part = all.slice(i, i + perTx);
-      await store.insertOutbox(tx.exec, part);
-      tx.outboxWrites += part.length;
+      await tx.insertOutbox(all.slice(i, i + perTx));
     });
   }
   return all;

@@ -1,4 +1,5 @@
-import type { DeliveryBatch, MessageEnvelope } from '@concord/core';
+import type { MessageEnvelope } from '@concord/core';
+import type { DeliveryBatch } from '@concord/core/spi';
 
 /** Collects deliveries; keeps the first delivery of each id per key, like an inbox would. */
 export class DeliveryRecorder {

@@ -1,0 +1,16 @@
+/**
+ * The adapter SPI of @concord/mysql: the MySQL/MariaDB parts that other adapters, tools, benchmarks
+ * and tests build on (drivers, dialects, codecs, key and name layouts). Applications use
+ * '@concord/mysql'; see ARCHITECTURE.md, "Adapters".
+ */
+export { createMysqlDialect, mysqlDialect, quoteIdentifier, concordTableName } from './mysql-dialect.js';
+export {
+  MysqlDriver,
+  changedRows,
+  type MysqlDriverOptions,
+  type MysqlIsolationLevel,
+  type MysqlTransactionOptions,
+} from './mysql-driver.js';
+export { MysqlErrno, isRetryableTransactionError, mysqlErrno } from './mysql-errors.js';
+export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
+export { binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';

@@ -6,6 +6,7 @@
 import { createLogger, InvalidArgumentError, type Relay } from '@concord/core';
 import { readConfig } from '../config.js';
 import { startCpuProfileIfAsked } from './cpu-profile.js';
+import { withDeliveryFaults } from './delivery-faults.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
@@ -23,7 +24,8 @@ const config = readConfig();
 const stopProfile = await startCpuProfileIfAsked(`${service}-${process.env.INSTANCE ?? '1'}`);
 const logger = createLogger({ name: `${service}#${process.env.INSTANCE ?? '1'}`, level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
 const infra = new Infrastructure(config, logger);
-const broker = await infra.openBroker();
+// CONCORD_CHAOS_DELIVERY (chaos campaign only) duplicates and reorders deliveries; off by default.
+const broker = withDeliveryFaults(await infra.openBroker());
 const store = await infra.openStore(service);
 const router = new Router();
 // Every client reaches this instance through the gateway on loopback: count streams per the client it forwards.

@@ -101,7 +101,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       workers: o.workers ?? 48,
       until,
       giveUpAt: until + 120_000,
-      cancelShare: 0.15,
+      cancelShare: 0.25,
       keyPrefix: `chaos-${o.variant}`,
     }).finally(() => faults!.finish());
 

@@ -84,7 +84,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const url = `http://127.0.0.1:${o.basePort}`;
     await waitFor(async () => (await fetch(`${url}/health`)).ok, 300_000, `the demo's gateway on ${url} (log: ${join(work, 'demo.log')})`);
     // Limits low enough that many orders are refused for credit (their sagas compensate) and cancels give credit back.
-    const customerIds = await createCustomers(url, 20, '600.00');
+    const customerIds = await createCustomers(url, 20, '5000.00');
 
     faults = new FaultInjector({
       launcherPid: launcher.pid!,

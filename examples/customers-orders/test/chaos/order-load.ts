@@ -62,7 +62,8 @@ export async function runOrderLoad(o: LoadOptions): Promise<LoadResult> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 3_000)) {
       const r = await call(o.url, 'POST', '/orders', { customerId, orderTotal: { amount } }, { 'idempotency-key': key });
       if (r.status === 200) return r.body.orderId as number;
-      // 0 (no answer), 429 and 5xx: the outcome is unknown or the system is busy; the key makes a retry safe.
+      // 0 (no answer), 429 and 5xx (503 COMMIT_OUTCOME_UNKNOWN among them): the outcome is
+      // unknown or the system is busy; the key makes a retry safe.
       if (r.status !== 0 && r.status !== 429 && r.status < 500) {
         unexpected.push(`POST /orders (${key}) answered ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
         return undefined;

@@ -12,9 +12,9 @@ import { runCampaign, type CampaignResult, type Variant } from './chaos/campaign
 
 const seconds = Number(process.env.CONCORD_CHAOS_LOAD_SECONDS ?? 0);
 const variants: Array<{ variant: Variant; basePort: number; loadMs: number }> = [
-  { variant: 'postgres+nats', basePort: 19_000, loadMs: (seconds || 200) * 1_000 },
-  { variant: 'mariadb+rabbitmq', basePort: 19_020, loadMs: (seconds || 150) * 1_000 },
-  { variant: 'postgres+redis', basePort: 19_040, loadMs: (seconds || 150) * 1_000 },
+  { variant: 'postgres+nats', basePort: 19_000, loadMs: (seconds || 240) * 1_000 },
+  { variant: 'mariadb+rabbitmq', basePort: 19_020, loadMs: (seconds || 180) * 1_000 },
+  { variant: 'postgres+redis', basePort: 19_040, loadMs: (seconds || 180) * 1_000 },
 ];
 const only = process.env.CONCORD_CHAOS_VARIANTS?.split(',');
 const chosen = variants.filter((v) => !only || only.includes(v.variant));

@@ -2,9 +2,23 @@
 # Makes sure every local server Concord's tests use is up and configured: starts any that is
 # down (commands from shared/services.md), turns on PostgreSQL logical WAL and MariaDB
 # row-based binlog when they are off, and fails loudly when a server cannot be reached.
+#
+# `npm test` runs it with --best-effort: then it configures what it can (as root, on a machine
+# with the servers installed locally, like the project's), says what it could not, and never
+# fails the test command itself (tests needing a missing server skip, naming it; under CI=true
+# they fail). CONCORD_SKIP_SERVICE_SETUP=1 turns it off.
 set -uo pipefail
 
 log() { printf '[services] %s\n' "$*"; }
+
+best_effort=0
+[ "${1:-}" = --best-effort ] && best_effort=1
+if [ "${CONCORD_SKIP_SERVICE_SETUP:-}" = 1 ]; then exit 0; fi
+if [ $best_effort = 1 ] && { [ "$(id -u)" != 0 ] || ! command -v psql >/dev/null || ! command -v mariadb >/dev/null; }; then
+  log "not root or no local psql/mariadb: leaving the servers as they are (WAL and binlog tailing tests need"
+  log "PostgreSQL wal_level=logical and MariaDB log_bin with binlog_format=ROW; see .ci/services.sh)"
+  exit 0
+fi
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -85,4 +99,8 @@ if [ $failed = 0 ]; then
   ensure_maria_binlog || { log "ERROR: could not enable MariaDB row-based binlog"; failed=1; }
 fi
 [ $failed = 0 ] && log "all servers up and configured"
+if [ $best_effort = 1 ] && [ $failed != 0 ]; then
+  log "continuing: tests that need what is missing will skip or fail naming it"
+  exit 0
+fi
 exit $failed

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidArgumentError, OutboxRelay, type Broker, type Logger, type Relay, type SqlStore } from '@concord/core';
+import { InvalidArgumentError, OutboxRelay, type Broker, type Instrumentation, type Logger, type Relay, type SqlStore } from '@concord/core';
 import { openMysqlBroker, openMysqlStore, createMysqlRelay, type MysqlStore } from '@concord/mysql';
 import { openNatsBroker } from '@concord/nats';
 import { createPostgresRelay, openPostgresBroker, openPostgresStore, PostgresStore } from '@concord/postgres';
@@ -48,15 +48,20 @@ export class Infrastructure {
     return url.toString();
   }
 
-  async openStore(service: ServiceName): Promise<SqlStore> {
+  /**
+   * One service's store: `<dataDir>/<service>.db`, or database `<base>_<service>` (other examples
+   * name their own services). `instrumentation` stamps the active trace context on outgoing
+   * messages (when tracing is on).
+   */
+  async openStore(service: ServiceName | (string & {}), instrumentation?: Instrumentation): Promise<SqlStore> {
     const logger = this.logger;
     switch (this.storeKind) {
       case 'sqlite':
-        return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger });
+        return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger, instrumentation });
       case 'postgres':
-        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger }) as Promise<SqlStore>;
+        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as Promise<SqlStore>;
       case 'mysql':
-        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger }) as unknown as Promise<SqlStore>;
+        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
     }
   }
 
@@ -81,12 +86,12 @@ export class Infrastructure {
   }
 
   /** A relay that may run in several processes of the same service at once. */
-  async startRelay(store: SqlStore, broker: Broker): Promise<Relay> {
+  async startRelay(store: SqlStore, broker: Broker, instrumentation?: Instrumentation): Promise<Relay> {
     const logger = this.logger;
     let relay: Relay;
-    if (store instanceof PostgresStore) relay = createPostgresRelay({ mode: 'polling', store, broker, logger });
-    else if (this.storeKind === 'mysql') relay = await createMysqlRelay({ mode: 'polling', store: store as unknown as MysqlStore, broker, logger });
-    else relay = new OutboxRelay({ store, broker, logger });
+    if (store instanceof PostgresStore) relay = createPostgresRelay({ mode: 'polling', store, broker, logger, instrumentation });
+    else if (this.storeKind === 'mysql') relay = await createMysqlRelay({ mode: 'polling', store: store as unknown as MysqlStore, broker, logger, instrumentation });
+    else relay = new OutboxRelay({ store, broker, logger, instrumentation });
     relay.start();
     return relay;
   }

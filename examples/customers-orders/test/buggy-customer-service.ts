@@ -30,7 +30,9 @@ export class BuggyCustomerService implements CustomerSide {
         if (!customer) return reply.CustomerNotFound({});
         if (customer.availableCredit < cmd.amount) return reply.CreditLimitExceeded({ available: customer.availableCredit });
         // THE PLANTED BUG: the reservation is not made in `tx`.
-        tx.afterCommit(() => void store.transaction((own) => this.customers.reserve(own.sql, cmd.customerId, cmd.orderId, cmd.amount)));
+        tx.afterCommit(() => {
+          store.transaction((own) => this.customers.reserve(own.sql, cmd.customerId, cmd.orderId, cmd.amount)).catch(() => undefined);
+        });
         return reply.CreditReserved({});
       })
       .handle(ReleaseCredit, async (tx, cmd, reply) => {

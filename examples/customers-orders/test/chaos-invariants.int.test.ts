@@ -24,7 +24,7 @@ const SCHEMA: Record<(typeof SERVICES)[number], string[]> = {
   'order-service': [
     'CREATE TABLE concord.saga_instances (saga_id TEXT PRIMARY KEY, status TEXT, failure_reason TEXT, last_error TEXT)',
     'CREATE TABLE concord.example_orders (id BIGINT PRIMARY KEY, customer_id BIGINT, total BIGINT, state TEXT, version INT)',
-    'CREATE TABLE concord.example_order_keys (idem_key TEXT PRIMARY KEY, order_id BIGINT)',
+    "CREATE TABLE concord.idempotency_keys (scope TEXT, idem_key TEXT, response TEXT, PRIMARY KEY (scope, idem_key))",
   ],
   'order-history': [
     'CREATE TABLE concord.view_orders (order_id BIGINT PRIMARY KEY, customer_id BIGINT, state TEXT, order_total BIGINT, order_version INT)',
@@ -40,7 +40,7 @@ const DATA: Record<(typeof SERVICES)[number], string[]> = {
   'order-service': [
     "INSERT INTO concord.saga_instances VALUES ('create-order-10', 'COMPLETED', NULL, NULL), ('create-order-11', 'COMPENSATED', 'INSUFFICIENT_CREDIT', NULL), ('create-order-12', 'COMPLETED', NULL, NULL), ('cancel-order-12', 'COMPLETED', NULL, NULL)",
     "INSERT INTO concord.example_orders VALUES (10, 1, 3000, 'APPROVED', 3), (11, 1, 9000, 'REJECTED', 2), (12, 1, 500, 'CANCELLED', 4)",
-    "INSERT INTO concord.example_order_keys VALUES ('k10', 10), ('k11', 11), ('k12', 12)",
+    "INSERT INTO concord.idempotency_keys VALUES ('orders.create', 'k10', '10'), ('orders.create', 'k11', '11'), ('orders.create', 'k12', '12')",
   ],
   'order-history': [
     "INSERT INTO concord.view_orders VALUES (10, 1, 'APPROVED', 3000, 3), (11, 1, 'REJECTED', 9000, 2), (12, 1, 'CANCELLED', 500, 4)",
@@ -89,7 +89,7 @@ describe.skipIf(!available)('chaos campaign invariants', () => {
     ['credit released for a live order', 'customer-service', 'DELETE FROM concord.example_credit_reservations', /order 10 is APPROVED but its reservation is missing/],
     ['a stale view row', 'order-history', "UPDATE concord.view_orders SET state = 'PENDING', order_version = 1 WHERE order_id = 10", /view: order 10 is PENDING v1, source APPROVED v3/],
     ['an order nobody asked for', 'order-service', "INSERT INTO concord.example_orders VALUES (13, 1, 100, 'REJECTED', 2)", /order 13 exists without the request key/],
-    ['an answered order that was lost', 'order-service', "DELETE FROM concord.example_order_keys WHERE idem_key = 'k11'", /request k11 was answered with order 11, but the key holds nothing/],
+    ['an answered order that was lost', 'order-service', "DELETE FROM concord.idempotency_keys WHERE idem_key = 'k11'", /request k11 was answered with order 11, but the key holds nothing/],
     ['a dead letter', 'order-history', 'INSERT INTO concord.dead_letters VALUES (1)', /history: 1 dead-lettered messages/],
     ['an unsent outbox message', 'customer-service', 'INSERT INTO concord.outbox VALUES (NULL)', /customers: 1 outbox messages never sent/],
   ] as const)('reports %s', async (_, service, plant, expected) => {

@@ -10,6 +10,20 @@ export const ConcordErrorCode = {
   SAGA_DEFINITION_INVALID: 'SAGA_DEFINITION_INVALID',
   ILLEGAL_STATE: 'ILLEGAL_STATE',
   TIMEOUT: 'TIMEOUT',
+  RESOURCE_LOCKED: 'RESOURCE_LOCKED',
+  DEADLOCK: 'DEADLOCK',
+  STALE_VERSION: 'STALE_VERSION',
+  BOUND_EXCEEDED: 'BOUND_EXCEEDED',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  REMOTE_CALL_REJECTED: 'REMOTE_CALL_REJECTED',
+  MESSAGE_REJECTED: 'MESSAGE_REJECTED',
+  UNDECODABLE_MESSAGE: 'UNDECODABLE_MESSAGE',
+  /** A reservation's TTL ran out before its confirm. */
+  RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
+  /** A reservation was cancelled (or its cancel came first, blocking the try). */
+  RESERVATION_CANCELLED: 'RESERVATION_CANCELLED',
+  /** Not enough quantity, or no such item free, in the pool. */
+  RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 
@@ -81,4 +95,52 @@ export class IllegalStateError extends ConcordError {
 
 export function isConcordError(error: unknown, code?: ConcordErrorCode): error is ConcordError {
   return error instanceof ConcordError && (code === undefined || error.code === code);
+}
+
+/**
+ * A person's action (retry, resolve, abort) on a saga in a state where it does not apply.
+ * Code ILLEGAL_STATE, so HTTP layers answer 409.
+ */
+export class SagaActionNotAllowedError extends IllegalStateError {
+  constructor(
+    readonly sagaId: string,
+    readonly status: string,
+    readonly action: 'retry' | 'resolve' | 'abort',
+  ) {
+    super(
+      `saga ${sagaId} is ${status}: ${action} applies only to a STUCK saga` +
+        (status === 'RUNNING' || status === 'COMPENSATING' ? ' (this one is still moving on its own)' : ''),
+    );
+    this.name = 'SagaActionNotAllowedError';
+  }
+}
+
+/**
+ * The broker refuses this message and always will (over its size limit, say). Brokers throw it
+ * before publishing anything of the call; the relay parks the message and the rest flows.
+ */
+export class MessageRejectedError extends ConcordError {
+  constructor(
+    readonly messageId: string,
+    reason: string,
+  ) {
+    super(ConcordErrorCode.MESSAGE_REJECTED, `the broker refuses message ${messageId}: ${reason}`);
+    this.name = 'MessageRejectedError';
+  }
+}
+
+/** A stored message row that cannot be read back as an envelope (corrupt JSON, a bad field). */
+export class UndecodableMessageError extends ConcordError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(ConcordErrorCode.UNDECODABLE_MESSAGE, `cannot decode ${what}`, options);
+    this.name = 'UndecodableMessageError';
+  }
+}
+
+/** A rebuild of this consumer group is already running (on this or another instance): one at a time. */
+export class RebuildInProgressError extends IllegalStateError {
+  constructor(readonly group: string) {
+    super(`a rebuild of consumer group ${group} is already running; try again when it has finished`);
+    this.name = 'RebuildInProgressError';
+  }
 }

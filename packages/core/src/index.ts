@@ -5,8 +5,12 @@ export {
   ConcordErrorCode,
   ConcurrencyConflictError,
   IllegalStateError,
+  SagaActionNotAllowedError,
   InvalidArgumentError,
   InvalidPayloadError,
+  MessageRejectedError,
+  RebuildInProgressError,
+  UndecodableMessageError,
   NotFoundError,
   isConcordError,
   type PayloadIssue,
@@ -41,12 +45,24 @@ export type {
   OutboxLag,
   OutboxReader,
   OutboxRecord,
+  ParkedOutboxFilter,
+  ParkedOutboxRow,
+  ParkedOutboxStore,
   Store,
   StoreCapabilities,
   StoreTransaction,
   Transaction,
   TransactionOptions,
 } from './ports/store.js';
+export {
+  combineInstrumentation,
+  noInstrumentation,
+  type ConsumerBatchSignal,
+  type Instrumentation,
+  type MessageFailureSignal,
+  type RelaySignal,
+  type SagaSignal,
+} from './ports/instrumentation.js';
 export { createLogger, defaultLogger, silentLogger } from './logging.js';
 
 // Outbox and consumers
@@ -64,8 +80,24 @@ export { runMigrations, appliedMigrations, type Migration } from './sql/migratio
 export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './sql/envelope-row.js';
+export { SqlParkedOutbox } from './sql/parked-outbox.js';
+export { decodeEnvelopeRow } from './sql/envelope-row.js';
 export { WakeSignal } from './util/wake-signal.js';
+
+// Retention
+export { RetentionSweeper, type RetentionReport, type RetentionSweeperOptions, type RetentionTask } from './retention/retention-sweeper.js';
+export { defaultStoreRetention, storeRetentionTask, type StoreRetentionPolicy } from './retention/store-retention.js';
 export { PartitionWakers } from './util/partition-wakers.js';
 
 // Sagas
 export * from './saga/index.js';
+
+// Isolation countermeasures (seed 003): semantic locks, deadlock detection and the others
+export * from './isolation/index.js';
+// Remote calls: intents with caller-assigned keys (client half), idempotency keys (server half)
+export * from './remote-call/index.js';
+export { IdempotencyKeys, IdempotencyKeyReusedError, type IdempotencyKeysOptions, type IdempotentResult } from './idempotency/idempotency-keys.js';
+export { canonicalJson, requestFingerprint } from './idempotency/request-fingerprint.js';
+// Durable timers and TCC reservations
+export * from './timers/index.js';
+export * from './reservations/index.js';

@@ -42,10 +42,16 @@ export function toHttpError(error: unknown): HttpError {
     }
     const httpCode = (error as ConcordError & { httpCode?: string }).httpCode;
     switch (error.code) {
+      case 'IDEMPOTENCY_KEY_REUSED': return new HttpError(422, error.code, error.message);
       case 'NOT_FOUND':
         return new HttpError(404, 'NOT_FOUND', error.message);
       case 'ILLEGAL_STATE':
         return new HttpError(409, httpCode ?? 'CONFLICT', error.message);
+      // Isolation countermeasures: another saga holds the resource, or it moved since it was read.
+      case 'RESOURCE_LOCKED':
+      case 'STALE_VERSION':
+      case 'BOUND_EXCEEDED':
+        return new HttpError(409, httpCode ?? error.code, error.message);
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':
         return new HttpError(400, httpCode ?? error.code, error.message);

@@ -1,7 +1,6 @@
 import {
   ENVELOPE_COLUMNS,
   OutboxRelay,
-  envelopeFromRow,
   type EnvelopeRow,
   type OutboxLag,
   type OutboxReader,
@@ -11,7 +10,6 @@ import {
   type Relay,
   type Store,
 } from '@concord/core';
-import type { MysqlDriver } from './mysql-driver.js';
 import type { MysqlConnection } from './mysql-pool.js';
 import type { MysqlStore } from './mysql-store.js';
 import { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
@@ -47,7 +45,7 @@ export class MysqlPollingRelay implements Relay {
       ...(leaseOptions === true ? {} : leaseOptions),
     });
     const leases = this.leases;
-    const reader: OutboxReader = { ...store.outbox, fetchUnsent: async (limit) => fetchShards(store.driver, await leases.owned(), limit) };
+    const reader: OutboxReader = { ...store.outbox, fetchUnsent: async (limit) => fetchShards(store, await leases.owned(), limit) };
     // The relay reads only `store.outbox`; everything else still goes to the store itself.
     const view = Object.create(store, { outbox: { value: reader } }) as Store;
     this.relay = new OutboxRelay({ ...options, store: view });
@@ -76,13 +74,18 @@ export class MysqlPollingRelay implements Relay {
     return this.relay.drain();
   }
 
+  isRunning(): boolean {
+    return this.relay.isRunning();
+  }
+
   getStats(): OutboxRelayStats {
     return this.relay.getStats();
   }
 }
 
-async function fetchShards(driver: MysqlDriver<MysqlConnection>, shards: readonly number[], limit: number): Promise<OutboxRecord[]> {
+async function fetchShards(store: MysqlPollingRelayOptions['store'], shards: readonly number[], limit: number): Promise<OutboxRecord[]> {
   if (shards.length === 0) return [];
+  const driver = store.driver;
   const d = driver.dialect;
   const rows = await driver.run((exec) =>
     exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
@@ -91,5 +94,6 @@ async function fetchShards(driver: MysqlDriver<MysqlConnection>, shards: readonl
       [...shards, limit],
     ),
   );
-  return rows.map((r) => ({ position: Number(r.position), shard: Number(r.shard), envelope: envelopeFromRow(r) }));
+  // An undecodable row is parked (with the reason) instead of failing every round.
+  return store.decodeOrPark(rows);
 }

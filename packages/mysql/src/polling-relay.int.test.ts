@@ -112,4 +112,33 @@ describe.skipIf(!available)('polling relay on MariaDB', () => {
     expectExactlyOnceInOrder((await effectsOf(store)).filter((e) => e.k.startsWith('crash-')), 4, 10);
     await consumer.stop();
   });
+
+  it('parks an undecodable outbox row with the reason; the rows behind it flow', async () => {
+    const Counted = counterEvent(uniqueName('park'));
+    const store = (await openStore()) as MysqlStore;
+    const broker = await openBroker();
+    await store.transaction(async (tx) => {
+      for (let seq = 1; seq <= 3; seq++) await tx.outbox.send(Counted, { key: 'k', seq });
+    });
+    const [, bad] = await store.outbox.fetchUnsent(10);
+    await store.driver.run((exec) => exec.execute(`UPDATE ${store.driver.dialect.table('outbox')} SET payload = ? WHERE position = ?`, ['{oops', bad!.position]));
+    const got: number[] = [];
+    const sub = await broker.subscribe({
+      group: uniqueName('g'),
+      channels: [Counted.channel],
+      handler: async (b) => void got.push(...b.messages.map((m) => (m.payload as { seq: number }).seq)),
+    });
+    const relay = new MysqlPollingRelay({ store, broker, logger: silentLogger, pollIntervalMs: 50 });
+    relay.start();
+    try {
+      await eventually(() => got.length === 2, 15_000);
+      expect(got).toEqual([1, 3]);
+      const [parked] = await store.parkedOutbox.list();
+      expect(parked).toMatchObject({ messageId: bad!.envelope.id, payload: '{oops' });
+      expect(parked!.error).toMatch(/cannot decode outbox row/);
+    } finally {
+      await relay.stop();
+      await sub.close();
+    }
+  });
 });

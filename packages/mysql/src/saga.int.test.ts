@@ -1,12 +1,20 @@
 import { silentLogger, type SqlStore } from '@concord/core';
-import { describeSagaConformance, serviceAvailable, services } from '@concord/core/testing';
+import {
+  describeCountermeasuresConformance,
+  describeDeadlockConformance,
+  describeIsolationConformance,
+  describeSagaConformance,
+  describeSagaGroupConformance,
+  serviceAvailable,
+  services,
+} from '@concord/core/testing';
 import { openMysqlBroker, openMysqlStore } from './index.js';
 import { createTestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.mariadb);
 
 if (available) {
-  describeSagaConformance('mysql (MariaDB)', async () => {
+  const sagaServices = async () => {
     // Two services, two databases, and the in-database broker in a third: as deployed.
     const orders = await createTestDatabase('saga_orders');
     const customers = await createTestDatabase('saga_customers');
@@ -25,5 +33,13 @@ if (available) {
         for (const db of [orders, customers, messaging]) await db.drop();
       },
     };
+  };
+  describeSagaConformance('mysql (MariaDB)', sagaServices);
+  describeSagaGroupConformance('mysql (MariaDB)', sagaServices);
+  describeIsolationConformance('mysql (MariaDB)', sagaServices);
+  describeDeadlockConformance('mysql (MariaDB)', sagaServices);
+  describeCountermeasuresConformance('mysql (MariaDB)', async () => {
+    const services = await sagaServices();
+    return { store: services.orchestratorStore, cleanup: services.cleanup };
   });
 }

@@ -161,7 +161,8 @@ export class GroupMember {
 
   private track(stopping: Promise<void>): void {
     this.stopping.add(stopping);
-    void stopping.finally(() => this.stopping.delete(stopping));
+    // Whoever stops the worker hears its error; here it only leaves the set.
+    stopping.finally(() => this.stopping.delete(stopping)).catch(() => undefined);
   }
 
   async close(): Promise<void> {

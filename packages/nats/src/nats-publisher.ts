@@ -1,4 +1,4 @@
-import { partitionFor, type MessageEnvelope } from '@concord/core';
+import { MessageRejectedError, partitionFor, type MessageEnvelope } from '@concord/core';
 import { headers } from '@nats-io/transport-node';
 import type { ChannelTopology } from './channel-topology.js';
 import { encodeEnvelope, ENVELOPE_FORMAT, ENVELOPE_FORMAT_HEADER, MESSAGE_TYPE_HEADER } from './envelope-codec.js';
@@ -21,6 +21,10 @@ interface PubAckReply {
 }
 
 const decoder = new TextDecoder();
+/** Bytes of NATS header framing and our fixed header names and values, generously. */
+const HEADER_ALLOWANCE = 256;
+/** JetStream's error code for a message over the stream's max_msg_size. */
+const JS_MESSAGE_SIZE_EXCEEDED = 10054;
 
 /**
  * Publishes with JetStream acknowledgements. Within a partition each message waits for the
@@ -36,6 +40,7 @@ export class NatsPublisher {
   ) {}
 
   async publish(messages: readonly MessageEnvelope[]): Promise<void> {
+    const encoded = this.encodeWithinLimit(messages);
     const runs = new Map<string, PartitionRun>();
     for (const m of messages) {
       const partition = partitionFor(m.partitionKey, await this.topology.partitionsOf(m.channel));
@@ -47,15 +52,33 @@ export class NatsPublisher {
       }
       run.messages.push(m);
     }
-    const results = await Promise.allSettled([...runs.values()].map((run) => this.publishRun(run)));
+    const results = await Promise.allSettled([...runs.values()].map((run) => this.publishRun(run, encoded)));
     for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
-  private async publishRun(run: PartitionRun): Promise<void> {
-    for (const m of run.messages) await this.publishOne(run, m);
+  /**
+   * The server closes the connection of a client that sends more than max_payload, and would
+   * do so on every retry: such a message is refused up front, before anything of the call is
+   * sent, with MessageRejectedError (the relay parks it and goes on).
+   */
+  private encodeWithinLimit(messages: readonly MessageEnvelope[]): Map<MessageEnvelope, Uint8Array> {
+    const max = this.replies.maxPayload() ?? Number.POSITIVE_INFINITY;
+    const encoded = new Map<MessageEnvelope, Uint8Array>();
+    for (const m of messages) {
+      const data = encodeEnvelope(m);
+      // Headers count toward the limit: ours are a few fixed names plus the id and the type.
+      const size = data.byteLength + HEADER_ALLOWANCE + m.id.length + m.type.length;
+      if (size > max) throw new MessageRejectedError(m.id, `${size} bytes is over the NATS server's max_payload of ${max} bytes`);
+      encoded.set(m, data);
+    }
+    return encoded;
   }
 
-  private async publishOne(run: PartitionRun, m: MessageEnvelope): Promise<void> {
+  private async publishRun(run: PartitionRun, encoded: Map<MessageEnvelope, Uint8Array>): Promise<void> {
+    for (const m of run.messages) await this.publishOne(run, m, encoded.get(m) ?? encodeEnvelope(m));
+  }
+
+  private async publishOne(run: PartitionRun, m: MessageEnvelope, data: Uint8Array): Promise<void> {
     const h = headers();
     h.set('Nats-Msg-Id', m.id);
     h.set('Nats-Expected-Stream', run.stream);
@@ -63,12 +86,15 @@ export class NatsPublisher {
     h.set(ENVELOPE_FORMAT_HEADER, ENVELOPE_FORMAT);
     let ack: PubAckReply;
     try {
-      const reply = await this.replies.request(run.subject, encodeEnvelope(m), h);
+      const reply = await this.replies.request(run.subject, data, h);
       ack = JSON.parse(decoder.decode(reply.data)) as PubAckReply;
     } catch (error) {
       // No stream answered: it may have been deleted; look again before the next publish.
       if ((error as Error).name === 'NoRespondersError' || (error as Error).message?.includes('503')) this.topology.forget(run.channel);
       throw new NatsPublishError(m.id, run.subject, error);
+    }
+    if (ack.error?.err_code === JS_MESSAGE_SIZE_EXCEEDED) {
+      throw new MessageRejectedError(m.id, `JetStream stream ${run.stream}: ${ack.error.description ?? 'message size exceeds maximum allowed'}`);
     }
     if (ack.error || typeof ack.seq !== 'number') {
       throw new NatsPublishError(m.id, run.subject, new Error(ack.error?.description ?? 'no sequence in PubAck'));

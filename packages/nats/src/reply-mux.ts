@@ -33,6 +33,11 @@ export class ReplyMux {
     this.sweeper.unref?.();
   }
 
+  /** The server's max_payload (headers and data together), once connected. */
+  maxPayload(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
   request(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<Msg> {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {

@@ -11,6 +11,8 @@ export {
   isConnectionError,
   isPostgresStoreError,
   isRetryableTransactionError,
+  LogicalReplicationOffError,
+  checkLogicalReplication,
 } from './postgres-errors.js';
 export { databaseNameOf, dropPostgresDatabase, ensurePostgresDatabase, withDatabase } from './postgres-database.js';
 export { PostgresBroker } from './postgres-broker.js';

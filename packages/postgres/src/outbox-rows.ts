@@ -1,4 +1,4 @@
-import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord, type SqlExecutor } from '@concord/core';
+import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord, type SqlExecutor } from '@concord/core';
 
 export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
 
@@ -18,7 +18,7 @@ export async function fetchUnsentInShards(
   shards: readonly number[],
   limit: number,
   published: readonly number[] = [],
-): Promise<OutboxRecord[]> {
+): Promise<{ records: OutboxRecord[]; undecodable: Array<{ position: number; reason: string }> }> {
   const rows =
     published.length === 0
       ? await exec.query<OutboxRow>(
@@ -30,7 +30,17 @@ export async function fetchUnsentInShards(
             `AND NOT (position = ANY(?::bigint[])) ORDER BY position LIMIT ?`,
           [shards, published, limit],
         );
-  return rows.map(recordFromRow);
+  // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
+  const records: OutboxRecord[] = [];
+  const undecodable: Array<{ position: number; reason: string }> = [];
+  for (const row of rows) {
+    try {
+      records.push({ position: Number(row.position), shard: Number(row.shard), envelope: decodeEnvelopeRow(row, `outbox row ${row.position}`) });
+    } catch (error) {
+      undecodable.push({ position: Number(row.position), reason: (error as Error).message });
+    }
+  }
+  return { records, undecodable };
 }
 
 /** Below this many records per lane, one publish is cheaper than several in parallel. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Subscription } from '@concord/core';
+import { MessageRejectedError, silentLogger, type Subscription } from '@concord/core';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { openPostgresBroker, openPostgresStore, PostgresPollingRelay, type PostgresBroker, type PostgresStore } from './index.js';
 import { kill, startScript } from './testing/child-process.js';
@@ -105,5 +105,34 @@ describe.skipIf(!available)('postgres polling relay', () => {
     await writer.transaction((tx) => tx.outbox.send(counterEvent(channel), { key: 'k', seq: 0 }));
     await eventually(() => recorder.unique === 1, 5_000, 5);
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('parks an undecodable row and a message the broker refuses; the rows behind them flow', async () => {
+    const { store, broker } = await open('park_store', 'park_broker');
+    const Counted = counterEvent(uniqueName('park'));
+    await store.transaction(async (tx) => {
+      for (let seq = 1; seq <= 4; seq++) await tx.outbox.send(Counted, { key: 'k', seq });
+    });
+    const rows = await store.outbox.fetchUnsent(10);
+    await store.driver.run((exec) => exec.execute(`UPDATE ${store.schema}.outbox SET headers = ? WHERE position = ?`, ['[1]', rows[1]!.position]));
+    // A broker that refuses message 3 for good, as NATS does with one over its max_payload.
+    const refused = rows[2]!.envelope.id;
+    const refusing: typeof broker = Object.create(broker);
+    refusing.publish = async (messages) => {
+      const bad = messages.find((m) => m.id === refused);
+      if (bad) throw new MessageRejectedError(bad.id, 'too big for this broker');
+      return broker.publish(messages);
+    };
+    const recorder = await consume(broker, Counted.channel);
+    const relay = new PostgresPollingRelay({ store, broker: refusing, logger: silentLogger, pollIntervalMs: 50, rebalanceIntervalMs: 100 });
+    closers.push(() => relay.stop());
+    relay.start();
+    await eventually(() => recorder.unique === 2, 15_000);
+    expect(recorder.firstSeqs.get('k')).toEqual([1, 4]);
+    const parked = await store.parkedOutbox.list();
+    expect(parked.map((p) => p.outboxPosition)).toEqual([rows[1]!.position, rows[2]!.position]);
+    expect(parked[0]!.error).toMatch(/headers are not an object of strings/);
+    expect(parked[1]!.error).toMatch(/too big for this broker/);
+    expect(relay.getStats().parked).toBe(2);
   });
 });

@@ -1,7 +1,9 @@
 import {
   backoffDelay,
   ClosedError,
+  ConcordErrorCode,
   defaultBackoff,
+  isConcordError,
   defaultLogger,
   OUTBOX_SHARDS,
   OUTBOX_TOPIC,
@@ -10,9 +12,11 @@ import {
   type Broker,
   type Clock,
   type Logger,
+  type MessageRejectedError,
   type OutboxLag,
   type OutboxRecord,
   type Relay,
+  type Instrumentation,
 } from '@concord/core';
 import { fetchUnsentInShards, lanesByShard } from './outbox-rows.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
@@ -34,12 +38,16 @@ export interface PostgresPollingRelayOptions<C extends PostgresPoolClient> {
   readonly retainSentMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each published batch (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface PostgresPollingRelayStats {
   readonly published: number;
   readonly rounds: number;
   readonly failures: number;
+  /** Messages moved to `store.parkedOutbox` (refused by the broker, or undecodable). */
+  readonly parked: number;
   readonly shards: number;
   readonly members: number;
 }
@@ -56,7 +64,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private cleanups: Array<() => unknown> = [];
-  private readonly stats = { published: 0, rounds: 0, failures: 0 };
+  private readonly stats = { published: 0, rounds: 0, failures: 0, parked: 0 };
   private lastRebalance = 0;
   private lastPurge = 0;
   private marking: { positions: number[]; done: Promise<void> } | undefined;
@@ -109,6 +117,10 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     return [...this.leases.current].sort((a, b) => a - b);
   }
 
+  isRunning(): boolean {
+    return this.loop !== undefined;
+  }
+
   getStats(): PostgresPollingRelayStats {
     return { ...this.stats, shards: this.leases.current.size, members: this.leases.memberCount };
   }
@@ -134,6 +146,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
         if (signal.aborted && error instanceof ClosedError) return;
         failures++;
         this.stats.failures++;
+        this.options.instrumentation?.relayFailed?.(error);
         this.logger.warn({ err: error, failures }, 'polling relay round failed; retrying');
         await this.clock.sleep(backoffDelay(defaultBackoff, failures), signal);
       }
@@ -149,22 +162,34 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     const { store, broker } = this.options;
     const shards = [...this.leases.current];
     const marking = this.marking?.positions;
-    const records = await store.driver.run((exec) =>
+    const { records, undecodable } = await store.driver.run((exec) =>
       fetchUnsentInShards(exec, `${store.schema}.outbox`, shards, this.batchSize, marking),
     );
+    for (const u of undecodable) await this.park(u.position, u.reason, 'undecodable outbox row parked; the relay goes on without it');
     if (records.length === 0) {
       await this.settleMarking();
       return 0;
     }
     const lanes = lanesByShard(records, this.lanes);
+    const started = Date.now();
     const results = await Promise.allSettled(lanes.map((lane) => broker.publish(lane.map((r) => r.envelope))));
     const accepted: OutboxRecord[] = [];
     let failure: unknown;
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') accepted.push(...lanes[i]!);
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') {
+        accepted.push(...lanes[i]!);
+        continue;
+      }
+      // Refused for good (brokers refuse before sending anything of the call): park that one
+      // message; the rest of its lane stays unsent and goes in the next round.
+      const rejected = isConcordError(result.reason, ConcordErrorCode.MESSAGE_REJECTED)
+        ? lanes[i]!.find((r) => r.envelope.id === (result.reason as MessageRejectedError).messageId)
+        : undefined;
+      if (rejected) await this.park(rejected.position, (result.reason as Error).message, 'broker refuses an outbox message: parked');
       else failure ??= result.reason;
-    });
+    }
     this.stats.published += accepted.length;
+    if (accepted.length > 0) this.options.instrumentation?.relayPublished?.({ messages: accepted.map((r) => r.envelope), durationMs: Date.now() - started });
     await this.settleMarking();
     // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
     const positions = accepted.map((r) => r.position);
@@ -177,6 +202,13 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
       this.marking = { positions, done: done.catch((error: unknown) => this.logger.warn({ err: error }, 'marking rows sent failed')) };
     }
     return records.length;
+  }
+
+  private async park(position: number, reason: string, log: string): Promise<void> {
+    if (await this.options.store.outbox.park(position, reason)) {
+      this.stats.parked++;
+      this.logger.error({ position, reason }, log);
+    }
   }
 
   private async settleMarking(): Promise<void> {

@@ -46,7 +46,11 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
    * process died in between) only delays listeners to their poll interval.
    */
   readonly notifyMode?: 'in-transaction' | 'after-commit';
-  /** `after-commit` only: at most one NOTIFY per topic per this many ms (a trailing one covers the rest). Default 5. */
+  /**
+   * `after-commit` only: at most one NOTIFY per topic per this many ms (a trailing one covers the
+   * rest). Each is a commit of its own; listeners in this process are woken at commit without
+   * one, so this only delays other processes. Default 20.
+   */
   readonly notifyThrottleMs?: number;
   /** End the pool on `close()`. Default false: whoever created the pool ends it. */
   readonly ownsPool?: boolean;
@@ -90,7 +94,7 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     this.maxAttempts = options.maxAttempts ?? 10;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
     this.notifyMode = options.notifyMode ?? 'after-commit';
-    this.notifyThrottleMs = options.notifyThrottleMs ?? 5;
+    this.notifyThrottleMs = options.notifyThrottleMs ?? 20;
     this.begin = `BEGIN ISOLATION LEVEL ${(options.isolationLevel ?? 'read committed').toUpperCase()}`;
     this.listener = new PostgresListener(this.pool, this.logger);
     // An idle client whose server went away is reported on the pool: an unhandled 'error'

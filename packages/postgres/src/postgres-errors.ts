@@ -6,6 +6,8 @@ export const PostgresErrorReason = {
   CONNECTION_UNAVAILABLE: 'CONNECTION_UNAVAILABLE',
   REPLICATION_SLOT_BUSY: 'REPLICATION_SLOT_BUSY',
   REPLICATION_SETUP_FAILED: 'REPLICATION_SETUP_FAILED',
+  /** `wal_level` is not `logical` (or no replication slots are allowed): WAL tailing cannot work. */
+  LOGICAL_REPLICATION_OFF: 'LOGICAL_REPLICATION_OFF',
 } as const;
 export type PostgresErrorReason = (typeof PostgresErrorReason)[keyof typeof PostgresErrorReason];
 
@@ -62,6 +64,37 @@ export class ReplicationSlotBusyError extends PostgresStoreError {
       { cause },
     );
     this.name = 'ReplicationSlotBusyError';
+  }
+}
+
+/**
+ * The server cannot stream logical changes: WAL tailing needs `wal_level=logical` and at least
+ * one free replication slot. Thrown by the tailing relay's `prepare()` and logged at error level
+ * by its loop, instead of waiting silently for changes that never come.
+ */
+export class LogicalReplicationOffError extends PostgresStoreError {
+  constructor(
+    readonly setting: 'wal_level' | 'max_replication_slots',
+    readonly value: string,
+  ) {
+    super(
+      ConcordErrorCode.ILLEGAL_STATE,
+      PostgresErrorReason.LOGICAL_REPLICATION_OFF,
+      setting === 'wal_level'
+        ? `WAL tailing needs wal_level=logical, but the server has wal_level=${value}: run ` +
+            `ALTER SYSTEM SET wal_level = logical and restart PostgreSQL, or use createPostgresRelay({ mode: 'polling' })`
+        : `WAL tailing needs a replication slot, but the server has max_replication_slots=${value}: raise it ` +
+            `(ALTER SYSTEM SET max_replication_slots = 10) and restart PostgreSQL, or use the polling relay`,
+    );
+    this.name = 'LogicalReplicationOffError';
+  }
+}
+
+/** Throws LogicalReplicationOffError unless the server's settings allow logical decoding. */
+export function checkLogicalReplication(settings: { readonly walLevel: string; readonly maxReplicationSlots: string | number }): void {
+  if (settings.walLevel !== 'logical') throw new LogicalReplicationOffError('wal_level', settings.walLevel);
+  if (Number(settings.maxReplicationSlots) < 1) {
+    throw new LogicalReplicationOffError('max_replication_slots', String(settings.maxReplicationSlots));
   }
 }
 

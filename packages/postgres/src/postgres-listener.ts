@@ -114,7 +114,7 @@ export class PostgresListener<C extends PostgresPoolClient> {
     this.logger[log]({ err: error, retryInMs: delay }, 'LISTEN connection lost; reconnecting');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.connect();
+      this.connect().catch((error: unknown) => this.logger.warn({ err: error }, 'LISTEN reconnect failed'));
     }, delay);
     this.retryTimer.unref?.();
   }

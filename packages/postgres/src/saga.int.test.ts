@@ -1,12 +1,20 @@
 import { silentLogger, type SqlStore } from '@concord/core';
-import { describeSagaConformance, serviceAvailable, services } from '@concord/core/testing';
+import {
+  describeCountermeasuresConformance,
+  describeDeadlockConformance,
+  describeIsolationConformance,
+  describeSagaConformance,
+  describeSagaGroupConformance,
+  serviceAvailable,
+  services,
+} from '@concord/core/testing';
 import { openPostgresBroker, openPostgresStore } from './index.js';
 import { createTestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.postgres);
 
 if (available) {
-  describeSagaConformance('postgres', async () => {
+  const sagaServices = async () => {
     // Two services, two databases, and the in-database broker in a third: as deployed.
     const [orders, customers, messaging] = await Promise.all([
       createTestDatabase('saga_orders'),
@@ -27,5 +35,13 @@ if (available) {
         await Promise.all([orders.drop(), customers.drop(), messaging.drop()]);
       },
     };
+  };
+  describeSagaConformance('postgres', sagaServices);
+  describeSagaGroupConformance('postgres', sagaServices);
+  describeIsolationConformance('postgres', sagaServices);
+  describeDeadlockConformance('postgres', sagaServices);
+  describeCountermeasuresConformance('postgres', async () => {
+    const services = await sagaServices();
+    return { store: services.orchestratorStore, cleanup: services.cleanup };
   });
 }

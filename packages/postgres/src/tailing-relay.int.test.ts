@@ -158,6 +158,15 @@ describe.skipIf(!available)('postgres WAL tailing relay', () => {
     expect((await relay.checkRetention()).exists).toBe(false);
   });
 
+  it('prepare() reads the server settings: passes on a server with wal_level=logical', async () => {
+    const { store, broker } = await open('prepare');
+    const [row] = await store.driver.run((exec) => exec.query<{ wal_level: string }>('SHOW wal_level'));
+    const relay = tailing(store, broker);
+    // The machine's server is configured by .ci/services.sh (npm test runs it too).
+    expect(row!.wal_level).toBe('logical');
+    await expect(relay.prepare()).resolves.toBeUndefined();
+  });
+
   it('createPostgresRelay picks the relay by mode', async () => {
     const { store, broker } = await open('mode');
     expect(createPostgresRelay({ mode: 'polling', store, broker })).toBeInstanceOf(

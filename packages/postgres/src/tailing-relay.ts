@@ -14,7 +14,7 @@ import {
 } from '@concord/core';
 import { formatLsn, parseLsn } from './lsn.js';
 import { OUTBOX_COLUMNS_SQL, lanesByShard, recordFromRow, type OutboxRow } from './outbox-rows.js';
-import { isConnectionError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
+import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresConnectionConfig, PostgresStore } from './postgres-store.js';
 import { dropSlot, ensurePublication, ensureSlot, replicationName, slotStatus, type SlotStatus } from './replication-slot.js';
@@ -126,6 +126,20 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
     };
   }
 
+  /**
+   * Checks that the server can stream logical changes (`wal_level=logical`, replication slots
+   * allowed). Throws `LogicalReplicationOffError` naming the setting. Call it before `start()`;
+   * the relay's loop checks again on each connect and logs the same error at error level.
+   */
+  async prepare(): Promise<void> {
+    const rows = await this.options.store.driver.run((exec) =>
+      exec.query<{ wal_level: string; slots: string }>(
+        "SELECT current_setting('wal_level') AS wal_level, current_setting('max_replication_slots') AS slots",
+      ),
+    );
+    checkLogicalReplication({ walLevel: rows[0]?.wal_level ?? 'unknown', maxReplicationSlots: rows[0]?.slots ?? '0' });
+  }
+
   /** How much WAL the slot pins; logs a warning above `retentionWarnBytes`. */
   async checkRetention(): Promise<SlotStatus> {
     const status = await this.options.store.driver.run((exec) => slotStatus(exec, this.slot));
@@ -163,7 +177,8 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
         const error = sqlState(raw) === '55006' ? new ReplicationSlotBusyError(this.slot, raw) : raw;
         failures++;
         this.stats.failures++;
-        const level = error instanceof ReplicationSlotBusyError && failures > 1 ? 'debug' : 'warn';
+        const level =
+          error instanceof LogicalReplicationOffError ? 'error' : error instanceof ReplicationSlotBusyError && failures > 1 ? 'debug' : 'warn';
         this.logger[level]({ err: error, failures }, 'replication stream failed; reconnecting');
         await this.clock.sleep(backoffDelay(defaultBackoff, failures), signal);
       }
@@ -172,6 +187,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
 
   /** Publication and slot, created when missing; returns the slot's confirmed position. */
   private async setup(signal: AbortSignal): Promise<bigint> {
+    await this.prepare();
     const { driver } = this.options.store;
     const table = `${this.options.store.schema}.outbox`;
     const created = await driver.run(async (exec) => {

@@ -118,6 +118,10 @@ export class RabbitSubscription implements Subscription {
 
 function abortOn(promise: Promise<void>): AbortSignal {
   const controller = new AbortController();
-  void promise.then(() => controller.abort());
+  // Settled either way, the work is over: abort on a rejection too (handled by whoever awaits it).
+  promise.then(
+    () => controller.abort(),
+    () => controller.abort(),
+  );
   return controller.signal;
 }

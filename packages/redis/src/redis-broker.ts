@@ -29,7 +29,11 @@ export interface RedisBrokerSettings {
   /** Fallback poll of an idle partition when no Pub/Sub wake-up came. */
   readonly pollIntervalMs: number;
   readonly maxBatchSize: number;
-  /** Approximate cap per partition stream on XADD (`MAXLEN ~`); null: no cap. */
+  /**
+   * Target length per partition stream: above it, every entry that ALL groups acknowledged is
+   * trimmed at once, whatever its age. Entries some group has not acknowledged are never
+   * trimmed (there is no cap on XADD). null: trim by `retentionMs` only.
+   */
   readonly maxLen: number | null;
   /** Entries older than this AND acknowledged by every group are trimmed; null: never. */
   readonly retentionMs: number | null;
@@ -85,13 +89,11 @@ export class RedisBroker implements Broker {
     const counts = new Map<string, number>();
     for (const m of messages)
       if (!counts.has(m.channel)) counts.set(m.channel, await this.partitionsOf(m.channel));
-    const { maxLen } = this.settings;
-    const cap = maxLen === null ? [] : ['MAXLEN', '~', maxLen];
     const pipeline = this.redis.pipeline();
     const touched = new Map<string, Set<number>>();
     for (const m of messages) {
       const partition = partitionFor(m.partitionKey, counts.get(m.channel)!);
-      pipeline.call('XADD', this.keys.stream(m.channel, partition), ...cap, '*', ...envelopeFields(m));
+      pipeline.call('XADD', this.keys.stream(m.channel, partition), '*', ...envelopeFields(m));
       let set = touched.get(m.channel);
       if (!set) touched.set(m.channel, (set = new Set()));
       set.add(partition);

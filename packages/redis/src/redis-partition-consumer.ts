@@ -101,7 +101,7 @@ export class RedisPartitionConsumer {
         const messages: MessageEnvelope[] = [];
         for (const [id, fields] of entries) {
           if (!fields) {
-            // Trimmed (MAXLEN cap) before this group acknowledged it: nothing left to deliver.
+            // Deleted by hand (XDEL) before this group acknowledged it: trimming never does that.
             log.error(
               { entryId: id },
               'pending stream entry was trimmed before it was delivered; skipping it',
@@ -140,10 +140,10 @@ export class RedisPartitionConsumer {
   }
 
   private async trim(stream: string, now: number): Promise<number> {
-    const { retentionMs } = this.broker.settings;
-    if (retentionMs === null) return now;
+    const { retentionMs, maxLen } = this.broker.settings;
+    if (retentionMs === null && maxLen === null) return now;
     try {
-      await trimScript.run(this.broker.redis, [stream], [retentionMs]);
+      await trimScript.run(this.broker.redis, [stream], [retentionMs ?? 0, maxLen ?? 0]);
     } catch (error) {
       this.broker.settings.logger.warn({ err: error, stream }, 'could not trim stream');
     }

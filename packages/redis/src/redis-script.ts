@@ -112,9 +112,12 @@ return reply[1][2]`,
 );
 
 /**
- * KEYS[1] stream. ARGV: retentionMs. Trims entries older than the retention that EVERY group
- * of the stream has acknowledged: the threshold is the oldest of (now - retention, each
- * group's oldest pending id, each group's last delivered id). Returns entries removed.
+ * KEYS[1] stream. ARGV: retentionMs (0: none), maxLen (0: none). Trims only entries that EVERY
+ * group of the stream has acknowledged: `safe` is the oldest of each group's oldest pending id
+ * and each group's last delivered id. Below `safe`, entries older than the retention go; and
+ * when the stream is longer than maxLen, every entry below `safe` goes, whatever its age.
+ * A stream without any group is left alone (nobody has said what it has read). Returns the
+ * number of entries removed.
  */
 export const trimScript = new RedisScript(
   'trim',
@@ -129,15 +132,28 @@ local function older(a, b)
   local bm, bs = parse(b)
   return am < bm or (am == bm and as < bs)
 end
-local threshold = string.format('%.0f', now - tonumber(ARGV[1])) .. '-0'
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+if #groups == 0 then return 0 end
+local safe = nil
+for _, g in ipairs(groups) do
   local info = {}
   for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
-  local safe = info['last-delivered-id']
+  local acked = info['last-delivered-id']
   if tonumber(info['pending']) > 0 then
-    safe = redis.call('XPENDING', KEYS[1], info['name'])[2]
+    acked = redis.call('XPENDING', KEYS[1], info['name'])[2]
+  else
+    -- Everything delivered was acknowledged: the last delivered entry itself may go.
+    local ms, seq = parse(acked)
+    acked = string.format('%.0f', ms) .. '-' .. string.format('%.0f', seq + 1)
   end
-  if older(safe, threshold) then threshold = safe end
+  if safe == nil or older(acked, safe) then safe = acked end
+end
+local threshold = safe
+local maxLen = tonumber(ARGV[2])
+if not (maxLen > 0 and redis.call('XLEN', KEYS[1]) > maxLen) then
+  if tonumber(ARGV[1]) <= 0 then return 0 end
+  local byAge = string.format('%.0f', now - tonumber(ARGV[1])) .. '-0'
+  if older(byAge, threshold) then threshold = byAge end
 end
 return redis.call('XTRIM', KEYS[1], 'MINID', '~', threshold)`,
 );

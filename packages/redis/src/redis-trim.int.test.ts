@@ -37,7 +37,7 @@ describe.skipIf(!available)('redis broker: trimming keeps what a group has not a
   it('trims up to the oldest entry any group still has pending', async () => {
     await readAndAck('all-done', 1000, 1000);
     await readAndAck('behind', 500, 200);
-    await trimScript.run(redis!, [stream], [1]);
+    await trimScript.run(redis!, [stream], [1, 0]);
     const left = await redis!.xlen(stream);
     expect(left).toBeLessThan(1000);
     expect(left).toBeGreaterThanOrEqual(800);
@@ -49,15 +49,15 @@ describe.skipIf(!available)('redis broker: trimming keeps what a group has not a
   it('trims nothing while a group has not read anything yet', async () => {
     await readAndAck('all-done', 1000, 1000);
     await readAndAck('new', 0, 0);
-    await trimScript.run(redis!, [stream], [1]);
+    await trimScript.run(redis!, [stream], [1, 0]);
     expect(await redis!.xlen(stream)).toBe(1000);
   });
 
   it('trims nothing younger than the retention, even when everything was acknowledged', async () => {
     await readAndAck('all-done', 1000, 1000);
-    await trimScript.run(redis!, [stream], [3_600_000]);
+    await trimScript.run(redis!, [stream], [3_600_000, 0]);
     expect(await redis!.xlen(stream)).toBe(1000);
-    await trimScript.run(redis!, [stream], [1]);
+    await trimScript.run(redis!, [stream], [1, 0]);
     expect(await redis!.xlen(stream)).toBeLessThanOrEqual(100);
   });
 });

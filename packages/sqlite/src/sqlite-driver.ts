@@ -116,13 +116,20 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     if (this.closed) return Promise.reject(new ClosedError('sqlite store'));
     return new Promise<T>((resolve, reject) => {
       this.pendingTransactions.push({ fn, resolve, reject } as PendingTransaction);
-      if (this.pendingTransactions.length === 1) void this.lock(() => this.commitGroup());
+      if (this.pendingTransactions.length === 1) this.scheduleCommit();
+    });
+  }
+
+  private scheduleCommit(): void {
+    this.lock(() => this.commitGroup()).catch((error: unknown) => {
+      // Closed meanwhile (or SQLite failed outside any member): nobody may wait for ever.
+      for (const member of this.pendingTransactions.splice(0)) member.reject(error);
     });
   }
 
   private async commitGroup(): Promise<void> {
     const group = this.pendingTransactions.splice(0, this.maxGroupSize);
-    if (this.pendingTransactions.length > 0) void this.lock(() => this.commitGroup());
+    if (this.pendingTransactions.length > 0) this.scheduleCommit();
     if (group.length === 0) return;
     const done: Array<{ member: PendingTransaction; value: unknown }> = [];
     try {

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import {
   describeBrokerConformance,
+  describeCountermeasuresConformance,
+  describeDeadlockConformance,
+  describeIsolationConformance,
+  describeSagaGroupConformance,
   describeMessagingConformance,
   describeSagaConformance,
   describeStoreConformance,
@@ -65,4 +69,31 @@ describeSagaConformance('sqlite', async () => {
       remove();
     },
   };
+});
+
+async function sagaServices() {
+  const { dir, remove } = tempDir();
+  const orchestratorStore = await openSqliteStore({ filename: join(dir, 'orders.db') });
+  const participantStore = await openSqliteStore({ filename: join(dir, 'customers.db') });
+  const broker = await openSqliteBroker({ filename: join(dir, 'broker.db'), ...brokerTimings, pollIntervalMs: 20 });
+  return {
+    orchestratorStore,
+    participantStore,
+    broker,
+    cleanup: async () => {
+      await broker.close();
+      await orchestratorStore.close();
+      await participantStore.close();
+      remove();
+    },
+  };
+}
+
+describeSagaGroupConformance('sqlite', sagaServices);
+describeIsolationConformance('sqlite', sagaServices);
+describeDeadlockConformance('sqlite', sagaServices);
+describeCountermeasuresConformance('sqlite', async () => {
+  const { dir, remove } = tempDir();
+  const store = await openSqliteStore({ filename: join(dir, 'service.db') });
+  return { store, cleanup: async () => (await store.close(), remove()) };
 });

@@ -33,7 +33,9 @@ export function paymentScenario(options: { receiptAfterCommit: boolean }): SagaS
     .step('debit', { kind: 'pivot', invoke: Debit.with((d: z.infer<typeof PaymentData>) => d) })
     .step('record', {
       kind: 'retriable',
-      local: (tx, d) => void tx.sql.execute('INSERT INTO payments (id, amount) VALUES (?, ?)', [d.paymentId, d.amount]),
+      local: async (tx, d) => {
+        await tx.sql.execute('INSERT INTO payments (id, amount) VALUES (?, ?)', [d.paymentId, d.amount]);
+      },
     })
     .build();
   return {

@@ -1,10 +1,12 @@
-import { MessageConsumer, SagaParticipant, type Broker, type Logger, type SqlStore } from '@concord/core';
+import { MessageConsumer, SagaParticipant, type Broker, type Instrumentation, type Logger, type SqlStore } from '@concord/core';
 import {
   CreditReservationFailed,
   CreditReserved,
   CustomerCreated,
+  OrderApproved,
   OrderCancelled,
   OrderCreated,
+  OrderRejected,
   ReleaseCredit,
   ReserveCredit,
 } from '../contracts.js';
@@ -18,6 +20,8 @@ export interface CustomerServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
+  /** Metrics and tracing hooks (see @concord/observability); none by default. */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -28,6 +32,7 @@ export class CustomerService {
   private readonly customers: CustomerRepository;
   private readonly ids: IdAllocator;
   private readonly stops: Array<() => Promise<void>> = [];
+  private readonly running: Array<{ isRunning(): boolean }> = [];
 
   constructor(private readonly options: CustomerServiceOptions) {
     this.customers = new CustomerRepository(options.store.driver.dialect);
@@ -35,10 +40,10 @@ export class CustomerService {
   }
 
   async start(): Promise<void> {
-    const { store, broker, logger } = this.options;
+    const { store, broker, logger, instrumentation } = this.options;
     await migrateService(store, 'example-customers', customerMigrations);
     if (this.options.mode === 'orchestration') {
-      const participant = new SagaParticipant({ name: 'customer-service', store, broker, logger })
+      const participant = new SagaParticipant({ name: 'customer-service', store, broker, logger, instrumentation })
         .handle(ReserveCredit, async (tx, cmd, reply) => {
           const outcome = await this.customers.reserve(tx.sql, cmd.customerId, cmd.orderId, cmd.amount);
           if (outcome.kind === 'unknown-customer') return reply.CustomerNotFound({});
@@ -51,8 +56,9 @@ export class CustomerService {
         });
       await participant.start();
       this.stops.push(() => participant.stop());
+      this.running.push(participant);
     } else {
-      const consumer = new MessageConsumer({ name: 'customer-service.choreography', store, broker, logger })
+      const consumer = new MessageConsumer({ name: 'customer-service.choreography', store, broker, logger, instrumentation })
         .handle(OrderCreated, async (tx, order) => {
           const outcome = await this.customers.reserve(tx.sql, order.customerId, order.orderId, order.orderTotal);
           if (outcome.kind === 'reserved') {
@@ -64,10 +70,18 @@ export class CustomerService {
         })
         .handle(OrderCancelled, async (tx, order) => {
           await this.customers.release(tx.sql, order.orderId);
-        });
+        })
+        // The rest of order-events is not this service's business; anything else is parked.
+        .ignore(OrderApproved, OrderRejected);
       await consumer.start();
       this.stops.push(() => consumer.stop());
+      this.running.push(consumer);
     }
+  }
+
+  /** Its participant (or choreography consumer) is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.running.length > 0 && this.running.every((r) => r.isRunning());
   }
 
   async stop(): Promise<void> {

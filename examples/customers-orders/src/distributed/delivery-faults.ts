@@ -94,6 +94,11 @@ export class DeliveryFaultBroker implements Broker {
     return this.inner.subscribe({ ...options, handler });
   }
 
+  /** Readiness checks go to the real broker. */
+  async ping(): Promise<void> {
+    await this.inner.ping?.();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -3,7 +3,8 @@
  * order-history PORT=… CONCORD_DATABASE_URL=… CONCORD_BROKER_URL=…`. It serves only its own
  * routes; the gateway sends each request to an instance of the right service.
  */
-import { createLogger, InvalidArgumentError, type Relay } from '@concord/core';
+import { combineInstrumentation, createLogger, InvalidArgumentError, type Relay } from '@concord/core';
+import { PrometheusMetrics, Readiness, startTracingFromEnv } from '@concord/observability';
 import { readConfig } from '../config.js';
 import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { withDeliveryFaults } from './delivery-faults.js';
@@ -12,6 +13,7 @@ import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admi
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
 import { closeGracefully, EventStreams, forwardedClient, guardProcess, listen, Router } from '@concord/http';
 import { createServiceServer } from '../http/http-server.js';
+import { opsRoutes } from '../http/ops-routes.js';
 import { Infrastructure, type ServiceName } from '../infrastructure.js';
 import { OrderHistoryView } from '../order-history/order-history-view.js';
 import { OrderService } from '../order-service/order-service.js';
@@ -24,9 +26,17 @@ const config = readConfig();
 const stopProfile = await startCpuProfileIfAsked(`${service}-${process.env.INSTANCE ?? '1'}`);
 const logger = createLogger({ name: `${service}#${process.env.INSTANCE ?? '1'}`, level: process.env.CONCORD_LOG_LEVEL ?? 'info' });
 const infra = new Infrastructure(config, logger);
+// Each instance serves its own /metrics and /ready (scraped per instance, not through the gateway).
+const metrics = new PrometheusMetrics();
+const tracing = startTracingFromEnv(service);
+const instrumentation = tracing
+  ? combineInstrumentation(metrics.instrumentation(service), tracing.tracing.instrumentation(service))
+  : metrics.instrumentation(service);
 // CONCORD_CHAOS_DELIVERY (chaos campaign only) duplicates and reorders deliveries; off by default.
 const broker = withDeliveryFaults(await infra.openBroker());
-const store = await infra.openStore(service);
+const store = await infra.openStore(service, instrumentation);
+const readiness = new Readiness().add(`store:${service}`, () => store.outbox.lag()).add(`broker:${broker.name}`, () => broker.ping?.());
+metrics.watch(service, { outboxLag: () => store.outbox.lag(), deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length });
 const router = new Router();
 // Every client reaches this instance through the gateway on loopback: count streams per the client it forwards.
 const streams = new EventStreams({ ...config.streamLimits, clientKey: forwardedClient });
@@ -34,27 +44,43 @@ const stops: Array<() => Promise<void>> = [];
 let relay: Relay | undefined;
 
 if (service === 'customer-service') {
-  const customers = new CustomerService({ store, broker, mode: config.sagaMode, logger });
+  const customers = new CustomerService({ store, broker, mode: config.sagaMode, logger, instrumentation });
   await customers.start();
+  readiness.add(`consumers:${service}`, () => customers.isRunning() || Promise.reject(new Error('consumers are not running')));
   stops.push(() => customers.stop());
   customerRoutes(router, customers);
-  relay = await infra.startRelay(store, broker);
+  relay = await infra.startRelay(store, broker, instrumentation);
 } else if (service === 'order-service') {
   // Another instance may commit a watched order's change: re-read watched orders every 20 ms.
-  const orders = new OrderService({ store, broker, mode: config.sagaMode, logger, crossProcessPollMs: 20 });
+  const orders = new OrderService({ store, broker, mode: config.sagaMode, logger, crossProcessPollMs: 20, instrumentation });
   await orders.start();
+  readiness.add(`consumers:${service}`, () => orders.isRunning() || Promise.reject(new Error('consumers are not running')));
+  if (orders.orchestrator) {
+    const orchestrator = orders.orchestrator;
+    metrics.watch(service, {
+      outboxLag: () => store.outbox.lag(),
+      deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length,
+      sagaCounts: () => orchestrator.countByStatus(),
+    });
+  }
   stops.push(() => orders.stop());
   orderRoutes(router, orders, streams);
   sagaAdminRoutes(router, orders);
-  relay = await infra.startRelay(store, broker);
+  relay = await infra.startRelay(store, broker, instrumentation);
 } else {
-  const history = new OrderHistoryView({ store, broker, logger });
+  const history = new OrderHistoryView({ store, broker, logger, instrumentation });
   await history.start();
+  readiness.add(`consumers:${service}`, () => history.isRunning() || Promise.reject(new Error('consumers are not running')));
   stops.push(() => history.stop());
   historyRoutes(router, history);
   viewAdminRoutes(router, history);
 }
 storeAdminRoutes(router, { [service]: store });
+if (relay) {
+  const running = relay;
+  readiness.add(`relay:${service}`, () => running.isRunning?.() !== false || Promise.reject(new Error('relay is not running')));
+}
+opsRoutes(router, { metrics, readiness });
 
 // The launcher hands every instance the same token (its own, or the one it generated).
 const server = createServiceServer(router, { logger, adminToken: config.adminToken!, limits: config.httpLimits });
@@ -70,6 +96,7 @@ async function stop(): Promise<void> {
   for (const s of stops.reverse()) await s();
   await broker.close();
   await store.close();
+  await tracing?.shutdown();
 }
 guardProcess({ logger, stop, timeoutMs: 15_000 });
 // Started by the launcher: when it goes away (however it died), so does this process.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { OrderHistoryView } from '../order-history/order-history-view.js';
 import type { OrderService } from '../order-service/order-service.js';
 import { hasControlCharacters, HttpError, intParam, type Router } from '@concord/http';
+import { timerAdminRoutes } from './timer-admin-routes.js';
 
 export interface AdminServices {
   readonly orders: OrderService;
@@ -22,7 +23,9 @@ const RetryBody = z.object({ note: text(2000).optional() }).optional();
 /** What the operator console (and `concord` CLI) drive: STUCK sagas, outbox lag, dead letters. All need the admin token. */
 export function adminRoutes(router: Router, s: AdminServices): void {
   sagaAdminRoutes(router, s.orders);
+  sagaDeadLetterRoutes(router, s.stores);
   storeAdminRoutes(router, s.stores);
+  timerAdminRoutes(router, s.stores);
   viewAdminRoutes(router, s.history);
 }
 
@@ -37,7 +40,15 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
       const parsed = z.enum(['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'STUCK', 'ABORTED']).optional().parse(status);
       // 1..500: a negative LIMIT means "no limit" to SQLite and an error to PostgreSQL.
       const limit = Math.max(1, Math.min(500, Math.trunc(Number(ctx.query.get('limit') ?? 100)) || 100));
-      return { sagas: await orchestrator().list({ ...(parsed ? { status: parsed } : {}), limit }), counts: await orchestrator().countByStatus() };
+      const offset = Math.max(0, Math.min(1_000_000, Math.trunc(Number(ctx.query.get('offset') ?? 0)) || 0));
+      const sagaType = ctx.query.get('type') || undefined;
+      const filter = { ...(parsed ? { status: parsed } : {}), ...(sagaType ? { sagaType } : {}), limit, offset };
+      return { sagas: await orchestrator().list(filter), counts: await orchestrator().countByStatus(), limit, offset };
+    })
+    .admin('GET', '/admin/sagas/:id', async (ctx) => {
+      const saga = await orchestrator().get(ctx.params.id!);
+      if (!saga) throw new HttpError(404, 'NOT_FOUND', `no saga ${ctx.params.id}`);
+      return saga;
     })
     .admin('POST', '/admin/sagas/:id/retry', async (ctx) => {
       const body = RetryBody.parse(await ctx.body()) ?? {};
@@ -51,6 +62,19 @@ export function sagaAdminRoutes(router: Router, orders: OrderService): void {
       const body = Note.parse(await ctx.body());
       return orchestrator().abort(ctx.params.id!, { note: body.note, actor: ctx.actor });
     });
+}
+
+/** Dead letters of one saga's messages (commands and replies carry its id), replayed ones included: the console's timeline. */
+export function sagaDeadLetterRoutes(router: Router, stores: AdminServices['stores']): void {
+  router.admin('GET', '/admin/sagas/:id/dead-letters', async (ctx) => {
+    const out: Array<Record<string, unknown>> = [];
+    for (const [service, store] of Object.entries(stores)) {
+      for (const letter of await store.deadLetters.list({ includeReplayed: true, limit: 1000 })) {
+        if (letter.message.headers['concord-saga-id'] === ctx.params.id) out.push({ service, ref: `${service}:${letter.id}`, ...letter });
+      }
+    }
+    return { deadLetters: out };
+  });
 }
 
 export function storeAdminRoutes(router: Router, stores: AdminServices['stores']): void {
@@ -77,8 +101,13 @@ export function storeAdminRoutes(router: Router, stores: AdminServices['stores']
 }
 
 export function viewAdminRoutes(router: Router, history: OrderHistoryView): void {
-  router.admin('POST', '/admin/views/order-history/rebuild', async () => {
-    await history.rebuild();
-    return { rebuilt: 'order-history' };
+  const views: Record<string, { rebuild(): Promise<void> }> = { 'order-history': history };
+  router.admin('GET', '/admin/views', async () => ({ views: Object.keys(views) }));
+  router.admin('POST', '/admin/views/:name/rebuild', async (ctx) => {
+    const view = views[ctx.params.name!];
+    if (!view) throw new HttpError(404, 'NOT_FOUND', `no view ${ctx.params.name} (known: ${Object.keys(views).join(', ')})`);
+    const started = Date.now();
+    await view.rebuild();
+    return { rebuilt: ctx.params.name, tookMs: Date.now() - started };
   });
 }

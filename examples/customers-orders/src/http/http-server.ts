@@ -4,6 +4,7 @@ import { createHttpServer, Router, type AdminToken, type HttpLimits } from '@con
 import { adminRoutes, type AdminServices } from './admin-routes.js';
 import { demoRoutes, type DemoServices } from './demo-routes.js';
 import { openApiDocument } from './openapi.js';
+import { opsRoutes, type OpsServices } from './ops-routes.js';
 import { staticMounts, swaggerIndexRoutes } from './static-assets.js';
 
 export interface DemoServerOptions {
@@ -13,10 +14,11 @@ export interface DemoServerOptions {
 }
 
 /** The demo's HTTP API, Swagger UI and operator console on one server. */
-export function createDemoServer(services: DemoServices & AdminServices, options: DemoServerOptions): Server {
+export function createDemoServer(services: DemoServices & AdminServices & Partial<OpsServices>, options: DemoServerOptions): Server {
   const router = new Router();
   demoRoutes(router, services);
   adminRoutes(router, services);
+  if (services.metrics && services.readiness) opsRoutes(router, { metrics: services.metrics, readiness: services.readiness });
   return createServiceServer(router, options);
 }
 

@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import type { Router, StaticMounts } from '@concord/http';
+import { consoleMounts } from '@concord/console';
 
 const require = createRequire(import.meta.url);
 const swaggerDir = dirname(require.resolve('swagger-ui-dist/package.json'));
-const consoleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
 
 const SWAGGER_INDEX = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Concord demo API</title>
@@ -16,8 +15,8 @@ const SWAGGER_INDEX = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
 </body></html>`;
 
-/** Swagger UI (from swagger-ui-dist) and the operator console's static page. */
-export const staticMounts: StaticMounts = { '/swagger-ui': swaggerDir, '/console': consoleDir };
+/** Swagger UI (from swagger-ui-dist) and the operator console (@concord/console). */
+export const staticMounts: StaticMounts = { '/swagger-ui': swaggerDir, ...consoleMounts('/console') };
 
 /** Swagger UI's index page, pointed at /openapi.json (swagger-ui-dist's own points at a demo petstore). */
 export function swaggerIndexHtml(res: ServerResponse): void {

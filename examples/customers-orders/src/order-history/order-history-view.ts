@@ -1,5 +1,18 @@
-import { IllegalStateError, MessageConsumer, type Broker, type Logger, type Migration, type SqlExecutor, type SqlStore } from '@concord/core';
 import {
+  IllegalStateError,
+  MessageConsumer,
+  RebuildInProgressError,
+  type Broker,
+  type Instrumentation,
+  type Logger,
+  type Migration,
+  type SqlBroker,
+  type SqlExecutor,
+  type SqlStore,
+} from '@concord/core';
+import {
+  CreditReservationFailed,
+  CreditReserved,
   CUSTOMER_EVENTS,
   CustomerCreated,
   ORDER_EVENTS,
@@ -44,8 +57,9 @@ export interface OrderHistory {
  */
 export class OrderHistoryView {
   private consumer: MessageConsumer | undefined;
+  private rebuilding = false;
 
-  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger }) {}
+  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger; instrumentation?: Instrumentation }) {}
 
   private t(name: string) {
     return this.options.store.driver.dialect.table(name);
@@ -59,7 +73,7 @@ export class OrderHistoryView {
   private async startConsumer(): Promise<void> {
     const { store, broker, logger } = this.options;
     const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order);
-    this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger })
+    this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger, instrumentation: this.options.instrumentation })
       .handle(CustomerCreated, async (tx, c) => {
         const changed = await tx.sql.execute(
           `UPDATE ${this.t('view_customers')} SET name = ?, credit_limit = ?, version = version + 1 WHERE customer_id = ?`,
@@ -76,12 +90,23 @@ export class OrderHistoryView {
       .handle(OrderCreated, apply)
       .handle(OrderApproved, apply)
       .handle(OrderRejected, apply)
-      .handle(OrderCancelled, apply);
+      .handle(OrderCancelled, apply)
+      .ignore(CreditReserved, CreditReservationFailed);
     await this.consumer.start();
+  }
+
+  /** The view's consumer is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.consumer?.isRunning() ?? false;
   }
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
+  }
+
+  /** The event partitions this instance applies right now (for status pages and tests). */
+  assignedPartitions(): string[] {
+    return this.consumer?.assignedPartitions() ?? [];
   }
 
   private async applyOrder(sql: SqlExecutor, order: OrderSnapshot): Promise<void> {
@@ -133,20 +158,30 @@ export class OrderHistoryView {
     });
   }
 
-  /** Drops the view and replays every retained event into it. */
+  /**
+   * Drops the view and replays every retained event into it, coordinated with every other
+   * instance of this view (the broker pauses all of them, rewinds, and lets them all go on
+   * from the rewound position). A second rebuild meanwhile, here or on another instance, is
+   * refused with RebuildInProgressError (409). See docs/decisions/010-coordinated-view-rebuild.md.
+   */
   async rebuild(): Promise<void> {
     const { store, broker } = this.options;
-    const rewind = (broker as Broker & { rewind?: (group: string, channels: readonly string[]) => Promise<void> }).rewind;
-    if (!rewind) {
+    const rebuild = (broker as Broker & Partial<Pick<SqlBroker, 'rebuild'>>).rebuild;
+    if (!rebuild) {
       throw new IllegalStateError(`broker ${broker.name} cannot rewind a consumer group, so the view cannot be rebuilt by replay`);
     }
-    await this.stop();
-    await store.transaction(async (tx) => {
-      await tx.sql.execute(`DELETE FROM ${this.t('view_orders')}`);
-      await tx.sql.execute(`DELETE FROM ${this.t('view_customers')}`);
-      await tx.sql.execute(`DELETE FROM ${store.driver.dialect.table('inbox')} WHERE consumer = ?`, [VIEW_NAME]);
-    });
-    await rewind.call(broker, VIEW_NAME, [CUSTOMER_EVENTS, ORDER_EVENTS]);
-    await this.startConsumer();
+    if (this.rebuilding) throw new RebuildInProgressError(VIEW_NAME);
+    this.rebuilding = true;
+    try {
+      await rebuild.call(broker, VIEW_NAME, [CUSTOMER_EVENTS, ORDER_EVENTS], async () => {
+        await store.transaction(async (tx) => {
+          await tx.sql.execute(`DELETE FROM ${this.t('view_orders')}`);
+          await tx.sql.execute(`DELETE FROM ${this.t('view_customers')}`);
+          await tx.sql.execute(`DELETE FROM ${store.driver.dialect.table('inbox')} WHERE consumer = ?`, [VIEW_NAME]);
+        });
+      });
+    } finally {
+      this.rebuilding = false;
+    }
   }
 }

@@ -12,6 +12,7 @@ export const orderMigrations: readonly Migration[] = [
       `CREATE TABLE ${d.table('example_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
         `total ${d.types.bigint} NOT NULL, state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, ` +
         `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
+      // No longer used: keys live in Concord's idempotency_keys table (store migration 3).
       `CREATE TABLE ${d.table('example_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL)`,
     ],
   },
@@ -40,14 +41,6 @@ export class OrderRepository {
 
   private t(name: string) {
     return this.d.table(name);
-  }
-
-  /** Binds a caller's idempotency key to an order id; returns the id already bound, if any. */
-  async claimKey(sql: SqlExecutor, key: string, orderId: number): Promise<number | undefined> {
-    const claimed = await sql.execute(this.d.insertIgnore(this.t('example_order_keys'), ['idem_key', 'order_id']), [key, orderId]);
-    if (claimed === 1) return undefined;
-    const rows = await sql.query<{ order_id: number | string }>(`SELECT order_id FROM ${this.t('example_order_keys')} WHERE idem_key = ?`, [key]);
-    return Number(rows[0]!.order_id);
   }
 
   async insertPending(sql: SqlExecutor, orderId: number, customerId: number, total: Cents, now: number): Promise<OrderSnapshot> {

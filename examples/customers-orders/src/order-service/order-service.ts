@@ -1,8 +1,10 @@
 import {
+  IdempotencyKeys,
   MessageConsumer,
   NotFoundError,
   SagaOrchestrator,
   type Broker,
+  type Instrumentation,
   type Logger,
   type SqlStore,
   type Transaction,
@@ -11,6 +13,7 @@ import type { SagaMode } from '../config.js';
 import {
   CreditReservationFailed,
   CreditReserved,
+  CustomerCreated,
   OrderApproved,
   OrderCancelled,
   OrderCreated,
@@ -30,11 +33,15 @@ export interface OrderServiceOptions {
   readonly broker: Broker;
   readonly mode: SagaMode;
   readonly logger: Logger;
+  /** Metrics and tracing hooks (see @concord/observability); none by default. */
+  readonly instrumentation?: Instrumentation;
   /**
    * When other processes change orders too (several instances), orders someone watches are
    * re-read this often so their changes reach `onOrderChange` here as well. Off by default.
    */
   readonly crossProcessPollMs?: number;
+  /** How long an Idempotency-Key of `POST /orders` is remembered. Default 24 hours. */
+  readonly idempotencyTtlMs?: number;
 }
 
 const FINAL: ReadonlySet<OrderState> = new Set(['APPROVED', 'REJECTED', 'CANCELLED']);
@@ -51,11 +58,14 @@ export const cancelOrderSagaId = (orderId: number) => `cancel-order-${orderId}`;
 export class OrderService implements OrderLifecycle {
   private readonly orders: OrderRepository;
   private readonly ids: IdAllocator;
+  private readonly keys: IdempotencyKeys;
+  private keySweeper: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<(order: OrderSnapshot) => void>();
   private readonly watched = new Map<number, number>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
+  private readonly running: Array<{ isRunning(): boolean }> = [];
   readonly orchestrator: SagaOrchestrator | undefined;
   private readonly createSaga;
   private readonly cancelSaga;
@@ -63,6 +73,11 @@ export class OrderService implements OrderLifecycle {
   constructor(private readonly options: OrderServiceOptions) {
     this.orders = new OrderRepository(options.store.driver.dialect);
     this.ids = new IdAllocator(options.store, 'order');
+    this.keys = new IdempotencyKeys({
+      dialect: options.store.driver.dialect,
+      scope: 'orders.create',
+      ttlMs: options.idempotencyTtlMs ?? 24 * 3_600_000,
+    });
     this.createSaga = createOrderSaga(this);
     this.cancelSaga = cancelOrderSaga(this);
     if (options.mode === 'orchestration') {
@@ -72,6 +87,7 @@ export class OrderService implements OrderLifecycle {
         broker: options.broker,
         sagas: [this.createSaga, this.cancelSaga],
         logger: options.logger,
+        instrumentation: options.instrumentation,
       });
     }
   }
@@ -79,20 +95,31 @@ export class OrderService implements OrderLifecycle {
   async start(): Promise<void> {
     const { store, broker, logger } = this.options;
     await migrateService(store, 'example-orders', orderMigrations);
+    this.keySweeper = setInterval(() => void store.transaction((tx) => this.keys.purgeExpired(tx.sql)).catch(() => undefined), 3_600_000);
+    this.keySweeper.unref?.();
     if (this.orchestrator) {
       await this.orchestrator.start();
       this.stops.push(() => this.orchestrator!.stop());
+      this.running.push(this.orchestrator);
     } else {
-      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger })
+      const consumer = new MessageConsumer({ name: 'order-service.choreography', store, broker, logger, instrumentation: this.options.instrumentation })
         .handle(CreditReserved, (tx, e) => this.approve(tx, e.orderId))
-        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason));
+        .handle(CreditReservationFailed, (tx, e) => this.reject(tx, e.orderId, e.reason))
+        .ignore(CustomerCreated);
       await consumer.start();
       this.stops.push(() => consumer.stop());
+      this.running.push(consumer);
     }
+  }
+
+  /** Its orchestrator (or choreography consumer) is consuming: for /ready. */
+  isRunning(): boolean {
+    return this.running.length > 0 && this.running.every((r) => r.isRunning());
   }
 
   async stop(): Promise<void> {
     clearInterval(this.pollTimer);
+    clearInterval(this.keySweeper);
     for (const stop of this.stops.splice(0).reverse()) await stop();
   }
 
@@ -111,7 +138,10 @@ export class OrderService implements OrderLifecycle {
   watchOrder(orderId: number): () => void {
     if (this.options.crossProcessPollMs === undefined) return () => {};
     this.watched.set(orderId, (this.watched.get(orderId) ?? 0) + 1);
-    this.pollTimer ??= setInterval(() => void this.pollWatched(), this.options.crossProcessPollMs);
+    this.pollTimer ??= setInterval(
+      () => this.pollWatched().catch((error: unknown) => this.options.logger.warn({ err: error }, 'polling watched orders failed')),
+      this.options.crossProcessPollMs,
+    );
     return () => {
       const n = (this.watched.get(orderId) ?? 1) - 1;
       if (n > 0) this.watched.set(orderId, n);
@@ -139,19 +169,21 @@ export class OrderService implements OrderLifecycle {
 
   /**
    * Creates an order (PENDING) and starts its saga in one local transaction. With an
-   * idempotency key, a repeated request returns the first order's id and creates nothing.
+   * idempotency key, a repeated request returns the first order's id and creates nothing; the
+   * same key with another request (customer or total) throws IdempotencyKeyReusedError (422).
    */
   async createOrder(customerId: number, total: Cents, idempotencyKey?: string): Promise<number> {
     const orderId = await this.ids.nextId();
     return this.options.store.transaction(async (tx) => {
-      if (idempotencyKey !== undefined) {
-        const existing = await this.orders.claimKey(tx.sql, idempotencyKey, orderId);
-        if (existing !== undefined) return existing;
-      }
-      const data = { orderId, customerId, orderTotal: total };
-      if (this.orchestrator) await this.orchestrator.begin(this.createSaga, data, { tx, sagaId: createOrderSagaId(orderId) });
-      else await this.createPending(tx, orderId, customerId, total);
-      return orderId;
+      const create = async () => {
+        const data = { orderId, customerId, orderTotal: total };
+        if (this.orchestrator) await this.orchestrator.begin(this.createSaga, data, { tx, sagaId: createOrderSagaId(orderId) });
+        else await this.createPending(tx, orderId, customerId, total);
+        return orderId;
+      };
+      if (idempotencyKey === undefined) return create();
+      // The request as the service understood it: `{"amount":"12.34"}` and `12.34` are one request.
+      return (await this.keys.claim(tx.sql, idempotencyKey, { customerId, orderTotal: total }, create)).value;
     });
   }
 

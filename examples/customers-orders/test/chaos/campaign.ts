@@ -6,7 +6,7 @@
  * Everything it started is stopped at the end, also on failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaultInjector, serviceProcesses, type FaultKind } from './fault-injector.js';
@@ -118,7 +118,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     await stopLauncher(launcher);
     const delivery = deliveryCounts(countsDir);
     const result = summarize(o.variant, snapshot, { ...faults.counts, ...delivery }, [...load.unexpected, ...snapshot.violations]);
-    if (result.violations.length > 0) console.error(`demo log: ${join(work, 'demo.log')}\n${tail(join(work, 'demo.log'))}`);
+    if (result.violations.length > 0) {
+      writeFileSync(join(work, 'violations.txt'), result.violations.join('\n'));
+      console.error(`violations: ${join(work, 'violations.txt')}; demo log: ${join(work, 'demo.log')}\n${tail(join(work, 'demo.log'))}`);
+    }
     else rmSync(work, { recursive: true, force: true });
     return result;
   } finally {

@@ -94,9 +94,9 @@ export class FaultInjector {
         this.counts.stop++;
         this.stopped.add(victim.pid);
         // Frozen for 1-5 s: long enough for leases, acknowledgements and HTTP calls to time out.
-        void sleep(1_000 + Math.random() * 4_000, this.abort.signal).then(() => {
+        setTimeout(() => {
           if (this.stopped.delete(victim.pid)) signal(victim.pid, 'SIGCONT');
-        });
+        }, 1_000 + Math.random() * 4_000);
       }
       kill = !kill;
     }

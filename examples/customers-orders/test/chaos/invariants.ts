@@ -139,8 +139,11 @@ export async function checkInvariants(db: Readers, client: ClientRecord): Promis
   unsettled += viewDiffs;
 
   // Nothing lost, nothing twice: keys, dead letters, outboxes.
-  const keys = await db.orders.rows<{ idem_key: string; order_id: Num }>(`SELECT idem_key, order_id FROM ${db.orders.table('example_order_keys')}`);
-  const keyOrder = new Map(keys.map((k) => [k.idem_key, Number(k.order_id)]));
+  // The order service keeps each request's key and the order id it answered in Concord's idempotency table.
+  const keys = await db.orders.rows<{ idem_key: string; response: string | null }>(
+    `SELECT idem_key, response FROM ${db.orders.table('idempotency_keys')} WHERE scope = 'orders.create'`,
+  );
+  const keyOrder = new Map(keys.map((k) => [k.idem_key, Number(JSON.parse(k.response ?? 'null'))]));
   for (const [key, orderId] of client.answered) {
     if (keyOrder.get(key) !== orderId) say(`request ${key} was answered with order ${orderId}, but the key holds ${keyOrder.get(key) ?? 'nothing'}`);
     if (!byId.has(orderId)) say(`request ${key} was answered with order ${orderId}, which does not exist (lost)`);

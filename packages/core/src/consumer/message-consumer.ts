@@ -6,6 +6,7 @@ import { upcastPayload } from '../message/message-versions.js';
 import type { Broker, DeliveryBatch, Subscription } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { noInstrumentation, type Instrumentation } from '../ports/instrumentation.js';
 import type { Store, StoreTransaction, Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
 import { MESSAGE_HEADER_REPLAY_FOR } from '../sql/sql-store.js';
@@ -33,6 +34,8 @@ export interface MessageConsumerOptions<H> {
   readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each batch handled and each failed message (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -43,6 +46,7 @@ export interface MessageConsumerOptions<H> {
  */
 export class MessageConsumer<H = unknown> {
   private readonly registrations = new Map<string, Registration<H>>();
+  private readonly ignored = new Set<string>();
   private subscription: Subscription | undefined;
   private readonly stopping = new AbortController();
   private readonly maxAttempts: number;
@@ -78,15 +82,32 @@ export class MessageConsumer<H = unknown> {
     return this;
   }
 
+  /**
+   * Declares message types on this consumer's channels that it does not handle on purpose
+   * (another consumer's business). Any other type without a handler is parked in dead letters
+   * as UNKNOWN_MESSAGE_TYPE instead of being acknowledged unseen: a producer ahead of this
+   * consumer's version must not lose messages silently.
+   */
+  ignore(...definitions: ReadonlyArray<MessageDefinition | string>): this {
+    if (this.subscription) throw new InvalidArgumentError(`consumer ${this.name}: declare ignored types before start()`);
+    for (const d of definitions) this.ignored.add(typeof d === 'string' ? d : d.type);
+    return this;
+  }
+
   async start(): Promise<void> {
     if (this.registrations.size === 0) throw new InvalidArgumentError(`consumer ${this.name}: no handlers registered`);
     const channels = [...new Set([...this.registrations.values()].map((r) => r.definition.channel))];
     this.subscription = await this.options.broker.subscribe({
       group: this.name,
       channels,
-      handler: (batch) => this.handleBatch(batch),
+      handler: (batch) => this.handleTimedBatch(batch),
       ...(this.options.maxBatchSize ? { maxBatchSize: this.options.maxBatchSize } : {}),
     });
+  }
+
+  /** True between start() and stop(): the consumer is subscribed (for readiness checks). */
+  isRunning(): boolean {
+    return this.subscription !== undefined && !this.stopping.signal.aborted;
   }
 
   assignedPartitions(): string[] {
@@ -98,6 +119,22 @@ export class MessageConsumer<H = unknown> {
     await this.subscription?.close();
   }
 
+  private async handleTimedBatch(batch: DeliveryBatch): Promise<void> {
+    const instrumentation = this.options.instrumentation ?? noInstrumentation;
+    if (!instrumentation.consumerBatch) return this.handleBatch(batch);
+    const started = Date.now();
+    const oldest = batch.messages.reduce((min, m) => Math.min(min, m.createdAt), started);
+    await this.handleBatch(batch);
+    instrumentation.consumerBatch({
+      consumer: this.name,
+      channel: batch.channel,
+      partition: batch.partition,
+      messages: batch.messages.length,
+      durationMs: Date.now() - started,
+      oldestAgeMs: Math.max(0, started - oldest),
+    });
+  }
+
   /**
    * Handles a batch in as few local transactions as possible. First the whole batch in one
    * transaction without savepoints (they cost a round trip each, and subtransactions on
@@ -107,6 +144,7 @@ export class MessageConsumer<H = unknown> {
    * attempts, backoff, dead letters) and `handleMessage` before the rest of the batch continues.
    */
   private async handleBatch(batch: DeliveryBatch): Promise<void> {
+    for (const m of batch.messages) if (this.isUnknown(m)) await this.parkUnknown(m);
     const messages = batch.messages.filter((m) => this.registrationFor(m) !== undefined);
     let known = messages.length > 1 ? await this.tryWholeBatch(messages) : undefined;
     if (known === 'done') return;
@@ -174,6 +212,31 @@ export class MessageConsumer<H = unknown> {
     }
   }
 
+  /**
+   * No handler, not declared ignored, not a replay meant for another consumer, and not one of
+   * Concord's own control messages (`concord.*`, e.g. saga finish notes, which only the
+   * component they are for handles).
+   */
+  private isUnknown(message: MessageEnvelope): boolean {
+    if (this.registrations.has(message.type) || this.ignored.has(message.type)) return false;
+    if (message.type.startsWith('concord.')) return false;
+    const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
+    return replayFor === undefined || replayFor === this.name;
+  }
+
+  /** Parks a message of an unknown type once (the inbox row makes a redelivery a no-op). */
+  private async parkUnknown(message: MessageEnvelope): Promise<void> {
+    const error =
+      `UNKNOWN_MESSAGE_TYPE: consumer ${this.name} has no handler for ${message.type} on channel ${message.channel}; ` +
+      `register one (then replay this dead letter) or declare it with .ignore()`;
+    const parked = await this.options.store.transaction(async (tx) => {
+      if (!(await tx.inbox.tryRecord(this.name, message.id))) return false;
+      await tx.inbox.addDeadLetter({ consumer: this.name, message, error, stack: null, attempts: 0 });
+      return true;
+    });
+    if (parked) this.logFor(message).error({ channel: message.channel }, 'message of an unknown type moved to dead letters');
+  }
+
   private registrationFor(message: MessageEnvelope): Registration<H> | undefined {
     const replayFor = message.headers[MESSAGE_HEADER_REPLAY_FOR];
     if (replayFor !== undefined && replayFor !== this.name) return undefined;
@@ -199,9 +262,24 @@ export class MessageConsumer<H = unknown> {
       // A payload that fails its schema will fail every time: park it now, no retries.
       await tx.inbox.addDeadLetter({ consumer: this.name, message, error: error.message, stack: null, attempts: 1 });
       this.logFor(message).error({ err: error }, 'invalid message moved to dead letters');
+      const signal = { consumer: this.name, message, attempts: 1, error: error.message, deadLettered: true };
+      tx.afterCommit(() => this.options.instrumentation?.messageFailed?.(signal));
       return;
     }
-    await registration.handler(tx, payload, message);
+    const instrumentation = this.options.instrumentation;
+    if (!instrumentation?.inSpan) {
+      await registration.handler(tx, payload, message);
+      return;
+    }
+    await instrumentation.inSpan(
+      {
+        name: `handle ${message.type}`,
+        kind: 'consumer',
+        parentHeaders: message.headers,
+        attributes: { 'messaging.consumer.group.name': this.name, 'messaging.destination.name': message.channel, 'messaging.message.id': message.id },
+      },
+      async () => registration.handler(tx, payload, message),
+    );
   }
 
   private logFor(message: MessageEnvelope): Logger {
@@ -240,8 +318,10 @@ export class MessageConsumer<H = unknown> {
         await tx.inbox.addDeadLetter({ consumer: this.name, message, error: err.message, stack: err.stack ?? null, attempts });
       });
       this.logFor(message).error({ err, attempts }, 'message moved to dead letters after its last attempt');
+      this.options.instrumentation?.messageFailed?.({ consumer: this.name, message, attempts, error: err.message, deadLettered: true });
       return 'dead-lettered';
     }
+    this.options.instrumentation?.messageFailed?.({ consumer: this.name, message, attempts, error: err.message, deadLettered: false });
     const delay = backoffDelay(this.backoff, attempts);
     this.logFor(message).warn({ err, attempts, retryInMs: delay }, 'message handler failed; retrying');
     await this.clock.sleep(delay, this.stopping.signal);

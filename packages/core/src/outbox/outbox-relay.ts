@@ -1,9 +1,10 @@
-import { ClosedError } from '../errors.js';
+import { ClosedError, ConcordErrorCode, isConcordError, type MessageRejectedError } from '../errors.js';
 import { backoffDelay, defaultBackoff } from '../consumer/backoff.js';
 import { defaultLogger } from '../logging.js';
 import type { Broker } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { noInstrumentation, type Instrumentation } from '../ports/instrumentation.js';
 import type { OutboxLag, Store } from '../ports/store.js';
 import { WakeSignal } from '../util/wake-signal.js';
 import type { Relay } from './relay.js';
@@ -22,12 +23,16 @@ export interface OutboxRelayOptions {
   readonly retainSentMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Told about each published batch and each failed round (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface OutboxRelayStats {
   readonly published: number;
   readonly rounds: number;
   readonly failures: number;
+  /** Messages the broker refused for good, moved to `store.parkedOutbox`. */
+  readonly parked: number;
 }
 
 /**
@@ -40,7 +45,7 @@ export class OutboxRelay implements Relay {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private stats = { published: 0, rounds: 0, failures: 0 };
+  private stats = { published: 0, rounds: 0, failures: 0, parked: 0 };
   private lastPurge = 0;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -70,15 +75,37 @@ export class OutboxRelay implements Relay {
     this.loop = undefined;
   }
 
-  /** Publishes one batch; returns how many messages went out. */
+  /**
+   * Publishes one batch; returns how many messages went out. A message the broker refuses for
+   * good (MessageRejectedError) is parked with the reason and the batch is tried again without
+   * it: one bad message must not stop the relay for ever.
+   */
   async publishBatch(): Promise<number> {
     const { store, broker } = this.options;
-    const records = await store.outbox.fetchUnsent(this.batchSize);
-    if (records.length === 0) return 0;
-    await broker.publish(records.map((r) => r.envelope));
-    await store.outbox.markSent(records.map((r) => r.position));
-    this.stats.published += records.length;
-    return records.length;
+    for (;;) {
+      const records = await store.outbox.fetchUnsent(this.batchSize);
+      if (records.length === 0) return 0;
+      const started = Date.now();
+      const messages = records.map((r) => r.envelope);
+      try {
+        await broker.publish(messages);
+      } catch (error) {
+        if (!isConcordError(error, ConcordErrorCode.MESSAGE_REJECTED)) throw error;
+        const rejected = records.find((r) => r.envelope.id === (error as MessageRejectedError).messageId);
+        if (!rejected) throw error;
+        await store.outbox.park(rejected.position, error.message);
+        this.stats.parked++;
+        this.logger.error(
+          { err: error, messageId: rejected.envelope.id, position: rejected.position },
+          'broker refuses an outbox message: parked; the relay goes on without it',
+        );
+        continue;
+      }
+      await store.outbox.markSent(records.map((r) => r.position));
+      this.stats.published += records.length;
+      (this.options.instrumentation ?? noInstrumentation).relayPublished?.({ messages, durationMs: Date.now() - started });
+      return records.length;
+    }
   }
 
   /** Publishes until the outbox is empty. */
@@ -90,6 +117,10 @@ export class OutboxRelay implements Relay {
 
   lag(): Promise<OutboxLag> {
     return this.options.store.outbox.lag();
+  }
+
+  isRunning(): boolean {
+    return this.loop !== undefined;
   }
 
   getStats(): OutboxRelayStats {
@@ -109,6 +140,7 @@ export class OutboxRelay implements Relay {
         if (error instanceof ClosedError && signal.aborted) return;
         failures++;
         this.stats.failures++;
+        this.options.instrumentation?.relayFailed?.(error);
         this.logger.warn({ err: error, failures }, 'outbox relay round failed; retrying');
         await this.clock.sleep(backoffDelay(defaultBackoff, failures), signal);
       }

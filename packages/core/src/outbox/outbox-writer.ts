@@ -34,6 +34,8 @@ export async function buildEnvelope<D extends MessageDefinition>(
   options: SendOptions | undefined,
   causedBy: MessageEnvelope | undefined,
   now: number,
+  /** The active trace context (from Instrumentation.traceHeaders), which wins over the cause's. */
+  trace?: Readonly<Record<string, string>>,
 ): Promise<MessageEnvelope<PayloadInputOf<D>>> {
   const parsed = await validatePayload(definition.schema, payload, definition.type, 'send');
   const partitionKey = options?.partitionKey ?? definition.partitionKey?.(parsed);
@@ -55,6 +57,7 @@ export async function buildEnvelope<D extends MessageDefinition>(
   } else {
     headers[MessageHeader.correlationId] = id;
   }
+  if (trace) Object.assign(headers, trace);
   if (options?.headers) Object.assign(headers, options.headers);
   return {
     id,

@@ -10,4 +10,6 @@ export interface Relay {
   stop(): Promise<void>;
   /** Messages committed but not yet accepted by the broker. */
   lag(): Promise<OutboxLag>;
+  /** True between start() and stop(): the relay's loop is alive (for readiness checks). */
+  isRunning?(): boolean;
 }

@@ -46,6 +46,8 @@ export interface Broker {
    * the caller republishes (consumers deduplicate by id).
    */
   publish(messages: readonly MessageEnvelope[]): Promise<void>;
+  /** Resolves when the broker answers a trivial request; for readiness checks. Optional. */
+  ping?(): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
 }

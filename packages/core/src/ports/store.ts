@@ -1,6 +1,8 @@
 import type { MessageEnvelope } from '../message/envelope.js';
 import type { OutboxWriter } from '../outbox/outbox-writer.js';
 import type { SqlExecutor } from '../sql/sql-driver.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
+import type { StoreRetentionPolicy } from '../retention/store-retention.js';
 
 export interface StoreCapabilities {
   /** Several relays can claim outbox rows at once (`FOR UPDATE SKIP LOCKED`). */
@@ -55,6 +57,45 @@ export interface OutboxReader {
   purgeSent(olderThanMs: number): Promise<number>;
   /** Called after each commit that wrote outbox rows in this process. */
   onCommitted(listener: () => void): () => void;
+  /**
+   * Moves an unsent row out of the outbox into the parked list with the reason (the broker
+   * refuses it, or it cannot be decoded), so the rows behind it flow. False if it was gone.
+   */
+  park(position: number, reason: string): Promise<boolean>;
+}
+
+/** An outbox row a relay parked, exactly as it was stored (raw text: it may not decode). */
+export interface ParkedOutboxRow {
+  readonly id: number;
+  readonly outboxPosition: number;
+  readonly messageId: string;
+  readonly channel: string;
+  readonly messageType: string;
+  readonly partitionKey: string;
+  readonly headers: string;
+  readonly payload: string;
+  readonly schemaVersion: number;
+  readonly createdAt: number;
+  /** Why it was parked. */
+  readonly error: string;
+  readonly parkedAt: number;
+  readonly resolvedAt: number | null;
+  readonly resolution: 'replayed' | 'discarded' | null;
+}
+
+export interface ParkedOutboxFilter {
+  readonly includeResolved?: boolean;
+  readonly limit?: number;
+}
+
+/** The relay-side dead letters: listed with the reason, replayed into the outbox, or discarded. */
+export interface ParkedOutboxStore {
+  list(filter?: ParkedOutboxFilter): Promise<ParkedOutboxRow[]>;
+  get(id: number): Promise<ParkedOutboxRow | undefined>;
+  /** Back into the outbox, same message id, at the end; refuses one already resolved. */
+  replay(id: number): Promise<void>;
+  /** Given up for good (kept, resolved, until the retention removes it); refuses one already resolved. */
+  discard(id: number): Promise<void>;
 }
 
 export interface DeadLetter {
@@ -122,6 +163,10 @@ export interface Store<H = unknown> {
   transaction<T>(fn: (tx: StoreTransaction<H>) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
   readonly outbox: OutboxReader;
   readonly deadLetters: DeadLetterStore;
+  /** Outbox rows the relay parked (see OutboxReader.park). */
+  readonly parkedOutbox: ParkedOutboxStore;
+  /** Retention of the store's own tables, for a RetentionSweeper (defaults: `defaultStoreRetention`). */
+  retentionTask(policy?: StoreRetentionPolicy): RetentionTask;
   /** Counts a failed attempt for (consumer, message); returns the attempts so far. */
   recordFailedAttempt(consumer: string, messageId: string, error: string): Promise<number>;
   close(): Promise<void>;

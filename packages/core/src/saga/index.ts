@@ -23,6 +23,9 @@ export {
   type StepDefinition,
   type StepKind,
 } from './saga-definition.js';
+export { StepGroupBuilder, type InvokeBranchInput, type LocalBranchInput } from './step-group.js';
+export { deferredReplyId, type DeferredReply, type PendingReply } from './deferred-replies.js';
+export { commandChannels } from './saga-ended.js';
 export {
   FINAL_STATUSES,
   SagaStatus,
@@ -34,8 +37,16 @@ export {
   type SagaView,
 } from './saga-instance.js';
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
-export { SagaParticipant, type CommandHandler, type SagaParticipantOptions } from './saga-participant.js';
+export { SagaParticipant, type CommandHandler, type ParticipantReplies, type SagaParticipantOptions } from './saga-participant.js';
 export { ParticipantBarrier, type BarrierDecision } from './participant-barrier.js';
 export { versionedReply, replyVersionOf, upcastReplyBody, ReplyVersionError, type VersionedReplySchema } from './reply-versions.js';
-export { NULL_COMPENSATION_REPLY, SAGA_REPLY_TYPE, type SagaReplyPayload } from './saga-messages.js';
+export {
+  DEADLOCK_REPLY,
+  NULL_COMPENSATION_REPLY,
+  RESOURCE_LOCKED_REPLY,
+  SAGA_REPLY_TYPE,
+  sagaEndedMessage,
+  type SagaEndedPayload,
+  type SagaReplyPayload,
+} from './saga-messages.js';
 export type { SagaListFilter } from './saga-repository.js';

@@ -9,7 +9,9 @@ export type BarrierDecision =
   /** A compensation arrived before its action: succeed without running anything. */
   | { readonly kind: 'null-compensation' }
   /** The action arrived after its compensation: it must not run. */
-  | { readonly kind: 'blocked' };
+  | { readonly kind: 'blocked' }
+  /** The participant promised to answer later (a deferred reply): nothing to send now. */
+  | { readonly kind: 'deferred' };
 
 /**
  * DTM-style barrier keyed by (saga id, step, action), kept in the participant's database and
@@ -41,6 +43,7 @@ export class ParticipantBarrier {
     );
     const row = rows[0];
     if (!row || row.status === 'blocked') return { kind: 'blocked' };
+    if (row.status === 'deferred') return { kind: 'deferred' };
     return { kind: 'recorded', reply: row.reply_type ?? '', body: row.reply_payload == null ? {} : JSON.parse(row.reply_payload) };
   }
 
@@ -55,14 +58,66 @@ export class ParticipantBarrier {
   }
 
   async record(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, reply: string, body: unknown) {
+    // 'blocked' rows stay blocked (a deadlock victim's late answer must not count).
     await exec.execute(
-      `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ?`,
+      `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ? AND status <> 'blocked'`,
       [reply, JSON.stringify(body ?? {}), sagaId, step, barrierAction(action, attempt)],
     );
   }
 
-  /** Deletes barrier rows older than the retention; see docs/sagas.md for why this is safe. */
-  purge(exec: SqlExecutor, olderThan: number): Promise<number> {
-    return exec.execute(`DELETE FROM ${this.table} WHERE created_at < ?`, [olderThan]);
+  /** The handler will answer later: duplicates of the command stay silent until then. */
+  async defer(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number) {
+    await exec.execute(`UPDATE ${this.table} SET status = 'deferred' WHERE saga_id = ? AND step = ? AND action = ?`, [
+      sagaId,
+      step,
+      barrierAction(action, attempt),
+    ]);
+  }
+
+  /** The command was parked behind a semantic lock: it will enter again when re-sent. */
+  async forget(exec: SqlExecutor, sagaId: string, step: string, barrierKey: string) {
+    await exec.execute(`DELETE FROM ${this.table} WHERE saga_id = ? AND step = ? AND action = ? AND status = 'running'`, [
+      sagaId,
+      step,
+      barrierKey,
+    ]);
+  }
+
+  /** The action must never run (its saga gave up on it, e.g. a deadlock victim): a late copy is dropped. */
+  async block(exec: SqlExecutor, sagaId: string, step: string, barrierKey: string, now: number) {
+    await this.insert(exec, sagaId, step, barrierKey, 'blocked', now);
+  }
+
+  /** Whether the saga has started compensating `step` here (a deferred answer is then too late). */
+  async compensationStarted(exec: SqlExecutor, sagaId: string, step: string): Promise<boolean> {
+    const rows = await exec.query(`SELECT 1 AS one FROM ${this.table} WHERE saga_id = ? AND step = ? AND action LIKE 'compensate%'`, [
+      sagaId,
+      step,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Notes that the orchestrator finished the saga: from now on its rows age toward the purge. */
+  async finished(exec: SqlExecutor, sagaId: string, status: string, now: number): Promise<void> {
+    await exec.execute(this.d.insertIgnore(this.d.table('saga_finished'), ['saga_id', 'status', 'finished_at']), [sagaId, status, now]);
+  }
+
+  /**
+   * Deletes the barrier rows of sagas finished before `finishedBefore`, and their finish notes.
+   * Rows of a saga not known to be finished are kept whatever their age: a STUCK saga retried
+   * months later still finds that its action ran, so its compensation really compensates
+   * (purging by age alone turned it into a null compensation). With `unfinishedBefore`, rows of
+   * unfinished sagas created before it go too (an opt-in for orchestrators that never send
+   * finish notes, e.g. older versions).
+   */
+  async purge(exec: SqlExecutor, finishedBefore: number, unfinishedBefore: number | null = null): Promise<number> {
+    const finished = this.d.table('saga_finished');
+    let removed = await exec.execute(
+      `DELETE FROM ${this.table} WHERE saga_id IN (SELECT saga_id FROM ${finished} WHERE finished_at < ?)`,
+      [finishedBefore],
+    );
+    await exec.execute(`DELETE FROM ${finished} WHERE finished_at < ?`, [finishedBefore]);
+    if (unfinishedBefore !== null) removed += await exec.execute(`DELETE FROM ${this.table} WHERE created_at < ?`, [unfinishedBefore]);
+    return removed;
   }
 }

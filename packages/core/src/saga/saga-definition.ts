@@ -3,6 +3,7 @@ import { assertName } from '../message/message-definition.js';
 import type { Transaction } from '../ports/store.js';
 import type { SchemaOutput, StandardSchemaV1 } from '../schema.js';
 import type { CommandDefinition, CommandInvocation, RepliesOf } from './command-definition.js';
+import { buildGroup, StepGroupBuilder, type GroupInput } from './step-group.js';
 
 /**
  * compensatable: can be undone; pivot: the go/no-go step, never undone; retriable: after the
@@ -64,6 +65,8 @@ export interface StepDefinition<D> {
   readonly onReply?: Readonly<Record<string, ReplyAction<D, unknown>>>;
   readonly compensate?: Compensation<D>;
   readonly timeoutMs?: number;
+  /** A parallel step group: its branches run at once and join (see step-group.ts). */
+  readonly branches?: readonly StepDefinition<D>[];
 }
 
 export interface SagaDefinition<D = unknown> {
@@ -83,7 +86,7 @@ export class SagaDefinitionError extends ConcordError {
 }
 
 export class SagaBuilder<D> {
-  private readonly steps: Array<{ name: string; input: InvokeStepInput<D, any> | LocalStepInput<D> }> = [];
+  private readonly steps: Array<{ name: string; input: InvokeStepInput<D, any> | LocalStepInput<D> | GroupInput<D> }> = [];
 
   constructor(
     private readonly name: string,
@@ -94,6 +97,17 @@ export class SagaBuilder<D> {
   step(name: string, step: LocalStepInput<D>): SagaBuilder<D>;
   step(name: string, step: InvokeStepInput<D, any> | LocalStepInput<D>): SagaBuilder<D> {
     this.steps.push({ name, input: step });
+    return this;
+  }
+
+  /**
+   * A step group: its branches run at once and the saga goes on when all succeeded. When one
+   * fails, the branches that succeeded are compensated (and the steps before the group).
+   * Branches are compensatable, so a group comes before the pivot.
+   */
+  parallel(name: string, branches: (group: StepGroupBuilder<D>) => StepGroupBuilder<D>, options: { timeoutMs?: number } = {}): SagaBuilder<D> {
+    const group = branches(new StepGroupBuilder<D>());
+    this.steps.push({ name, input: { group: group.entries, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) } });
     return this;
   }
 
@@ -112,23 +126,15 @@ export class SagaBuilder<D> {
       }
       if (seen.has(name)) problems.push(`${where}: the name is used twice`);
       seen.add(name);
-      const kind = input.kind ?? 'compensatable';
+      const kind = ('kind' in input ? input.kind : undefined) ?? 'compensatable';
       if (!['compensatable', 'pivot', 'retriable'].includes(kind)) problems.push(`${where}: unknown kind "${kind}"`);
-      const local = 'local' in input ? input.local : undefined;
-      const invoke = 'invoke' in input ? input.invoke : undefined;
-      if (!local === !invoke) problems.push(`${where}: give exactly one of local or invoke`);
-      if (invoke && (typeof invoke.build !== 'function' || invoke.command?.kind !== 'command')) {
-        problems.push(`${where}: invoke must be Command.with((data) => payload)`);
+      if ('group' in input) {
+        const group = buildGroup(name, where, input, problems);
+        if (kind === 'compensatable' && pivotAt >= 0) problems.push(`${where}: steps after the pivot must be retriable`);
+        else if (firstRetriable >= 0) problems.push(`${where}: steps after a retriable step must be retriable`);
+        return Object.freeze({ name, index, kind: 'compensatable' as const, ...group });
       }
-      const onReply = 'onReply' in input ? (input.onReply as StepDefinition<D>['onReply']) : undefined;
-      if (onReply && !invoke) problems.push(`${where}: onReply needs an invoke`);
-      if (onReply && invoke) {
-        for (const reply of Object.keys(onReply)) {
-          if (!(reply in invoke.command.replies)) {
-            problems.push(`${where}: ${invoke.command.type} has no reply "${reply}" (declared: ${Object.keys(invoke.command.replies).join(', ')})`);
-          }
-        }
-      }
+      const body = buildStepBody(where, input, problems);
       if (kind === 'pivot') {
         if (pivotAt >= 0) problems.push(`${where}: a saga has at most one pivot (step ${pivotAt + 1} is one already)`);
         pivotAt = index;
@@ -143,29 +149,50 @@ export class SagaBuilder<D> {
       } else if (firstRetriable >= 0) {
         problems.push(`${where}: steps after a retriable step must be retriable`);
       }
-      const compensate = input.compensate;
-      if (compensate && !compensate.local === !compensate.invoke) {
-        problems.push(`${where}: compensate needs exactly one of local or invoke`);
-      }
-      const timeoutMs = 'timeoutMs' in input ? input.timeoutMs : undefined;
-      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) {
-        problems.push(`${where}: timeoutMs must be a positive integer`);
-      }
-      return Object.freeze({
-        name,
-        index,
-        kind,
-        ...(local ? { local } : {}),
-        ...(invoke ? { invoke } : {}),
-        ...(onReply ? { onReply } : {}),
-        ...(compensate ? { compensate } : {}),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      });
+      return Object.freeze({ name, index, kind, ...body });
     });
     if (steps.length === 0) problems.push('a saga needs at least one step');
     if (problems.length > 0) throw new SagaDefinitionError(this.name, problems);
     return Object.freeze({ name: this.name, schema: this.schema, steps: Object.freeze(steps) });
   }
+}
+
+/** Checks and collects what a step or a branch does: local or invoke, onReply, compensate, timeout. */
+export function buildStepBody<D>(
+  where: string,
+  input: InvokeStepInput<D, any> | LocalStepInput<D>,
+  problems: string[],
+): Pick<StepDefinition<D>, 'local' | 'invoke' | 'onReply' | 'compensate' | 'timeoutMs'> {
+  const local = 'local' in input ? input.local : undefined;
+  const invoke = 'invoke' in input ? input.invoke : undefined;
+  if (!local === !invoke) problems.push(`${where}: give exactly one of local or invoke`);
+  if (invoke && (typeof invoke.build !== 'function' || invoke.command?.kind !== 'command')) {
+    problems.push(`${where}: invoke must be Command.with((data) => payload)`);
+  }
+  const onReply = 'onReply' in input ? (input.onReply as StepDefinition<D>['onReply']) : undefined;
+  if (onReply && !invoke) problems.push(`${where}: onReply needs an invoke`);
+  if (onReply && invoke) {
+    for (const reply of Object.keys(onReply)) {
+      if (!(reply in invoke.command.replies)) {
+        problems.push(`${where}: ${invoke.command.type} has no reply "${reply}" (declared: ${Object.keys(invoke.command.replies).join(', ')})`);
+      }
+    }
+  }
+  const compensate = input.compensate;
+  if (compensate && !compensate.local === !compensate.invoke) {
+    problems.push(`${where}: compensate needs exactly one of local or invoke`);
+  }
+  const timeoutMs = 'timeoutMs' in input ? input.timeoutMs : undefined;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) {
+    problems.push(`${where}: timeoutMs must be a positive integer`);
+  }
+  return {
+    ...(local ? { local } : {}),
+    ...(invoke ? { invoke } : {}),
+    ...(onReply ? { onReply } : {}),
+    ...(compensate ? { compensate } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  };
 }
 
 /** Starts a saga definition: `defineSaga('CreateOrder', schema).step(...).step(...).build()`. */

@@ -50,7 +50,11 @@ export type SagaHistoryEvent =
   | 'STUCK'
   | 'MANUAL_RETRY'
   | 'MANUAL_RESOLVE'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'DEADLOCK'
+  | 'BRANCH_DONE'
+  | 'BRANCH_FAILED'
+  | 'BRANCH_COMPENSATED';
 
 export interface SagaHistoryEntry {
   readonly id: number;

@@ -57,3 +57,43 @@ export const SAGA_ATTEMPT_HEADER = 'concord-saga-attempt';
 export function barrierAction(action: SagaAction, attempt: number): string {
   return attempt > 1 ? `${action}#${attempt}` : action;
 }
+
+/** Reply of a command whose resource another saga holds (fail-fast semantic lock): the saga fails with RESOURCE_LOCKED. */
+export const RESOURCE_LOCKED_REPLY = 'concord.ResourceLocked';
+/** Reply sent to the saga chosen to break a waits-for cycle: the saga fails with DEADLOCK. */
+export const DEADLOCK_REPLY = 'concord.Deadlock';
+
+export interface SagaEndedPayload {
+  readonly sagaId: string;
+  readonly status: string;
+}
+
+const sagaEndedSchema: StandardSchemaV1<SagaEndedPayload> = {
+  '~standard': {
+    version: 1,
+    vendor: 'concord',
+    validate(value) {
+      const v = value as Partial<SagaEndedPayload> | null;
+      if (typeof v !== 'object' || v === null || typeof v.sagaId !== 'string' || typeof v.status !== 'string') {
+        return { issues: [{ message: 'expected { sagaId, status }' }] };
+      }
+      return { value: v as SagaEndedPayload };
+    },
+  },
+};
+
+const endedDefinitions = new Map<string, MessageDefinition<string, typeof sagaEndedSchema>>();
+
+/**
+ * "This saga is over": sent by the orchestrator, in its final transition, to every channel the
+ * saga sent commands to, so participants release its semantic locks. One type per channel,
+ * because a consumer dispatches by type and may serve several channels.
+ */
+export function sagaEndedMessage(channel: string): MessageDefinition<string, typeof sagaEndedSchema> {
+  let def = endedDefinitions.get(channel);
+  if (!def) {
+    def = defineMessage(`concord.SagaEnded:${channel}`, { channel, schema: sagaEndedSchema, partitionKey: (p) => p.sagaId });
+    endedDefinitions.set(channel, def);
+  }
+  return def;
+}

@@ -1,6 +1,6 @@
 import { defaultBackoff, type BackoffPolicy } from '../consumer/backoff.js';
 import { MessageConsumer } from '../consumer/message-consumer.js';
-import { IllegalStateError, InvalidArgumentError, NotFoundError, isConcordError } from '../errors.js';
+import { IllegalStateError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { defaultLogger } from '../logging.js';
 import type { MessageEnvelope } from '../message/envelope.js';
@@ -11,13 +11,19 @@ import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload, type SchemaInput } from '../schema.js';
 import { SqlStoreTransaction, type SqlStore } from '../sql/sql-store.js';
-import { WakeSignal } from '../util/wake-signal.js';
+import { DurableTimers } from '../timers/durable-timers.js';
 import type { SagaDefinition } from './saga-definition.js';
-import { FINAL_STATUSES, type SagaInstance, type SagaView } from './saga-instance.js';
+import type { SagaInstance, SagaView } from './saga-instance.js';
 import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
 import { SagaTransition } from './saga-transition.js';
+import { applyIsolationReply, isIsolationReply } from './isolation-replies.js';
+import { SagaBranches } from './saga-branches.js';
+import { applyGroupReply, StepGroupRunner } from './step-group-runner.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
+import { requireStuck } from './manual-action-guard.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export interface SagaOrchestratorOptions<H> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
@@ -31,10 +37,14 @@ export interface SagaOrchestratorOptions<H> {
   /** Attempts of a retriable step or a compensation before the saga is STUCK. Default 5. */
   readonly maxAttempts?: number;
   readonly backoff?: BackoffPolicy;
-  /** How often due retries and reply deadlines are checked. Default 100 ms. */
+  /** Longest wait before due retries and reply deadlines (durable timers) set by other processes are seen. Default 100 ms. */
   readonly schedulerIntervalMs?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Tell participants when a saga ends, so they release its semantic locks. Default true. */
+  readonly announceEnds?: boolean;
+  /** Told about every committed transition and the reply consumer's batches (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 export interface ManualActionOptions {
@@ -55,15 +65,16 @@ export class SagaOrchestrator<H = unknown> {
   readonly replyChannel: string;
   private readonly sagas = new Map<string, AnySaga>();
   private readonly repository: SagaRepository;
+  private readonly branches: SagaBranches;
   private readonly consumer: MessageConsumer<H>;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly backoff: BackoffPolicy;
   private readonly listeners = new Set<(instance: SagaInstance) => void>();
-  private readonly schedulerWake = new WakeSignal();
-  private scheduler: Promise<void> | undefined;
-  private readonly stopping = new AbortController();
+  /** Retries and reply deadlines are durable timers: fired once across all instances. */
+  private readonly timers: DurableTimers<H>;
+  private readonly wakeKind: string;
 
   constructor(private readonly options: SagaOrchestratorOptions<H>) {
     assertName('orchestrator name', options.name);
@@ -73,6 +84,7 @@ export class SagaOrchestrator<H = unknown> {
       this.sagas.set(saga.name, saga as AnySaga);
     }
     this.repository = new SagaRepository(options.store.driver.dialect);
+    this.branches = new SagaBranches(options.store.driver.dialect);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-orchestrator', orchestrator: options.name });
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -84,20 +96,47 @@ export class SagaOrchestrator<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       maxAttempts: 10,
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
       this.handleReply(tx as unknown as SqlStoreTransaction<H>, reply, message),
     );
+    this.wakeKind = `concord.saga.wake:${options.name}`;
+    this.timers = new DurableTimers<H>({
+      store: options.store,
+      clock: this.clock,
+      logger: options.logger ?? defaultLogger(),
+      pollIntervalMs: options.schedulerIntervalMs ?? 100,
+    }).handle<{ sagaId: string; version: number }>(this.wakeKind, (tx, timer) => this.wake(tx, timer.payload));
   }
 
   async start(): Promise<void> {
     await this.consumer.start();
-    this.scheduler = this.runScheduler(this.stopping.signal);
+    await this.scheduleWakes();
+    this.timers.start();
+  }
+
+  /** True between start() and stop(): replies are consumed and the scheduler runs (for readiness checks). */
+  isRunning(): boolean {
+    return this.timers.isRunning() && this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
+    await this.timers.stop();
     await this.consumer.stop();
-    await this.scheduler;
+  }
+
+  /** The durable timer of a saga waiting at `version`; ids are per version, so each wait has its own. */
+  private wakeTimerId(sagaId: string, version: number): string {
+    return `saga:${this.options.name}:${sagaId}:${version}`;
+  }
+
+  /** Timers for waiting sagas that have none (sagas saved before timers existed); idempotent by id. */
+  private async scheduleWakes(): Promise<void> {
+    await this.options.store.sqlTransaction(async (tx) => {
+      for (const w of await this.repository.waiting(tx.exec)) {
+        await this.timers.schedule(tx, { id: this.wakeTimerId(w.sagaId, w.version), kind: this.wakeKind, at: w.wakeAt, payload: w });
+      }
+    });
   }
 
   /** Called after each committed transition, with the instance as committed. */
@@ -150,11 +189,20 @@ export class SagaOrchestrator<H = unknown> {
       await t.advance();
       await this.save(tx, t, true);
     };
-    if (options.tx) {
-      if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
-      await run(options.tx as SqlStoreTransaction<H>);
+    const begin = async () => {
+      if (options.tx) {
+        if (!(options.tx instanceof SqlStoreTransaction)) throw new InvalidArgumentError('begin: tx must come from store.transaction()');
+        await run(options.tx as SqlStoreTransaction<H>);
+      } else {
+        await this.options.store.sqlTransaction(run);
+      }
+    };
+    // The saga's trace starts here: its first commands (and events) carry this span's context.
+    const inSpan = this.options.instrumentation?.inSpan;
+    if (inSpan) {
+      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
     } else {
-      await this.options.store.sqlTransaction(run);
+      await begin();
     }
     return sagaId;
   }
@@ -171,6 +219,22 @@ export class SagaOrchestrator<H = unknown> {
     return this.options.store.driver.run((exec) => this.repository.list(exec, filter));
   }
 
+  /**
+   * Retention of this orchestrator's sagas, for a RetentionSweeper: sagas finished (COMPLETED,
+   * COMPENSATED, ABORTED) more than `finishedSagasMs` ago (default 30 days) go with their
+   * history; STUCK and running sagas are never removed. `null` keeps every saga.
+   */
+  retentionTask(policy: { readonly finishedSagasMs?: number | null } = {}): RetentionTask {
+    const keepMs = policy.finishedSagasMs === undefined ? 30 * 24 * 3_600_000 : policy.finishedSagasMs;
+    return {
+      name: `sagas:${this.options.name}`,
+      sweep: async (now): Promise<Record<string, number>> =>
+        keepMs === null
+          ? {}
+          : { sagas: await this.options.store.sqlTransaction((tx) => this.repository.purgeFinished(tx.exec, now - keepMs)) },
+    };
+  }
+
   countByStatus(): Promise<Record<string, number>> {
     return this.options.store.driver.run((exec) => this.repository.countByStatus(exec));
   }
@@ -178,7 +242,7 @@ export class SagaOrchestrator<H = unknown> {
   /** Runs the current step (or compensation) of a STUCK saga again, from a fresh attempt count. */
   retry(sagaId: string, options: ManualActionOptions = {}): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
-      if (t.draft.status !== 'STUCK') throw new IllegalStateError(`saga ${sagaId} is ${t.draft.status}, not STUCK: nothing to retry`);
+      requireStuck(t.draft, 'retry');
       t.record('MANUAL_RETRY', { actor: options.actor ?? null, note: options.note ?? null });
       Object.assign(t.draft, {
         status: t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING',
@@ -200,7 +264,7 @@ export class SagaOrchestrator<H = unknown> {
   ): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('resolve: a note saying what was done is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'resolve');
       const current = t.step;
       if (!current || current.name !== options.step) {
         throw new IllegalStateError(`saga ${sagaId} is at step ${current?.name ?? '(none)'}, not ${options.step}`);
@@ -213,17 +277,20 @@ export class SagaOrchestrator<H = unknown> {
       }
       t.record('MANUAL_RESOLVE', { as: options.as, actor: options.actor ?? null, note: options.note });
       t.draft.status = t.draft.direction === 'forward' ? 'RUNNING' : 'COMPENSATING';
-      if (options.as === 'done') t.stepDone({ manual: true });
-      else t.compensationDone({ manual: true });
+      if (options.as === 'done') t.stepDone({ manual: true }, null);
+      else t.compensationDone({ manual: true }, null);
       await t.advance();
     });
   }
 
-  /** Stops a saga where it is, for good. A note is required. */
+  /**
+   * Stops a STUCK saga where it is, for good: a person takes over what it left (its history
+   * says which steps ran and which were compensated). A note is required.
+   */
   abort(sagaId: string, options: ManualActionOptions & { note: string }): Promise<SagaInstance> {
     return this.manual(sagaId, async (t) => {
       if (!options.note?.trim()) throw new InvalidArgumentError('abort: a note saying why is required');
-      if (FINAL_STATUSES.has(t.draft.status)) throw new IllegalStateError(`saga ${sagaId} is already ${t.draft.status}`);
+      requireStuck(t.draft, 'abort');
       t.record('ABORTED', { actor: options.actor ?? null, note: options.note });
       Object.assign(t.draft, { status: 'ABORTED', waitingAction: null, wakeAt: null });
     });
@@ -250,10 +317,12 @@ export class SagaOrchestrator<H = unknown> {
     return new SagaTransition(
       {
         repository: this.repository,
+        branches: this.branches,
         replyChannel: this.replyChannel,
         maxAttempts: this.maxAttempts,
         backoff: this.backoff,
         now: this.clock.now(),
+        announceEnds: this.options.announceEnds ?? true,
       },
       tx as SqlStoreTransaction<unknown>,
       definition,
@@ -264,8 +333,20 @@ export class SagaOrchestrator<H = unknown> {
   private async save(tx: SqlStoreTransaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
     await t.save(isNew);
     const committed = { ...t.draft };
+    // The previous version's wait (if any) is over; the new one's timer commits with the state.
+    if (!isNew) await this.timers.cancel(tx, this.wakeTimerId(committed.sagaId, committed.version - 1));
+    if (committed.wakeAt !== null) {
+      await this.timers.schedule(tx, {
+        id: this.wakeTimerId(committed.sagaId, committed.version),
+        kind: this.wakeKind,
+        at: committed.wakeAt,
+        payload: { sagaId: committed.sagaId, version: committed.version },
+      });
+    }
+    const instrumentation = this.options.instrumentation;
+    const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
-      if (committed.wakeAt !== null) this.schedulerWake.wake();
+      if (signals) instrumentation!.sagaTransition!(signals);
       for (const listener of this.listeners) listener(committed);
     });
   }
@@ -279,6 +360,11 @@ export class SagaOrchestrator<H = unknown> {
     const definition = this.definitionOf(instance);
     const t = this.transition(tx, definition, instance);
     const step = t.step;
+    if (step?.branches) {
+      if (await applyGroupReply(t, reply, message.id)) await this.save(tx, t, false);
+      else this.logger.debug({ sagaId: reply.sagaId, messageId: message.id, reply: reply.reply }, 'stale or duplicate branch reply ignored');
+      return;
+    }
     if (
       !t.isActive() ||
       instance.waitingAction !== reply.action ||
@@ -290,7 +376,9 @@ export class SagaOrchestrator<H = unknown> {
     }
     t.record('REPLY', { reply: reply.reply, messageId: message.id, action: reply.action });
     Object.assign(t.draft, { waitingAction: null, wakeAt: null });
-    if (reply.action === 'compensate') {
+    if (isIsolationReply(reply.reply)) {
+      await applyIsolationReply(t, reply);
+    } else if (reply.action === 'compensate') {
       t.compensationDone({ reply: reply.reply });
     } else {
       await this.applyInvokeReply(t, reply);
@@ -334,48 +422,27 @@ export class SagaOrchestrator<H = unknown> {
     t.stepDone({ reply: reply.reply });
   }
 
-  /** The durable timer loop: due retries and expired reply deadlines, claimed by version. */
-  private async runScheduler(signal: AbortSignal): Promise<void> {
-    const interval = this.options.schedulerIntervalMs ?? 100;
-    while (!signal.aborted) {
-      try {
-        const due = await this.options.store.driver.run((exec) => this.repository.due(exec, this.clock.now(), 100));
-        for (const sagaId of due) {
-          if (signal.aborted) return;
-          await this.wake(sagaId).catch((error: unknown) => {
-            if (!isConcordError(error, 'CONCURRENCY_CONFLICT')) {
-              this.logger.error({ err: error, sagaId }, 'saga timer failed');
-            }
-          });
-        }
-      } catch (error) {
-        if (!signal.aborted) this.logger.warn({ err: error }, 'saga scheduler round failed');
-      }
-      await this.schedulerWake.wait(interval, signal);
+  /** A saga's timer fired (in `tx`): a retry is due, or a reply did not come in time. */
+  private async wake(tx: SqlStoreTransaction<H>, due: { sagaId: string; version: number }): Promise<void> {
+    const instance = await this.repository.load(tx.exec, due.sagaId, true);
+    // A transition since the timer was set (a reply, a manual action) ended that wait.
+    if (!instance || instance.version !== due.version || instance.wakeAt === null) return;
+    const t = this.transition(tx, this.definitionOf(instance), instance);
+    if (!t.isActive()) {
+      t.draft.wakeAt = null;
+    } else if (instance.waitingAction === null) {
+      t.draft.wakeAt = null;
+      await t.advance();
+    } else {
+      await this.onReplyTimeout(t, instance);
+      await t.advance();
     }
-  }
-
-  /** Handles one saga whose timer fired: a retry is due, or a reply did not come in time. */
-  private async wake(sagaId: string): Promise<void> {
-    await this.options.store.sqlTransaction(async (tx) => {
-      const instance = await this.repository.load(tx.exec, sagaId, true);
-      if (!instance || instance.wakeAt === null || instance.wakeAt > this.clock.now()) return;
-      const t = this.transition(tx, this.definitionOf(instance), instance);
-      if (!t.isActive()) {
-        t.draft.wakeAt = null;
-      } else if (instance.waitingAction === null) {
-        t.draft.wakeAt = null;
-        await t.advance();
-      } else {
-        await this.onReplyTimeout(t, instance);
-        await t.advance();
-      }
-      await this.save(tx, t, false);
-    });
+    await this.save(tx, t, false);
   }
 
   private async onReplyTimeout(t: SagaTransition, instance: SagaInstance): Promise<void> {
     const step = t.step!;
+    if (step.branches) return new StepGroupRunner(t, step).timeout();
     t.record('TIMEOUT', { action: instance.waitingAction, attempt: instance.waitingAttempt });
     const error = Object.assign(new Error(`no reply to ${instance.waitingAction} of step ${step.name} in time`), { code: 'TIMEOUT' });
     if (instance.waitingAction === 'invoke' && step.kind === 'compensatable') {

@@ -1,5 +1,11 @@
 import { MessageConsumer } from '../consumer/message-consumer.js';
-import { InvalidArgumentError } from '../errors.js';
+import { IllegalStateError, InvalidArgumentError } from '../errors.js';
+import { DeadlockDetector } from '../isolation/deadlock-detector.js';
+import { LockWaitRequired, ResourceLockedError } from '../isolation/lock-errors.js';
+import { lockGraphSource, type LockGraphSource } from '../isolation/lock-graph-source.js';
+import { SemanticLocks, type HeldLock, type LockWait } from '../isolation/semantic-locks.js';
+import type { WaitCycle, WaitEdge } from '../isolation/waits-for-graph.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import { defaultLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import type { PayloadOf } from '../message/message-definition.js';
@@ -17,28 +23,68 @@ import {
   type ReplySchemas,
   type ReplyToken,
 } from './command-definition.js';
+import { DEFERRED, DeferredReplies, deferredReplyId, isDeferredReply, type DeferredReply, type PendingReply } from './deferred-replies.js';
+import { failDeadlockVictim } from './deadlock-victim.js';
 import { ParticipantBarrier } from './participant-barrier.js';
 import { replyVersionOf } from './reply-versions.js';
 import type { SagaAction } from './saga-instance.js';
-import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER, sagaReplyMessage } from './saga-messages.js';
+import {
+  barrierAction,
+  NULL_COMPENSATION_REPLY,
+  RESOURCE_LOCKED_REPLY,
+  SAGA_ATTEMPT_HEADER,
+  sagaEndedMessage,
+  sagaReplyMessage,
+} from './saga-messages.js';
+
+/** The declared replies, plus `later()`: the answer comes later, through `SagaParticipant.answer`. */
+export type ParticipantReplies<R extends ReplySchemas> = ReplyBuilder<R> & { readonly later: () => DeferredReply };
+import { RetentionSweeper, type RetentionTask } from '../retention/retention-sweeper.js';
 
 export type CommandHandler<H, C extends CommandDefinition> = (
   tx: Transaction<H>,
   command: PayloadOf<C>,
-  reply: ReplyBuilder<RepliesOf<C>>,
+  reply: ParticipantReplies<RepliesOf<C>>,
   message: MessageEnvelope,
-) => ReplyToken<RepliesOf<C>> | Promise<ReplyToken<RepliesOf<C>>>;
+) => HandlerOutcome<RepliesOf<C>> | Promise<HandlerOutcome<RepliesOf<C>>>;
+
+type HandlerOutcome<R extends ReplySchemas> = ReplyToken<R> | DeferredReply;
 
 export interface SagaParticipantOptions<H> {
   /** The consumer group of this participant's command handlers. */
   readonly name: string;
   readonly store: SqlStore<H>;
   readonly broker: Broker;
-  /** Barrier and inbox rows older than this are deleted. Default 7 days. */
+  /**
+   * Barrier rows of a saga are deleted this long after its orchestrator announced it finished.
+   * Default 7 days. Rows of unfinished sagas are kept (see `unfinishedRetentionMs`). The inbox
+   * is the store's (see `storeRetentionTask`).
+   */
   readonly retentionMs?: number;
+  /**
+   * Opt-in: also delete barrier rows of sagas never announced finished once they are this old.
+   * Default null (keep them: a STUCK saga retried later needs them). Only for orchestrators of
+   * older Concord versions, which send no finish notes.
+   */
+  readonly unfinishedRetentionMs?: number | null;
+  /** How often the barrier is swept. Default min(retentionMs, 1 hour). */
+  readonly sweepIntervalMs?: number;
   readonly maxAttempts?: number;
+  /**
+   * Commands handled in one transaction at most (the consumer's batch). 1 when handlers touch
+   * hot rows of several resources (reservation pools): a batch would hold one pool's row while
+   * waiting for another's, and two such batches deadlock.
+   */
+  readonly maxBatchSize?: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /**
+   * Runs a deadlock detector over the waits-for graph of this service (named `service`) and
+   * its peers' lock tables; it breaks the cycles whose youngest saga waits here.
+   */
+  readonly deadlockDetection?: { readonly service: string; readonly peers: readonly LockGraphSource[]; readonly intervalMs?: number };
+  /** Told about the command consumer's batches and failures (metrics, tracing). */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -51,14 +97,22 @@ export class SagaParticipant<H = unknown> {
   private readonly barrier: ParticipantBarrier;
   private readonly clock: Clock;
   private readonly retentionMs: number;
-  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly sweeper: RetentionSweeper;
+  private finishedRegistered = false;
   private readonly logger: Logger;
+  private readonly channels = new Set<string>();
+  private readonly deferred: DeferredReplies;
+  private detector: DeadlockDetector | undefined;
+  /** Semantic locks in this participant's database; take them in handlers with `locks.acquire(tx, message, ...)`. */
+  readonly locks: SemanticLocks;
 
   constructor(private readonly options: SagaParticipantOptions<H>) {
     this.clock = options.clock ?? systemClock;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'saga-participant', participant: options.name });
     this.barrier = new ParticipantBarrier(options.store.driver.dialect);
+    this.locks = new SemanticLocks(options.store.driver.dialect, this.clock);
+    this.deferred = new DeferredReplies(options.store.driver.dialect);
     this.consumer = new MessageConsumer<H>({
       name: options.name,
       store: options.store,
@@ -66,43 +120,92 @@ export class SagaParticipant<H = unknown> {
       logger: options.logger ?? defaultLogger(),
       clock: this.clock,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+      ...(options.maxBatchSize ? { maxBatchSize: options.maxBatchSize } : {}),
+    });
+    this.sweeper = new RetentionSweeper({
+      tasks: [this.retentionTask()],
+      intervalMs: options.sweepIntervalMs ?? Math.min(this.retentionMs, 3_600_000),
+      logger: this.logger,
+      clock: this.clock,
     });
   }
 
   handle<C extends CommandDefinition>(command: C, handler: CommandHandler<H, C>): this {
     if (command.kind !== 'command') throw new InvalidArgumentError(`${command.type} is not a command (use defineCommand)`);
-    const replies = replyBuilder(command.replies) as ReplyBuilder<RepliesOf<C>>;
+    const replies = Object.freeze({ ...replyBuilder(command.replies), later: () => DEFERRED }) as ParticipantReplies<RepliesOf<C>>;
     this.consumer.handle(command, (tx, payload, message) =>
-      this.handleCommand(tx as SqlStoreTransaction<H>, command, message, () => handler(tx, payload as PayloadOf<C>, replies, message)),
+      this.handleCommand(tx as SqlStoreTransaction<H>, command, message, (sub) => handler(sub, payload as PayloadOf<C>, replies, message)),
     );
+    this.channels.add(command.channel);
     return this;
   }
 
+  /** This participant's part of the waits-for graph, for the detectors of other services. */
+  lockGraph(service: string): LockGraphSource {
+    return lockGraphSource(service, this.options.store as SqlStore<unknown>);
+  }
+
   async start(): Promise<void> {
+    // The orchestrator announces each saga's end on the channels it used: release its locks
+    // here, and let its barrier rows start aging toward the purge (never before: a STUCK saga
+    // retried late must still find what ran).
+    for (const channel of this.channels) {
+      this.consumer.handle(sagaEndedMessage(channel), async (tx, ended) => {
+        await this.barrier.finished((tx as SqlStoreTransaction<H>).exec, ended.sagaId, ended.status, this.clock.now());
+        const released = await this.locks.releaseSaga(tx as SqlStoreTransaction<unknown>, ended.sagaId);
+        if (released.length > 0) this.logger.debug({ sagaId: ended.sagaId, released }, 'semantic locks released: saga ended');
+      });
+    }
     await this.consumer.start();
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(this.retentionMs, 3_600_000));
-    this.sweeper.unref?.();
+    const detection = this.options.deadlockDetection;
+    if (detection) {
+      this.detector = new DeadlockDetector({
+        local: this.lockGraph(detection.service),
+        peers: detection.peers,
+        ...(detection.intervalMs ? { intervalMs: detection.intervalMs } : {}),
+        breakWait: (victim, cycle) => this.breakWait(victim, cycle),
+        logger: this.logger,
+      });
+      this.detector.start();
+    }
+    this.sweeper.start();
+  }
+
+  /** True between start() and stop() (for readiness checks). */
+  isRunning(): boolean {
+    return this.consumer.isRunning();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweeper);
+    await this.sweeper.stop();
+    await this.detector?.stop();
     await this.consumer.stop();
   }
 
-  /** Deletes barrier and inbox rows past the retention period. */
-  async sweep(): Promise<{ barrier: number; inbox: number }> {
-    const olderThan = this.clock.now() - this.retentionMs;
-    const barrier = await this.options.store.driver.run((exec) => this.barrier.purge(exec, olderThan));
-    const inbox = await this.options.store.purgeInbox(this.retentionMs);
-    if (barrier + inbox > 0) this.logger.info({ barrier, inbox }, 'purged barrier and inbox rows past retention');
-    return { barrier, inbox };
+  /** The barrier's retention as a task, for a shared RetentionSweeper (this participant also runs its own). */
+  retentionTask(): RetentionTask {
+    const unfinished = this.options.unfinishedRetentionMs ?? null;
+    return {
+      name: `saga-barrier:${this.options.name}`,
+      sweep: async (now) => ({
+        barrier: await this.options.store.driver.run((exec) =>
+          this.barrier.purge(exec, now - this.retentionMs, unfinished === null ? null : now - unfinished),
+        ),
+      }),
+    };
+  }
+
+  /** Deletes barrier rows past their retention now (what the scheduled sweep does). */
+  async sweep(): Promise<{ barrier: number }> {
+    return (await this.retentionTask().sweep(this.clock.now())) as { barrier: number };
   }
 
   private async handleCommand<C extends CommandDefinition>(
     tx: SqlStoreTransaction<H>,
     command: C,
     message: MessageEnvelope,
-    run: () => ReplyToken<ReplySchemas> | Promise<ReplyToken<ReplySchemas>>,
+    run: (tx: SqlStoreTransaction<H>) => HandlerOutcome<ReplySchemas> | Promise<HandlerOutcome<ReplySchemas>>,
   ): Promise<void> {
     const h = message.headers;
     const sagaId = h[MessageHeader.sagaId];
@@ -112,7 +215,9 @@ export class SagaParticipant<H = unknown> {
     const attempt = Number(h[SAGA_ATTEMPT_HEADER] ?? '1') || 1;
     if (!sagaId || !step || (action !== 'invoke' && action !== 'compensate')) {
       // Not from a saga: no barrier; reply only if asked to.
-      const token = await this.checked(command, await run());
+      const outcome = await run(tx);
+      if (isDeferredReply(outcome)) throw new InvalidArgumentError(`${command.type}: only a saga command can be answered later`);
+      const token = await this.checked(command, outcome);
       if (replyChannel) await this.sendReply(tx, replyChannel, { sagaId: sagaId ?? message.id, step: step ?? '', action: 'invoke', attempt, reply: token.reply, body: token.payload });
       return;
     }
@@ -123,6 +228,8 @@ export class SagaParticipant<H = unknown> {
       case 'blocked':
         this.logger.info({ sagaId, step, action, messageId: message.id }, 'command arrived after its compensation: not run');
         return;
+      case 'deferred':
+        return;
       case 'recorded':
         ({ reply, body } = decision);
         break;
@@ -132,15 +239,101 @@ export class SagaParticipant<H = unknown> {
         await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
         break;
       case 'run': {
-        const token = await this.checked(command, await run());
+        let outcome: HandlerOutcome<ReplySchemas>;
+        try {
+          // In a savepoint: a handler that must wait for a lock leaves no partial effect behind.
+          outcome = await tx.savepoint((sub) => run(sub));
+        } catch (error) {
+          if (error instanceof LockWaitRequired) {
+            await this.barrier.forget(tx.exec, sagaId, step, barrierAction(action, attempt));
+            await this.locks.park(tx as SqlStoreTransaction<unknown>, error.resource, message, barrierAction(action, attempt));
+            this.logger.debug({ sagaId, step, resource: error.resource, heldBy: error.heldBy }, 'command waits for a semantic lock');
+            return;
+          }
+          if (!(error instanceof ResourceLockedError)) throw error;
+          outcome = { reply: RESOURCE_LOCKED_REPLY, payload: { resource: error.resource, heldBy: error.heldBy } };
+        }
+        if (isDeferredReply(outcome)) {
+          await this.promise(tx, command, message, { sagaId, step, action, attempt, replyChannel });
+          return;
+        }
+        const token = outcome.reply === RESOURCE_LOCKED_REPLY ? outcome : await this.checked(command, outcome);
         reply = token.reply;
         body = token.payload;
-        await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+        if (reply === RESOURCE_LOCKED_REPLY && action === 'compensate') {
+          // A compensation must run in the end: its retry (same barrier key) has to run again.
+          await this.barrier.forget(tx.exec, sagaId, step, barrierAction(action, attempt));
+        } else {
+          await this.barrier.record(tx.exec, sagaId, step, action, attempt, reply, body);
+        }
       }
     }
     if (replyChannel) {
       await this.sendReply(tx, replyChannel, { sagaId, step, action, attempt, reply, body, bodyVersion: replyVersionOf(command.replies[reply]) });
     }
+  }
+
+  private async promise(
+    tx: SqlStoreTransaction<H>,
+    command: CommandDefinition,
+    message: MessageEnvelope,
+    at: { sagaId: string; step: string; action: SagaAction; attempt: number; replyChannel: string | undefined },
+  ): Promise<void> {
+    if (!at.replyChannel) throw new InvalidArgumentError(`${command.type}: a command without a reply channel cannot be answered later`);
+    await this.barrier.defer(tx.exec, at.sagaId, at.step, at.action, at.attempt);
+    await this.deferred.record(tx.exec, {
+      deferredId: deferredReplyId(message),
+      sagaId: at.sagaId,
+      step: at.step,
+      action: at.action,
+      attempt: at.attempt,
+      commandType: command.type,
+      replyChannel: at.replyChannel,
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /**
+   * Sends the reply a handler promised with `reply.later()`, through the outbox, in `tx` when
+   * given. Refused when it was answered already or the saga started compensating the step
+   * (it gave up waiting: its timeout passed).
+   */
+  async answer<C extends CommandDefinition>(
+    command: C,
+    deferredId: string,
+    build: (reply: ReplyBuilder<RepliesOf<C>>) => ReplyToken<RepliesOf<C>>,
+    options: { tx?: Transaction<H> } = {},
+  ): Promise<void> {
+    const run = async (tx: SqlStoreTransaction<H>) => {
+      const pending = await this.deferred.take(tx.exec, deferredId, command.type, this.clock.now());
+      if (await this.barrier.compensationStarted(tx.exec, pending.sagaId, pending.step)) {
+        throw new IllegalStateError(`saga ${pending.sagaId} stopped waiting for ${deferredId}: it is compensating step ${pending.step}`);
+      }
+      const token = await this.checked(command, build(replyBuilder(command.replies) as ReplyBuilder<RepliesOf<C>>));
+      await this.barrier.record(tx.exec, pending.sagaId, pending.step, pending.action, pending.attempt, token.reply, token.payload);
+      await this.sendReply(tx, pending.replyChannel, { ...pending, reply: token.reply, body: token.payload });
+    };
+    if (options.tx) await run(options.tx as SqlStoreTransaction<H>);
+    else await this.options.store.sqlTransaction(run);
+  }
+
+  /** The semantic locks held in this participant's database and the commands waiting for them (operator view). */
+  lockTable(): Promise<{ locks: HeldLock[]; waits: Array<Omit<LockWait, 'envelope'> & { commandType: string }> }> {
+    return this.options.store.driver.run(async (exec) => ({
+      locks: await this.locks.listLocks(exec),
+      waits: (await this.locks.listWaits(exec)).map(({ envelope, ...wait }) => ({ ...wait, commandType: envelope.type })),
+    }));
+  }
+
+  /** Replies promised and not sent yet, oldest first. */
+  pendingReplies(limit?: number): Promise<PendingReply[]> {
+    return this.options.store.driver.run((exec) => this.deferred.pending(exec, limit));
+  }
+
+  private breakWait(victim: WaitEdge, cycle: WaitCycle): Promise<boolean> {
+    return this.options.store.sqlTransaction((tx) =>
+      failDeadlockVictim(tx as SqlStoreTransaction<unknown>, { locks: this.locks, barrier: this.barrier, now: this.clock.now() }, victim, cycle),
+    );
   }
 
   private async checked(command: CommandDefinition, token: ReplyToken<ReplySchemas>): Promise<ReplyToken<ReplySchemas>> {

@@ -68,6 +68,8 @@ export interface SagaListFilter {
   readonly status?: SagaStatus;
   readonly sagaType?: string;
   readonly limit?: number;
+  /** Rows to skip (pagination), newest first. */
+  readonly offset?: number;
 }
 
 /** Saga instances and their history in the orchestrator's own database. */
@@ -145,19 +147,16 @@ export class SagaRepository {
     }
     const rows = await exec.query<Row>(
       `SELECT ${COLUMNS.join(', ')} FROM ${this.instances}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-        `ORDER BY updated_at DESC LIMIT ?`,
-      [...params, filter.limit ?? 100],
+        `ORDER BY updated_at DESC, saga_id LIMIT ? OFFSET ?`,
+      [...params, filter.limit ?? 100, filter.offset ?? 0],
     );
     return rows.map(fromRow);
   }
 
-  /** Sagas whose retry or reply deadline has come. */
-  async due(exec: SqlExecutor, now: number, limit: number): Promise<string[]> {
-    const rows = await exec.query<{ saga_id: string }>(
-      `SELECT saga_id FROM ${this.instances} WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at LIMIT ?`,
-      [now, limit],
-    );
-    return rows.map((r) => r.saga_id);
+  /** Sagas waiting for a retry or a reply deadline, with the version that set the wait. */
+  async waiting(exec: SqlExecutor): Promise<Array<{ sagaId: string; version: number; wakeAt: number }>> {
+    const rows = await exec.query<Row>(`SELECT saga_id, version, wake_at FROM ${this.instances} WHERE wake_at IS NOT NULL`);
+    return rows.map((r) => ({ sagaId: String(r.saga_id), version: Number(r.version), wakeAt: Number(r.wake_at) }));
   }
 
   async countByStatus(exec: SqlExecutor): Promise<Record<string, number>> {
@@ -165,5 +164,15 @@ export class SagaRepository {
       `SELECT status, COUNT(*) AS n FROM ${this.instances} GROUP BY status`,
     );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Deletes sagas COMPLETED, COMPENSATED or ABORTED before `before`, with their history. Never a STUCK or running one. */
+  async purgeFinished(exec: SqlExecutor, before: number): Promise<number> {
+    const finished = `status IN ('COMPLETED', 'COMPENSATED', 'ABORTED') AND updated_at < ?`;
+    await exec.execute(
+      `DELETE FROM ${this.d.table('saga_history')} WHERE saga_id IN (SELECT saga_id FROM ${this.instances} WHERE ${finished})`,
+      [before],
+    );
+    return exec.execute(`DELETE FROM ${this.instances} WHERE ${finished}`, [before]);
   }
 }

@@ -1,18 +1,26 @@
 import { backoffDelay, type BackoffPolicy } from '../consumer/backoff.js';
 import { ConcurrencyConflictError } from '../errors.js';
 import { MessageHeader } from '../message/envelope.js';
+import type { SagaSignal } from '../ports/instrumentation.js';
 import type { SqlStoreTransaction } from '../sql/sql-store.js';
 import type { SagaDefinition, StepDefinition } from './saga-definition.js';
-import type { SagaAction, SagaHistoryEvent, SagaInstance } from './saga-instance.js';
+import { FINAL_STATUSES, type SagaAction, type SagaHistoryEvent, type SagaInstance } from './saga-instance.js';
 import { SAGA_ATTEMPT_HEADER } from './saga-messages.js';
+import { SAGA_STARTED_AT_HEADER } from '../isolation/semantic-locks.js';
+import { announceSagaEnd } from './saga-ended.js';
 import type { SagaRepository } from './saga-repository.js';
+import type { SagaBranches } from './saga-branches.js';
+import { StepGroupRunner } from './step-group-runner.js';
 
 export interface TransitionContext {
   readonly repository: SagaRepository;
+  readonly branches: SagaBranches;
   readonly replyChannel: string;
   readonly maxAttempts: number;
   readonly backoff: BackoffPolicy;
   readonly now: number;
+  /** Send `concord.SagaEnded` to the saga's command channels when it ends (releases semantic locks). */
+  readonly announceEnds: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -34,7 +42,9 @@ export function errorText(error: unknown): string {
  */
 export class SagaTransition<D = unknown> {
   readonly draft: Mutable<SagaInstance<D>>;
-  private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown> }> = [];
+  private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown>; durationMs?: number }> = [];
+  /** When the saga last changed before this transition: a remote step's command went out then. */
+  private readonly previousUpdateAt: number;
 
   constructor(
     readonly ctx: TransitionContext,
@@ -43,7 +53,19 @@ export class SagaTransition<D = unknown> {
     instance: SagaInstance<D>,
   ) {
     this.draft = { ...instance };
+    this.wasFinal = FINAL_STATUSES.has(instance.status);
+    this.previousUpdateAt = instance.updatedAt;
   }
+
+  /** What this transition recorded, for instrumentation (after commit). */
+  signals(): SagaSignal[] {
+    const { sagaId, sagaType, status } = this.draft;
+    return this.history.map((h) => ({ sagaId, sagaType, status, step: h.step, event: h.event, ...(h.durationMs !== undefined ? { durationMs: h.durationMs } : {}) }));
+  }
+
+  private readonly wasFinal: boolean;
+  /** While a step group waits: its deadline, kept across the transitions of its replies. */
+  groupDeadline: number | null = null;
 
   get step(): StepDefinition<D> | undefined {
     return this.definition.steps[this.draft.currentStep];
@@ -68,7 +90,12 @@ export class SagaTransition<D = unknown> {
           this.record('COMPLETED', {}, null);
           return;
         }
+        if (step.branches) {
+          await new StepGroupRunner(this, step).forward();
+          continue;
+        }
         if (step.invoke) return this.sendCommand(step, 'invoke');
+        const began = Date.now();
         try {
           const result = await this.tx.savepoint((sub) => step.local!(sub, d.data));
           if (result !== undefined) d.data = result;
@@ -76,7 +103,7 @@ export class SagaTransition<D = unknown> {
           await this.stepFailed(step, error, 'LOCAL_STEP_FAILED');
           continue;
         }
-        this.stepDone({ local: true });
+        this.stepDone({ local: true }, Date.now() - began);
       } else {
         const step = this.step;
         if (!step) {
@@ -84,31 +111,37 @@ export class SagaTransition<D = unknown> {
           this.record('COMPENSATED', { reason: d.failureReason }, null);
           return;
         }
+        if (step.branches) {
+          await new StepGroupRunner(this, step).backward();
+          continue;
+        }
         const compensation = step.compensate;
         if (!compensation) {
           d.currentStep--;
           continue;
         }
         if (compensation.invoke) return this.sendCommand(step, 'compensate');
+        const began = Date.now();
         try {
           await this.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'));
         } catch (error) {
           this.retryOrStuck(step, error);
           return;
         }
-        this.compensationDone({ local: true });
+        this.compensationDone({ local: true }, Date.now() - began);
       }
     }
   }
 
-  stepDone(detail: Record<string, unknown>): void {
-    this.record('STEP_DONE', detail);
+  /** `durationMs` defaults to the time since the step's command was sent (the last transition); null when a person acted. */
+  stepDone(detail: Record<string, unknown>, durationMs: number | null = this.ctx.now - this.previousUpdateAt): void {
+    this.history.push({ step: this.step?.name ?? null, event: 'STEP_DONE', detail, ...(durationMs !== null ? { durationMs } : {}) });
     this.draft.currentStep++;
     this.resetStep();
   }
 
-  compensationDone(detail: Record<string, unknown>): void {
-    this.record('COMPENSATION_DONE', detail);
+  compensationDone(detail: Record<string, unknown>, durationMs: number | null = this.ctx.now - this.previousUpdateAt): void {
+    this.history.push({ step: this.step?.name ?? null, event: 'COMPENSATION_DONE', detail, ...(durationMs !== null ? { durationMs } : {}) });
     this.draft.currentStep--;
     this.resetStep();
   }
@@ -171,6 +204,7 @@ export class SagaTransition<D = unknown> {
         [MessageHeader.replyChannel]: this.ctx.replyChannel,
         [MessageHeader.idempotencyKey]: `${d.sagaId}:${step.name}:${action}${attempt > 1 ? `#${attempt}` : ''}`,
         [SAGA_ATTEMPT_HEADER]: String(attempt),
+        [SAGA_STARTED_AT_HEADER]: String(d.createdAt),
       },
     });
     const compensation = step.compensate;
@@ -196,5 +230,9 @@ export class SagaTransition<D = unknown> {
       await this.ctx.repository.update(this.tx.exec, d);
     }
     await this.ctx.repository.appendHistory(this.tx.exec, d.sagaId, this.ctx.now, this.history);
+    if (!this.wasFinal && FINAL_STATUSES.has(d.status)) {
+      if (this.ctx.announceEnds) await announceSagaEnd(this.tx, this.definition as SagaDefinition<unknown>, d);
+      if (this.definition.steps.some((s) => s.branches)) await this.ctx.branches.clearSaga(this.tx.exec, d.sagaId);
+    }
   }
 }

@@ -28,4 +28,19 @@ export const brokerMigrations: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    name: 'group epochs for coordinated rebuilds',
+    up: (d) => {
+      const t = d.types;
+      return [
+        // One row per group that was ever rebuilt: the epoch fences offset commits of workers
+        // started before a rewind; `rebuilding_by` pauses every member while a rebuild runs.
+        `CREATE TABLE ${d.table('broker_group_epochs')} (group_name ${t.key} NOT NULL PRIMARY KEY, epoch ${t.bigint} NOT NULL, ` +
+          `rebuilding_by ${t.key} NULL, rebuilding_until ${t.bigint} NULL)`,
+        // The epoch at which a member has stopped all its workers for a rebuild.
+        `ALTER TABLE ${d.table('broker_members')} ADD paused_epoch ${t.bigint} NULL`,
+      ];
+    },
+  },
 ];

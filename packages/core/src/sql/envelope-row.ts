@@ -1,3 +1,4 @@
+import { UndecodableMessageError } from '../errors.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 
 /** The columns every Concord table that holds a message shares. */
@@ -57,6 +58,27 @@ export function envelopeFromRow(row: EnvelopeRow): MessageEnvelope {
   };
   // Not enumerable: equality checks and spreads see a plain envelope.
   Object.defineProperty(envelope, RAW_JSON, { value: { headers: row.headers, payload: row.payload } });
+  return envelope;
+}
+
+/**
+ * `envelopeFromRow`, checked: headers must be a JSON object of strings, the payload JSON, the
+ * schema version and time integers. Throws UndecodableMessageError saying what is wrong.
+ */
+export function decodeEnvelopeRow(row: EnvelopeRow, where: string): MessageEnvelope {
+  let envelope: MessageEnvelope;
+  try {
+    envelope = envelopeFromRow(row);
+  } catch (cause) {
+    throw new UndecodableMessageError(`${where} (message ${row.message_id}): ${(cause as Error).message}`, { cause });
+  }
+  const h = envelope.headers as unknown;
+  if (typeof h !== 'object' || h === null || Array.isArray(h) || Object.values(h).some((v) => typeof v !== 'string')) {
+    throw new UndecodableMessageError(`${where} (message ${row.message_id}): headers are not an object of strings`);
+  }
+  if (!Number.isInteger(envelope.schemaVersion) || !Number.isFinite(envelope.createdAt)) {
+    throw new UndecodableMessageError(`${where} (message ${row.message_id}): schema_version or created_at is not a number`);
+  }
   return envelope;
 }
 

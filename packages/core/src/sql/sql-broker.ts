@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { ClosedError, ConcordError, ConcordErrorCode, InvalidArgumentError, RebuildInProgressError } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertName } from '../message/message-definition.js';
 import type { MessageEnvelope } from '../message/envelope.js';
@@ -13,8 +13,9 @@ import { brokerMigrations } from './broker-schema.js';
 import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope-row.js';
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
-import { SqlOffsetCommitter } from './sql-offset-committer.js';
-import { SqlPartitionConsumer } from './sql-partition-consumer.js';
+import { GroupEpochs } from './group-epochs.js';
+import { SqlBrokerSubscription } from './sql-broker-subscription.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export const BROKER_TOPIC = 'concord_broker';
 
@@ -58,6 +59,7 @@ export class SqlBroker implements Broker {
   private readonly channelPartitions = new Map<string, number>();
   private readonly wakers = new PartitionWakers();
   private readonly subscriptions = new Set<SqlBrokerSubscription>();
+  readonly epochs: GroupEpochs;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
 
@@ -80,6 +82,7 @@ export class SqlBroker implements Broker {
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
     };
+    this.epochs = new GroupEpochs(driver);
   }
 
   /**
@@ -172,8 +175,59 @@ export class SqlBroker implements Broker {
   }
 
   /**
-   * Moves a consumer group back to the oldest retained message of each channel, so a
-   * projection can be rebuilt by replay. Stop the group's consumers first.
+   * Rebuilds what a consumer group projects, coordinated across every instance of the group:
+   * takes the group's rebuild lock (a second rebuild, here or elsewhere, gets
+   * RebuildInProgressError) and moves the group to a new epoch; waits until every live member
+   * has stopped its workers (a batch in flight finishes; its offset commit is refused, being of
+   * the old epoch); runs `reset` (drop the projection and its inbox rows); rewinds the group's
+   * offsets on `channels`; then releases the lock, and every member starts again from the
+   * rewound position. If anything fails the group stays paused (and the error is thrown):
+   * run the rebuild again; a rebuild whose instance died can be taken over after `holdMs`.
+   * See docs/decisions/010-coordinated-view-rebuild.md.
+   */
+  async rebuild(
+    group: string,
+    channels: readonly string[],
+    reset: () => Promise<void>,
+    options: { readonly holdMs?: number; readonly quiesceTimeoutMs?: number } = {},
+  ): Promise<void> {
+    const { clock, leaseMs } = this.settings;
+    const token = newId();
+    const epoch = await this.epochs.begin(group, token, clock.now(), options.holdMs ?? 5 * 60_000);
+    if (epoch === undefined) throw new RebuildInProgressError(group);
+    this.wakeSubscriptions(group);
+    const deadline = clock.now() + (options.quiesceTimeoutMs ?? Math.max(30_000, 3 * leaseMs));
+    for (;;) {
+      const busy = await this.driver.run((exec) =>
+        exec.query<{ n: number | string }>(
+          `SELECT COUNT(*) AS n FROM ${this.t('broker_members')} WHERE group_name = ? AND heartbeat_at >= ? ` +
+            `AND (paused_epoch IS NULL OR paused_epoch <> ?)`,
+          [group, clock.now() - leaseMs, epoch],
+        ),
+      );
+      if (Number(busy[0]?.n ?? 0) === 0) break;
+      if (clock.now() > deadline) {
+        throw new ConcordError(ConcordErrorCode.TIMEOUT, `rebuild of ${group}: members did not stop within the timeout; the group stays paused, run the rebuild again`);
+      }
+      await clock.sleep(Math.min(50, leaseMs / 10));
+    }
+    await reset();
+    await this.driver.run(async (exec) => {
+      for (const channel of channels) {
+        await exec.execute(`UPDATE ${this.t('broker_offsets')} SET committed = -1 WHERE group_name = ? AND channel = ?`, [group, channel]);
+      }
+    });
+    await this.epochs.end(group, token);
+    this.wakeSubscriptions(group);
+  }
+
+  private wakeSubscriptions(group: string): void {
+    for (const s of this.subscriptions) if (s.group === group) s.rebalanceSoon();
+  }
+
+  /**
+   * Moves a consumer group back to the oldest retained message of each channel. Only safe
+   * with every consumer of the group stopped; `rebuild` does that for you across instances.
    */
   async rewind(group: string, channels: readonly string[]): Promise<void> {
     await this.driver.run(async (exec) => {
@@ -183,10 +237,29 @@ export class SqlBroker implements Broker {
     });
   }
 
-  /** Deletes messages older than `olderThanMs`: the broker's retention. */
+  /**
+   * The broker's retention: deletes messages older than `olderThanMs` that EVERY group of their
+   * channel has committed past. A partition no group reads keeps its messages (a group that
+   * subscribes later starts from the oldest retained one), and a group held back (slow, stopped,
+   * or rewound for a rebuild) holds everything after its offset.
+   */
   async purge(olderThanMs: number): Promise<number> {
     const cutoff = this.settings.clock.now() - olderThanMs;
-    return this.driver.run((exec) => exec.execute(`DELETE FROM ${this.t('broker_messages')} WHERE created_at < ?`, [cutoff]));
+    const q = this.driver.dialect.quote('partition');
+    const m = this.t('broker_messages');
+    const o = this.t('broker_offsets');
+    return this.driver.run((exec) =>
+      exec.execute(
+        `DELETE FROM ${m} WHERE created_at < ? AND msg_offset <= ` +
+          `(SELECT MIN(o.committed) FROM ${o} o WHERE o.channel = ${m}.channel AND o.${q} = ${m}.${q})`,
+        [cutoff],
+      ),
+    );
+  }
+
+  /** `purge` as a RetentionSweeper task. `null` keeps every message (the default: see docs). */
+  retentionTask(messagesMs: number | null): RetentionTask {
+    return { name: `broker:${this.name}`, sweep: async (): Promise<Record<string, number>> => (messagesMs === null ? {} : { messages: await this.purge(messagesMs) }) };
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -220,206 +293,14 @@ export class SqlBroker implements Broker {
     this.wakers.wake(channel, partition);
   }
 
+  async ping(): Promise<void> {
+    await this.driver.run((exec) => exec.query('SELECT 1'));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     await this.unlisten?.();
-  }
-}
-
-/**
- * One member of a consumer group: keeps a heartbeat, takes its fair share of partition leases,
- * gives back what is over its share, and runs one worker per partition it holds.
- */
-class SqlBrokerSubscription {
-  readonly memberId = newId();
-  private readonly workers = new Map<string, SqlPartitionConsumer>();
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private headsTimer: ReturnType<typeof setInterval> | undefined;
-  private pollingHeads = false;
-  private readonly offsets: SqlOffsetCommitter;
-  private rebalancing: Promise<void> = Promise.resolve();
-  private closed = false;
-
-  constructor(
-    private readonly broker: SqlBroker,
-    private readonly options: SubscribeOptions,
-  ) {
-    this.offsets = new SqlOffsetCommitter(broker, options.group, this.memberId, broker.settings.offsetCommitIntervalMs);
-  }
-
-  /**
-   * Partitions whose lease this member holds for sure right now: none once the lease may have
-   * expired without renewal (a stalled process), even before the next rebalance notices.
-   */
-  assignedPartitions(): string[] {
-    return this.leaseValid() ? [...this.workers.keys()].sort() : [];
-  }
-
-  /** @internal Workers start no new batch while this is false. */
-  leaseValid(): boolean {
-    return this.broker.settings.clock.now() < this.leaseValidUntil;
-  }
-
-  private leaseValidUntil = 0;
-
-  async start(): Promise<void> {
-    const d = this.broker.driver.dialect;
-    const q = d.quote('partition');
-    const all: Array<[string, number]> = [];
-    for (const channel of this.options.channels) {
-      const n = await this.broker.partitionsOf(channel);
-      for (let p = 0; p < n; p++) all.push([channel, p]);
-    }
-    this.all = all;
-    await this.broker.driver.run(async (exec) => {
-      const leaseSql = d.insertIgnore(this.broker.t('broker_leases'), ['group_name', 'channel', q, 'owner', 'expires_at'], all.length);
-      await exec.execute(leaseSql, all.flatMap(([c, p]) => [this.options.group, c, p, '', 0]));
-      const offsetSql = d.insertIgnore(this.broker.t('broker_offsets'), ['group_name', 'channel', q, 'committed'], all.length);
-      await exec.execute(offsetSql, all.flatMap(([c, p]) => [this.options.group, c, p, -1]));
-    });
-    await this.rebalance();
-    const every = Math.max(50, Math.floor(this.broker.settings.leaseMs / 3));
-    this.timer = setInterval(() => {
-      this.rebalancing = this.rebalancing.then(() => this.rebalance()).catch((error: unknown) => {
-        this.broker.settings.logger.warn({ err: error, group: this.options.group }, 'partition rebalance failed');
-      });
-    }, every);
-    if (this.broker.pollsHeads) this.headsTimer = setInterval(() => void this.pollHeads(), this.broker.settings.pollIntervalMs);
-  }
-
-  /** One read of every subscribed partition's next offset; wakes the workers that are behind. */
-  private async pollHeads(): Promise<void> {
-    if (this.closed || this.pollingHeads || this.workers.size === 0) return;
-    this.pollingHeads = true;
-    const q = this.broker.driver.dialect.quote('partition');
-    const channels = this.options.channels;
-    try {
-      const rows = await this.broker.driver.run((exec) =>
-        exec.query<{ channel: string; partition: number | string; next_offset: number | string }>(
-          `SELECT channel, ${q} AS ${q}, next_offset FROM ${this.broker.t('broker_partitions')} ` +
-            `WHERE channel IN (${channels.map(() => '?').join(', ')})`,
-          [...channels],
-        ),
-      );
-      for (const r of rows) this.workers.get(`${r.channel}/${Number(r.partition)}`)?.noteHead(Number(r.next_offset));
-    } catch (error) {
-      this.broker.settings.logger.debug({ err: error, group: this.options.group }, 'reading partition heads failed; trying again');
-    } finally {
-      this.pollingHeads = false;
-    }
-  }
-
-  private all: Array<[string, number]> = [];
-
-  private async rebalance(): Promise<void> {
-    if (this.closed) return;
-    const { driver } = this.broker;
-    const d = driver.dialect;
-    const q = d.quote('partition');
-    const { leaseMs, clock } = this.broker.settings;
-    const group = this.options.group;
-    const now = clock.now();
-    const t = (n: string) => this.broker.t(n);
-
-    const live = await driver.transaction(async (exec) => {
-      const changed = await exec.execute(`UPDATE ${t('broker_members')} SET heartbeat_at = ? WHERE group_name = ? AND member_id = ?`, [
-        now,
-        group,
-        this.memberId,
-      ]);
-      if (changed === 0) {
-        await exec.execute(`INSERT INTO ${t('broker_members')} (group_name, member_id, heartbeat_at) VALUES (?, ?, ?)`, [
-          group,
-          this.memberId,
-          now,
-        ]);
-      }
-      await exec.execute(`DELETE FROM ${t('broker_members')} WHERE group_name = ? AND heartbeat_at < ?`, [group, now - leaseMs]);
-      const rows = await exec.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t('broker_members')} WHERE group_name = ?`, [
-        group,
-      ]);
-      return Math.max(1, Number(rows[0]?.n ?? 1));
-    });
-
-    // Renew what we hold and learn what we lost (an expired lease someone else took).
-    await driver.run((exec) =>
-      exec.execute(`UPDATE ${t('broker_leases')} SET expires_at = ? WHERE group_name = ? AND owner = ?`, [now + leaseMs, group, this.memberId]),
-    );
-    const held = await driver.run((exec) =>
-      exec.query<{ channel: string; partition: number | string }>(
-        `SELECT channel, ${q} AS ${q} FROM ${t('broker_leases')} WHERE group_name = ? AND owner = ?`,
-        [group, this.memberId],
-      ),
-    );
-    const heldKeys = new Set(held.map((r) => `${r.channel}/${Number(r.partition)}`));
-    // The expiry just stored (from `now`, taken before the renewal): never later than the real one.
-    this.leaseValidUntil = now + leaseMs;
-    for (const [key, worker] of this.workers) {
-      if (!heldKeys.has(key)) {
-        this.workers.delete(key);
-        await worker.stop();
-      }
-    }
-
-    const fairShare = Math.ceil(this.all.length / live);
-    // Over our share: stop workers first (their batch finishes and commits), then free the leases.
-    const extra = [...this.workers.keys()].slice(fairShare);
-    for (const key of extra) {
-      const worker = this.workers.get(key)!;
-      this.workers.delete(key);
-      await worker.stop();
-      await driver.run((exec) =>
-        exec.execute(
-          `UPDATE ${t('broker_leases')} SET owner = '', expires_at = 0 WHERE group_name = ? AND channel = ? AND ${q} = ? AND owner = ?`,
-          [group, worker.channel, worker.partition, this.memberId],
-        ),
-      );
-    }
-
-    if (this.workers.size >= fairShare || this.closed) return;
-    const start = Math.abs(this.memberId.charCodeAt(this.memberId.length - 1)) % this.all.length;
-    const candidates = [...this.all.slice(start), ...this.all.slice(0, start)];
-    for (const [channel, partition] of candidates) {
-      if (this.workers.size >= fairShare || this.closed) break;
-      const key = `${channel}/${partition}`;
-      if (this.workers.has(key)) continue;
-      const claimed = await driver.run((exec) =>
-        exec.execute(
-          `UPDATE ${t('broker_leases')} SET owner = ?, expires_at = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND (owner = '' OR expires_at < ?)`,
-          [this.memberId, now + leaseMs, group, channel, partition, now],
-        ),
-      );
-      if (claimed !== 1) continue;
-      const worker = new SqlPartitionConsumer(this.broker, this.options, this.memberId, channel, partition, () => this.leaseValid(), this.offsets);
-      this.workers.set(key, worker);
-      worker.start();
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    clearInterval(this.headsTimer);
-    await this.rebalancing;
-    const workers = [...this.workers.values()];
-    this.workers.clear();
-    await Promise.all(workers.map((w) => w.stop()));
-    await this.offsets.close().catch((error: unknown) => this.broker.settings.logger.warn({ err: error }, 'could not commit offsets at close'));
-    const { driver } = this.broker;
-    await driver
-      .run(async (exec) => {
-        await exec.execute(`UPDATE ${this.broker.t('broker_leases')} SET owner = '', expires_at = 0 WHERE group_name = ? AND owner = ?`, [
-          this.options.group,
-          this.memberId,
-        ]);
-        await exec.execute(`DELETE FROM ${this.broker.t('broker_members')} WHERE group_name = ? AND member_id = ?`, [
-          this.options.group,
-          this.memberId,
-        ]);
-      })
-      .catch((error: unknown) => this.broker.settings.logger.warn({ err: error }, 'could not release partition leases'));
   }
 }

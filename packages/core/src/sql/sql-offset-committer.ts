@@ -4,6 +4,8 @@ import type { SqlBroker } from './sql-broker.js';
 export interface OffsetOwner {
   readonly channel: string;
   readonly partition: number;
+  /** The group epoch the owner started under (see GroupEpochs): a rebuild moves it on. */
+  readonly epoch: number;
   /** The lease was found taken by another member: stop delivering. */
   leaseLost(): void;
 }
@@ -42,7 +44,8 @@ export class SqlOffsetCommitter {
     this.pending.set(owner, Math.max(offset, this.pending.get(owner) ?? -1));
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      // flush catches its own errors (and keeps the entries for the next one).
+      this.flush().catch(() => undefined);
     }, this.intervalMs);
   }
 
@@ -78,8 +81,9 @@ export class SqlOffsetCommitter {
   }
 
   /**
-   * Fenced: only the lease holder moves an offset, and only forward, so a member that lost a
-   * lease while busy can neither rewind nor skip the new owner's progress.
+   * Fenced: only the lease holder of the current group epoch moves an offset, and only
+   * forward, so a member that lost a lease while busy can neither rewind nor skip the new
+   * owner's progress, and a worker started before a rebuild cannot undo its rewind.
    */
   private async write(batch: Map<OffsetOwner, number>): Promise<OffsetOwner[]> {
     const { driver } = this.broker;
@@ -89,7 +93,14 @@ export class SqlOffsetCommitter {
     const ordered = [...batch].sort(([a], [b]) => (a.channel === b.channel ? a.partition - b.partition : a.channel < b.channel ? -1 : 1));
     return driver.transaction(async (exec) => {
       const lostOwners: OffsetOwner[] = [];
+      // A rebuild moved the group to a new epoch (and may have rewound it): an offset from a
+      // worker of the old epoch would overwrite the rewind, so it is refused like a lost lease.
+      const group = await this.broker.epochs.read(exec, this.group);
       for (const [owner, offset] of ordered) {
+        if (owner.epoch !== group.epoch || group.rebuildingBy !== null) {
+          lostOwners.push(owner);
+          continue;
+        }
         const lease = await exec.query<{ owner: string }>(
           `SELECT owner FROM ${t('broker_leases')} WHERE group_name = ? AND channel = ? AND ${q} = ?${d.forUpdate}`,
           [this.group, owner.channel, owner.partition],

@@ -26,10 +26,15 @@ export class SqlPartitionConsumer implements OffsetOwner {
     /** False when the member's leases may have expired: start no new batch until renewed. */
     private readonly leaseValid: () => boolean = () => true,
     private readonly offsets: SqlOffsetCommitter,
+    /** The group epoch this worker belongs to: its offsets are refused once it changed (a rebuild). */
+    readonly epoch = 0,
   ) {}
 
   leaseLost(): void {
-    this.broker.settings.logger.info({ group: this.options.group, channel: this.channel, partition: this.partition }, 'partition lease lost; stopping');
+    this.broker.settings.logger.info(
+      { group: this.options.group, channel: this.channel, partition: this.partition },
+      'partition lease lost (or the group is being rebuilt); stopping',
+    );
     this.abort.abort();
   }
 

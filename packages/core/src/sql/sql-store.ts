@@ -7,6 +7,7 @@ import { buildEnvelope, type OutboxWriter, type SendOptions } from '../outbox/ou
 import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Instrumentation } from '../ports/instrumentation.js';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -21,10 +22,16 @@ import type {
   TransactionOptions,
 } from '../ports/store.js';
 import { chunk } from '../util/chunk.js';
-import { ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
+import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, envelopeValues, valuesPlaceholders, type EnvelopeRow } from './envelope-row.js';
+import { SqlParkedOutbox } from './parked-outbox.js';
+import type { RetentionTask } from '../retention/retention-sweeper.js';
+import { storeRetentionTask, type StoreRetentionPolicy } from '../retention/store-retention.js';
 import { runMigrations, type Migration } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
+import { reservationMigrations } from '../reservations/reservation-schema.js';
+import { timerMigrations } from '../timers/timer-schema.js';
 
 export const OUTBOX_TOPIC = 'concord_outbox';
 export const MESSAGE_HEADER_REPLAY_FOR = 'concord-replay-for';
@@ -34,6 +41,8 @@ export interface SqlStoreOptions {
   readonly logger?: Logger;
   /** Extra migration sets owned by other Concord modules (sagas, barrier...), run by `migrate`. */
   readonly extraMigrations?: ReadonlyArray<{ component: string; migrations: readonly Migration[] }>;
+  /** Only `traceHeaders` is used here: the trace context stamped on outgoing messages. */
+  readonly instrumentation?: Instrumentation;
 }
 
 type Row = Record<string, unknown>;
@@ -48,10 +57,13 @@ export class SqlStore<H = unknown> implements Store<H> {
   readonly capabilities;
   readonly outbox: OutboxReader;
   readonly deadLetters: DeadLetterStore;
+  readonly parkedOutbox: SqlParkedOutbox;
   protected readonly clock: Clock;
   readonly logger: Logger;
   private readonly committedListeners = new Set<() => void>();
   private readonly extraMigrations: NonNullable<SqlStoreOptions['extraMigrations']>;
+  /** @internal the active trace context for outgoing messages, when tracing is on. */
+  readonly traceHeaders: (() => Readonly<Record<string, string>> | undefined) | undefined;
 
   constructor(
     readonly driver: SqlDriver<H>,
@@ -62,8 +74,14 @@ export class SqlStore<H = unknown> implements Store<H> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger();
     this.extraMigrations = options.extraMigrations ?? [];
+    this.traceHeaders = options.instrumentation?.traceHeaders?.bind(options.instrumentation);
     this.outbox = this.createOutboxReader();
     this.deadLetters = this.createDeadLetterStore();
+    this.parkedOutbox = new SqlParkedOutbox(driver, () => this.now());
+  }
+
+  retentionTask(policy?: StoreRetentionPolicy): RetentionTask {
+    return storeRetentionTask(this.driver, policy);
   }
 
   protected t(name: string): string {
@@ -72,6 +90,11 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   async migrate(): Promise<void> {
     await runMigrations(this.driver, 'store', storeMigrations);
+    // Components of their own, so their versions never collide with the store's.
+    await runMigrations(this.driver, 'isolation', isolationMigrations);
+    await runMigrations(this.driver, 'saga-extensions', sagaExtensionMigrations);
+    await runMigrations(this.driver, 'timers', timerMigrations);
+    await runMigrations(this.driver, 'reservations', reservationMigrations);
     for (const extra of this.extraMigrations) await runMigrations(this.driver, extra.component, extra.migrations);
   }
 
@@ -159,17 +182,18 @@ export class SqlStore<H = unknown> implements Store<H> {
 
   protected createOutboxReader(): OutboxReader {
     return {
-      fetchUnsent: (limit) =>
-        this.driver.run(async (exec) => {
-          const rows = await exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
+      fetchUnsent: async (limit) => {
+        const rows = await this.driver.run((exec) =>
+          exec.query<EnvelopeRow & { position: number | string; shard: number | string }>(
             `SELECT position, shard, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.t('outbox')} ` +
               `WHERE sent_at IS NULL ORDER BY position LIMIT ?`,
             [limit],
-          );
-          return rows.map(
-            (r): OutboxRecord => ({ position: Number(r.position), shard: Number(r.shard), envelope: envelopeFromRow(r) }),
-          );
-        }),
+          ),
+        );
+        // Outside `run`: parking takes its own transaction.
+        return this.decodeOrPark(rows);
+      },
+      park: (position, reason) => this.parkedOutbox.park(position, reason),
       markSent: (positions) => this.markSent(positions),
       lag: () =>
         this.driver.run(async (exec) => {
@@ -192,6 +216,26 @@ export class SqlStore<H = unknown> implements Store<H> {
         return () => this.committedListeners.delete(listener);
       },
     };
+  }
+
+  /**
+   * Decodes outbox rows; a row that cannot be decoded would fail every relay round for good, so
+   * it is parked (with the reason) and left out, and the rows behind it flow. Public for
+   * relays that read the outbox on their own path (shard leases).
+   */
+  async decodeOrPark(rows: Array<EnvelopeRow & { position: number | string; shard: number | string }>): Promise<OutboxRecord[]> {
+    const records: OutboxRecord[] = [];
+    for (const r of rows) {
+      try {
+        records.push({ position: Number(r.position), shard: Number(r.shard), envelope: decodeEnvelopeRow(r, `outbox row ${r.position}`) });
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (await this.parkedOutbox.park(Number(r.position), reason)) {
+          this.logger.error({ err: error, position: Number(r.position) }, 'undecodable outbox row parked; the relay goes on without it');
+        }
+      }
+    }
+    return records;
   }
 
   protected async markSent(positions: readonly number[]): Promise<void> {
@@ -290,7 +334,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
-        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now());
+        const envelope = await buildEnvelope(def, payload, options, this.causedBy, this.store.now(), this.store.traceHeaders?.());
         await this.sendEnvelope(envelope);
         return envelope;
       },

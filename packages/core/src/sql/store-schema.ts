@@ -1,3 +1,5 @@
+import { idempotencyKeyTables } from '../idempotency/idempotency-schema.js';
+import { remoteCallTables } from '../remote-call/remote-call-schema.js';
 import type { Migration } from './migrations.js';
 
 /** Schema of a service's own Concord tables. Each change ships as a new version, never an edit. */
@@ -49,6 +51,33 @@ export const storeMigrations: readonly Migration[] = [
           `status ${t.key} NOT NULL, reply_type ${t.key} NULL, reply_payload ${t.text} NULL, created_at ${t.bigint} NOT NULL, ` +
           `PRIMARY KEY (saga_id, step, action))`,
         d.createIndex('concord_saga_barrier_created', d.table('saga_barrier'), 'created_at'),
+      ];
+    },
+  },
+  {
+    version: 3,
+    name: 'remote call intents, idempotency keys',
+    up: (d) => [...remoteCallTables(d), ...idempotencyKeyTables(d)],
+  },
+  {
+    version: 4,
+    name: 'finished sagas at participants, relay-parked outbox rows',
+    up: (d) => {
+      const t = d.types;
+      return [
+        // A participant keeps a saga's barrier rows until the orchestrator says the saga is
+        // finished (plus a retention): a compensation may come any time before that.
+        `CREATE TABLE ${d.table('saga_finished')} (saga_id ${t.key} NOT NULL PRIMARY KEY, status ${t.key} NOT NULL, ` +
+          `finished_at ${t.bigint} NOT NULL)`,
+        d.createIndex('concord_saga_finished_at', d.table('saga_finished'), 'finished_at'),
+        // Outbox rows the relay could not publish (the broker refuses them, or they cannot be
+        // decoded), kept as they were, raw, with the reason; replayed into the outbox or discarded.
+        `CREATE TABLE ${d.table('outbox_parked')} (id ${t.autoId}, outbox_position ${t.bigint} NOT NULL, ` +
+          `message_id ${t.key} NOT NULL, channel ${t.key} NOT NULL, message_type ${t.key} NOT NULL, ` +
+          `partition_key ${t.key} NOT NULL, shard ${t.int} NOT NULL, headers ${t.text} NOT NULL, payload ${t.text} NOT NULL, ` +
+          `schema_version ${t.int} NOT NULL, created_at ${t.bigint} NOT NULL, error ${t.text} NOT NULL, ` +
+          `parked_at ${t.bigint} NOT NULL, resolved_at ${t.bigint} NULL, resolution ${t.key} NULL)`,
+        d.createIndex('concord_outbox_parked_open', d.table('outbox_parked'), 'resolved_at, id'),
       ];
     },
   },

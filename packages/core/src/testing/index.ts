@@ -5,3 +5,11 @@ export { counterEvent, counterSchema, type CounterPayload } from './test-message
 export { eventually, uniqueName } from './wait.js';
 export { serviceAvailable, services, type ServiceCheck } from './services.js';
 export { describeSagaConformance, type SagaUnderTest } from './saga-conformance.js';
+export { describeSagaGroupConformance } from './saga-group-conformance.js';
+export { describeIsolationConformance } from './isolation-conformance.js';
+export { describeDeadlockConformance } from './deadlock-conformance.js';
+export { objectSchema } from './object-schema.js';
+export { describeCountermeasuresConformance, type CountermeasuresUnderTest } from './countermeasures-conformance.js';
+export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';
+export { describeTimerConformance, ManualClock, type TimersUnderTest } from './timer-conformance.js';
+export { describeReservationConformance } from './reservation-conformance.js';

@@ -4,7 +4,8 @@ import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { Broker } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
-import { counterEvent } from './test-messages.js';
+import { defineEvent } from '../message/message-definition.js';
+import { counterEvent, counterSchema } from './test-messages.js';
 import { eventually, uniqueName } from './wait.js';
 
 export interface MessagingUnderTest<H = unknown> {
@@ -142,6 +143,44 @@ export function describeMessagingConformance<H>(name: string, factory: () => Pro
       expect(letters[0]!.error).toContain('invalid payload for test.Counted on receive: seq: expected an integer');
       expect(letters[0]!.attempts).toBe(1);
       expect(calls).toBe(0);
+    });
+
+    it('parks a message of a type it has no handler for (UNKNOWN_MESSAGE_TYPE), skips declared ones, and replays it once handled', async () => {
+      const Counted = counterEvent(uniqueName('ch'));
+      const Newer = defineEvent('test.CountedV2', { channel: Counted.channel, schema: counterSchema, partitionKey: (p) => p.key });
+      const Other = defineEvent('test.NotMine', { channel: Counted.channel, schema: counterSchema, partitionKey: (p) => p.key });
+      const effects: number[] = [];
+      const c = consumer()
+        .handle(Counted, (tx, p) => tx.afterCommit(() => effects.push(p.seq)))
+        .ignore(Other);
+      await c.start();
+      await sut.store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'k', seq: 1 });
+        await tx.outbox.send(Newer, { key: 'k', seq: 2 });
+        await tx.outbox.send(Other, { key: 'k', seq: 3 });
+        await tx.outbox.send(Counted, { key: 'k', seq: 4 });
+      });
+      await eventually(() => effects.length === 2);
+      expect(effects).toEqual([1, 4]);
+      const letters = await eventually(async () => {
+        const l = await sut.store.deadLetters.list({ consumer: c.name });
+        return l.length === 1 ? l : undefined;
+      });
+      expect(letters[0]!.message.type).toBe('test.CountedV2');
+      expect(letters[0]!.error).toMatch(/^UNKNOWN_MESSAGE_TYPE: consumer .* has no handler for test.CountedV2/);
+
+      // The next version of the consumer handles it: the replay reaches it once.
+      await c.stop();
+      const seen: number[] = [];
+      const next = new MessageConsumer<H>({ name: c.name, store: sut.store, broker: sut.broker, logger: silentLogger, backoff: fastBackoff })
+        .handle(Counted, () => undefined)
+        .handle(Newer, (tx, p) => tx.afterCommit(() => seen.push(p.seq)))
+        .ignore(Other);
+      consumers.push(next);
+      await next.start();
+      await sut.store.deadLetters.replay(letters[0]!.id);
+      await eventually(() => seen.length === 1);
+      expect(seen).toEqual([2]);
     });
   });
 }

@@ -1,4 +1,3 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
@@ -11,6 +10,7 @@ import { SagaParticipant } from '../saga/saga-participant.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { newId } from '../ids.js';
+import { objectSchema } from './object-schema.js';
 import { eventually, uniqueName } from './wait.js';
 
 export interface SagaUnderTest {
@@ -20,21 +20,6 @@ export interface SagaUnderTest {
   readonly participantStore: SqlStore;
   readonly broker: Broker;
   cleanup(): Promise<void>;
-}
-
-/** A tiny Standard Schema for plain objects, so the suite needs no validation library. */
-function objectSchema<T>(check: (v: Record<string, unknown>) => string | undefined): StandardSchemaV1<T> {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: 'concord-testing',
-      validate(value) {
-        if (typeof value !== 'object' || value === null) return { issues: [{ message: 'expected an object' }] };
-        const problem = check(value as Record<string, unknown>);
-        return problem ? { issues: [{ message: problem }] } : { value: value as T };
-      },
-    },
-  };
 }
 
 interface TransferData {
@@ -105,16 +90,21 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       })
       .build();
 
-    const waitsForever = defineSaga('test.WaitsForever', transferData)
-      .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
-      .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs: 100 })
-      .build();
+    const waitsFor = (sagaName: string, timeoutMs: number) =>
+      defineSaga(sagaName, transferData)
+        .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
+        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), timeoutMs })
+        .build();
+    const waitsForever = waitsFor('test.WaitsForever', 100);
+    // Long enough that a loaded machine never times it out before the test acts on it.
+    const waitsLong = waitsFor('test.WaitsLong', 600_000);
 
     let orchestrator: SagaOrchestrator;
+    let participant: SagaParticipant;
 
     beforeAll(async () => {
       sut = await factory();
-      const participant = new SagaParticipant({ name: uniqueName('bank'), store: sut.participantStore, broker: sut.broker, logger: silentLogger })
+      participant = new SagaParticipant({ name: uniqueName('bank'), store: sut.participantStore, broker: sut.broker, logger: silentLogger })
         .handle(Debit, (tx, cmd, reply) => {
           if (cmd.amount > 100) return reply.Insufficient({ why: 'over 100' });
           tx.afterCommit(() => effects.push(`debit ${cmd.account} ${cmd.amount}`));
@@ -129,7 +119,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
         name: uniqueName('orch'),
         store: sut.orchestratorStore,
         broker: sut.broker,
-        sagas: [transfer, waitsForever],
+        sagas: [transfer, waitsForever, waitsLong],
         maxAttempts: 3,
         backoff: fastBackoff,
         schedulerIntervalMs: 20,
@@ -246,6 +236,84 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       expect(effects.filter((e) => e.includes('hang'))).toEqual([]);
     });
 
+    const DAY = 24 * 3_600_000;
+    const barrierRows = async (sagaId: string) => {
+      const d = sut.participantStore.driver.dialect;
+      const rows = await sut.participantStore.driver.run((exec) =>
+        exec.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${d.table('saga_barrier')} WHERE saga_id = ?`, [sagaId]),
+      );
+      return Number(rows[0]!.n);
+    };
+
+    it('keeps the barrier of an unfinished saga past the retention: a compensation months later still compensates', async () => {
+      const sagaId = uniqueName('late');
+      const replyChannel = uniqueName('replies');
+      const envelope = (type: string, action: string): MessageEnvelope => ({
+        id: newId(),
+        type,
+        channel,
+        partitionKey: sagaId,
+        headers: {
+          [MessageHeader.sagaId]: sagaId,
+          [MessageHeader.sagaStep]: 'debit',
+          [MessageHeader.sagaAction]: action,
+          [MessageHeader.replyChannel]: replyChannel,
+        },
+        schemaVersion: 1,
+        payload: { account: 'late', amount: 9 },
+        createdAt: Date.now(),
+      });
+      const replies: Array<{ reply: string; action: string }> = [];
+      const sub = await sut.broker.subscribe({
+        group: uniqueName('watch'),
+        channels: [replyChannel],
+        handler: async (b) => void replies.push(...b.messages.map((m) => m.payload as { reply: string; action: string })),
+      });
+      stops.push(() => sub.close());
+      await sut.broker.publish([envelope(Debit.type, 'invoke')]);
+      await eventually(() => replies.length === 1);
+      // The saga then sits STUCK for 90 days; the sweeps of all those days run.
+      await participant.retentionTask().sweep(Date.now() + 90 * DAY);
+      expect(await barrierRows(sagaId)).toBe(1);
+      await sut.broker.publish([envelope(Refund.type, 'compensate')]);
+      await eventually(() => replies.length === 2);
+      expect(replies[1]).toMatchObject({ action: 'compensate', reply: 'Refunded' });
+      expect(effects).toContain('refund late 9');
+    });
+
+    it('tells participants when a saga finished, and their barrier rows go after the retention', async () => {
+      const id = await orchestrator.begin(transfer, { account: 'a12', amount: 3, log: [] });
+      await finished(id, 'COMPLETED');
+      const d = sut.participantStore.driver.dialect;
+      await eventually(async () => {
+        const rows = await sut.participantStore.driver.run((exec) =>
+          exec.query<{ status: string }>(`SELECT status FROM ${d.table('saga_finished')} WHERE saga_id = ?`, [id]),
+        );
+        return rows[0]?.status === 'COMPLETED';
+      });
+      expect(await barrierRows(id)).toBe(2);
+      await participant.retentionTask().sweep(Date.now() + 1_000);
+      expect(await barrierRows(id)).toBe(2);
+      await participant.retentionTask().sweep(Date.now() + 8 * DAY);
+      expect(await barrierRows(id)).toBe(0);
+    });
+
+    it('purges finished sagas past their retention, never a STUCK one', async () => {
+      localCompensationFails = 1_000;
+      const stuck = await orchestrator.begin(transfer, { account: 'a13', amount: 500, log: [] });
+      await finished(stuck, 'STUCK');
+      localCompensationFails = 0;
+      const done = await orchestrator.begin(transfer, { account: 'a14', amount: 1, log: [] });
+      await finished(done, 'COMPLETED');
+      const task = orchestrator.retentionTask({ finishedSagasMs: 30 * DAY });
+      await task.sweep(Date.now() + DAY);
+      expect(await orchestrator.get(done)).toBeDefined();
+      const removed = await task.sweep(Date.now() + 31 * DAY);
+      expect(removed.sagas).toBeGreaterThanOrEqual(1);
+      expect(await orchestrator.get(done)).toBeUndefined();
+      expect((await orchestrator.get(stuck))?.status).toBe('STUCK');
+    });
+
     it('parks a saga whose compensation keeps failing as STUCK, then resolve completes it', async () => {
       localCompensationFails = 1_000;
       const id = await orchestrator.begin(transfer, { account: 'a6', amount: 500, log: [] });
@@ -300,13 +368,51 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       expect(saga.history.map((h) => h.event)).toContain('TIMEOUT');
     });
 
-    it('aborts a saga on request, with a required note, and lists by status', async () => {
-      const id = await orchestrator.begin(waitsForever, { account: 'a9', amount: 1, log: [] });
+    it('aborts a STUCK saga on request, with a required note, and lists by status', async () => {
+      localCompensationFails = 1_000;
+      const id = await orchestrator.begin(transfer, { account: 'a9', amount: 500, log: [] });
+      await finished(id, 'STUCK');
+      localCompensationFails = 0;
       await expect(orchestrator.abort(id, { note: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       const aborted = await orchestrator.abort(id, { note: 'customer withdrew', actor: 'carol' });
       expect(aborted.status).toBe('ABORTED');
       expect((await orchestrator.list({ status: 'ABORTED' })).map((s) => s.sagaId)).toContain(id);
       await expect(orchestrator.abort(id, { note: 'again' })).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+    });
+
+    it('refuses retry, resolve and abort of a saga that is not STUCK (RUNNING, COMPENSATING, final)', async () => {
+      // Held where it is: no timer, so the scheduler leaves it alone while the actions are tried.
+      const hold = async (status: string, direction: string) => {
+        const id = await orchestrator.begin(waitsForever, { account: 'a10', amount: 1, log: [] });
+        const d = sut.orchestratorStore.driver.dialect;
+        await sut.orchestratorStore.driver.run((exec) =>
+          exec.execute(`UPDATE ${d.table('saga_instances')} SET status = ?, direction = ?, wake_at = NULL WHERE saga_id = ?`, [
+            status,
+            direction,
+            id,
+          ]),
+        );
+        return id;
+      };
+      const compensating = await hold('COMPENSATING', 'backward');
+      const running = await hold('RUNNING', 'forward');
+      const completed = await orchestrator.begin(transfer, { account: 'a11', amount: 1, log: [] });
+      await finished(completed, 'COMPLETED');
+      for (const [id, status] of [
+        [compensating, 'COMPENSATING'],
+        [running, 'RUNNING'],
+        [completed, 'COMPLETED'],
+      ] as const) {
+        const refused = { code: 'ILLEGAL_STATE', name: 'SagaActionNotAllowedError', status };
+        await expect(orchestrator.abort(id, { note: 'stop it' })).rejects.toMatchObject({ ...refused, action: 'abort' });
+        const step = (await orchestrator.get(id))!.status === 'COMPLETED' ? 'confirm' : 'silent';
+        const as = status === 'COMPENSATING' ? 'compensated' : 'done';
+        await expect(orchestrator.resolve(id, { step, as, note: 'by hand' })).rejects.toMatchObject({ ...refused, action: 'resolve' });
+        await expect(orchestrator.retry(id)).rejects.toMatchObject({ ...refused, action: 'retry' });
+        const after = (await orchestrator.get(id))!;
+        expect(after.status).toBe(status);
+        expect(after.history.map((h) => h.event)).not.toContain('ABORTED');
+      }
     });
 
     it('refuses saga data that fails its schema, naming the problem', async () => {

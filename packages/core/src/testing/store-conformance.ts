@@ -227,5 +227,73 @@ export function describeStoreConformance<H>(name: string, factory: () => Promise
       await expect(store.deadLetters.replay(letter.id)).rejects.toBeInstanceOf(IllegalStateError);
       await expect(store.deadLetters.replay(999_999_999)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
+
+    it('parks an outbox row with its reason, lists it, replays it into the outbox and refuses a second resolution', async () => {
+      await drainUnsent();
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'p', seq: 1 });
+        await tx.outbox.send(Counted, { key: 'p', seq: 2 });
+        await tx.outbox.send(Counted, { key: 'p', seq: 3 });
+      });
+      const [first, second, third] = await store.outbox.fetchUnsent(10);
+      expect(await store.outbox.park(first!.position, 'refused: too big')).toBe(true);
+      expect(await store.outbox.park(first!.position, 'again')).toBe(false);
+      expect(await store.outbox.park(second!.position, 'refused: corrupt')).toBe(true);
+      expect((await store.outbox.fetchUnsent(10)).map((r) => r.envelope.id)).toEqual([third!.envelope.id]);
+      const parked = await store.parkedOutbox.list();
+      const mine = parked.filter((p) => [first, second].some((r) => r!.envelope.id === p.messageId));
+      expect(mine.map((p) => [p.messageId, p.error, p.resolution])).toEqual([
+        [first!.envelope.id, 'refused: too big', null],
+        [second!.envelope.id, 'refused: corrupt', null],
+      ]);
+      expect(JSON.parse(mine[0]!.payload)).toEqual({ key: 'p', seq: 1 });
+
+      await store.parkedOutbox.replay(mine[0]!.id);
+      await store.parkedOutbox.discard(mine[1]!.id);
+      const again = await store.outbox.fetchUnsent(10);
+      expect(again.map((r) => r.envelope.id)).toEqual([third!.envelope.id, first!.envelope.id]);
+      expect(again[1]!.envelope).toEqual(first!.envelope);
+      expect((await store.parkedOutbox.list()).filter((p) => p.id === mine[0]!.id || p.id === mine[1]!.id)).toEqual([]);
+      const resolved = await store.parkedOutbox.list({ includeResolved: true });
+      expect(resolved.find((p) => p.id === mine[1]!.id)!.resolution).toBe('discarded');
+      await expect(store.parkedOutbox.replay(mine[1]!.id)).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+      await expect(store.parkedOutbox.discard(999_999_999)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await drainUnsent();
+    });
+
+    it('retention removes old inbox rows, attempts, replayed dead letters and resolved parked rows; never open ones', async () => {
+      const DAY = 24 * 3_600_000;
+      const consumer = uniqueName('ret');
+      const seen = uniqueName('msg');
+      await store.transaction((tx) => tx.inbox.tryRecord(consumer, seen));
+      await store.recordFailedAttempt(consumer, seen, 'boom');
+      await store.transaction(async (tx) => {
+        await tx.outbox.send(Counted, { key: 'r', seq: 1 });
+        await tx.outbox.send(Counted, { key: 'r', seq: 2 });
+      });
+      const [a, b] = await drainUnsent();
+      await store.transaction(async (tx) => {
+        await tx.inbox.addDeadLetter({ consumer, message: a!.envelope, error: 'open', stack: null, attempts: 1 });
+        await tx.inbox.addDeadLetter({ consumer, message: b!.envelope, error: 'replayed', stack: null, attempts: 1 });
+      });
+      const letters = await store.deadLetters.list({ consumer });
+      await store.deadLetters.replay(letters.find((l) => l.error === 'replayed')!.id);
+      await drainUnsent();
+
+      const task = store.retentionTask({ inboxMs: 7 * DAY, attemptsMs: 7 * DAY, deadLettersMs: 30 * DAY });
+      await task.sweep(Date.now() + DAY);
+      expect(await store.transaction((tx) => tx.inbox.tryRecord(consumer, seen))).toBe(false);
+      const removed = await task.sweep(Date.now() + 31 * DAY);
+      expect(removed.inbox).toBeGreaterThanOrEqual(1);
+      expect(removed.attempts).toBeGreaterThanOrEqual(1);
+      expect(removed.deadLetters).toBeGreaterThanOrEqual(1);
+      expect(await store.transaction((tx) => tx.inbox.tryRecord(consumer, seen))).toBe(true);
+      const left = await store.deadLetters.list({ consumer, includeReplayed: true });
+      expect(left.map((l) => l.error)).toEqual(['open']);
+      const kept = await store.retentionTask({ inboxMs: null, attemptsMs: null, deadLettersMs: null, parkedOutboxMs: null }).sweep(
+        Date.now() + 365 * DAY,
+      );
+      expect(kept).toEqual({});
+    });
   });
 }

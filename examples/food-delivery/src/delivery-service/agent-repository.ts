@@ -1,0 +1,27 @@
+import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import { sequencesTable } from '@concord/example-customers-orders/db';
+
+export const agentMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'agents',
+    up: (d) => [
+      ...sequencesTable(d),
+      `CREATE TABLE ${d.table('example_agents')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.key} NOT NULL)`,
+    ],
+  },
+];
+
+/** Agents by id; whether each is free is the `agents` reservation pool's business. */
+export class AgentRepository {
+  constructor(private readonly d: SqlDialect) {}
+
+  async insert(sql: SqlExecutor, id: number, name: string): Promise<void> {
+    await sql.execute(`INSERT INTO ${this.d.table('example_agents')} (id, name) VALUES (?, ?)`, [id, name]);
+  }
+
+  async find(sql: SqlExecutor, id: number): Promise<{ id: number; name: string } | undefined> {
+    const rows = await sql.query<{ id: number | string; name: string }>(`SELECT id, name FROM ${this.d.table('example_agents')} WHERE id = ?`, [id]);
+    return rows[0] ? { id: Number(rows[0].id), name: rows[0].name } : undefined;
+  }
+}

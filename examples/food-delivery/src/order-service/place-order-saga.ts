@@ -1,0 +1,70 @@
+import { defineSaga, fail, type Transaction } from '@concord/core';
+import { z } from 'zod';
+import {
+  AssignAgent,
+  AssignPacket,
+  ReleaseAgent,
+  ReleasePacket,
+  ReserveAgent,
+  ReservePacket,
+  agentReservationId,
+  packetReservationId,
+  type RejectionReason,
+} from '../contracts.js';
+
+/** What the saga needs from the order service: local steps in the saga's own transaction. */
+export interface FoodOrderLifecycle {
+  createPending(tx: Transaction<unknown>, orderId: number, kitchenId: number): Promise<void>;
+  place(tx: Transaction<unknown>, orderId: number, agentId: number): Promise<void>;
+  reject(tx: Transaction<unknown>, orderId: number, reason: RejectionReason): Promise<void>;
+}
+
+export const PlaceOrderData = z.object({
+  orderId: z.number().int().positive(),
+  kitchenId: z.number().int().positive(),
+  agentId: z.number().int().positive().nullable(),
+});
+export type PlaceOrderData = z.infer<typeof PlaceOrderData>;
+
+const packet = (d: PlaceOrderData) => ({ orderId: d.orderId, reservationId: packetReservationId(d.orderId) });
+const agent = (d: PlaceOrderData) => ({ orderId: d.orderId, reservationId: agentReservationId(d.orderId) });
+const rejection = (why: string): RejectionReason => (why === 'NO_AGENT' || why === 'UNKNOWN_KITCHEN' ? why : 'NO_PACKET');
+
+/**
+ * Seed 002: reserve a packet and an agent (each with a TTL), then assign both; the order is
+ * PLACED only after both assignments. Any refusal releases what was taken and rejects the
+ * order. The two reservations run in parallel (a step group); assigning the agent is the
+ * pivot: after it, placing the order only retries.
+ */
+export function placeOrderSaga(orders: FoodOrderLifecycle) {
+  return defineSaga('PlaceFoodOrder', PlaceOrderData)
+    .step('create-order', {
+      local: (tx, d) => orders.createPending(tx, d.orderId, d.kitchenId),
+      compensate: { local: (tx, d, why) => orders.reject(tx, d.orderId, rejection(why)) },
+    })
+    // Both reservations at once; when one is refused, the other is released.
+    .parallel('reserve', (g) =>
+      g
+        .branch('packet', {
+          invoke: ReservePacket.with((d: PlaceOrderData) => ({ ...packet(d), kitchenId: d.kitchenId })),
+          onReply: { NoPacket: fail('NO_PACKET'), UnknownKitchen: fail('UNKNOWN_KITCHEN') },
+          compensate: { invoke: ReleasePacket.with(packet) },
+        })
+        .branch('agent', {
+          invoke: ReserveAgent.with(agent),
+          onReply: { NoAgent: fail('NO_AGENT') },
+          compensate: { invoke: ReleaseAgent.with(agent) },
+        }),
+    )
+    .step('assign-packet', {
+      invoke: AssignPacket.with(packet),
+      onReply: { PacketReservationLost: fail('NO_PACKET') },
+    })
+    .step('assign-agent', {
+      kind: 'pivot',
+      invoke: AssignAgent.with(agent),
+      onReply: { AgentReservationLost: fail('NO_AGENT'), AgentAssigned: (d, r) => ({ ...d, agentId: r.agentId }) },
+    })
+    .step('place-order', { kind: 'retriable', local: (tx, d) => orders.place(tx, d.orderId, d.agentId!) })
+    .build();
+}

@@ -34,6 +34,12 @@ export function toHttpError(error: unknown): HttpError {
   if (isZodError(error)) return new HttpError(400, 'VALIDATION_FAILED', zodMessage(error));
   if (error instanceof URIError) return new HttpError(400, 'INVALID_PATH', 'the request path has bad percent-encoding');
   if (error instanceof ConcordError) {
+    // A store that lost its connection during COMMIT cannot say whether the change happened
+    // (e.g. @concord/postgres' CommitOutcomeUnknownError): the server's trouble, not a conflict
+    // the client made, so 503 and a retry (idempotent, with the same key), never 409.
+    if ((error as ConcordError & { reason?: string }).reason === 'COMMIT_OUTCOME_UNKNOWN') {
+      return new HttpError(503, 'COMMIT_OUTCOME_UNKNOWN', `${error.message}; retry with the same Idempotency-Key`);
+    }
     const httpCode = (error as ConcordError & { httpCode?: string }).httpCode;
     switch (error.code) {
       case 'IDEMPOTENCY_KEY_REUSED': return new HttpError(422, error.code, error.message);

@@ -80,6 +80,10 @@ return 0`,
  * count, id ('>' for new entries, or an id to page through the pending list), claim ('1' on
  * a new owner's first read: entries pending under any other consumer name of the group are
  * moved to ours first (XAUTOCLAIM JUSTID), so nothing pending is stranded there).
+ * A read for new entries ('>') returns the pending ones instead while there are any: the owner
+ * acknowledges each batch before it reads again, so an entry pending then was moved there by a
+ * read whose reply never reached it (a client re-sending the command after a reconnect, a
+ * timeout), and would otherwise never be delivered.
  * Only the lease holder can move entries into the group's pending list, so a member that lost
  * its lease can never read ahead of the new owner. Returns -1 when the lease is someone
  * else's, else the entries as {id, {field, value, ...} or false when trimmed}.
@@ -98,7 +102,11 @@ if ARGV[7] == '1' then
     cursor = redis.call('XAUTOCLAIM', KEYS[2], ARGV[3], ARGV[4], 0, cursor, 'COUNT', 1000, 'JUSTID')[1]
   until cursor == '0-0'
 end
-local reply = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[4], 'COUNT', ARGV[5], 'STREAMS', KEYS[2], ARGV[6])
+local from = ARGV[6]
+if from == '>' and #redis.call('XPENDING', KEYS[2], ARGV[3], '-', '+', 1, ARGV[4]) > 0 then
+  from = '0'
+end
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[4], 'COUNT', ARGV[5], 'STREAMS', KEYS[2], from)
 if not reply then return {} end
 return reply[1][2]`,
 );

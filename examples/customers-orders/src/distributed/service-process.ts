@@ -7,6 +7,7 @@ import { combineInstrumentation, createLogger, InvalidArgumentError, type Relay 
 import { PrometheusMetrics, Readiness, startTracingFromEnv } from '@concord/observability';
 import { readConfig } from '../config.js';
 import { startCpuProfileIfAsked } from './cpu-profile.js';
+import { withDeliveryFaults } from './delivery-faults.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
@@ -31,7 +32,8 @@ const tracing = startTracingFromEnv(service);
 const instrumentation = tracing
   ? combineInstrumentation(metrics.instrumentation(service), tracing.tracing.instrumentation(service))
   : metrics.instrumentation(service);
-const broker = await infra.openBroker();
+// CONCORD_CHAOS_DELIVERY (chaos campaign only) duplicates and reorders deliveries; off by default.
+const broker = withDeliveryFaults(await infra.openBroker());
 const store = await infra.openStore(service, instrumentation);
 const readiness = new Readiness().add(`store:${service}`, () => store.outbox.lag()).add(`broker:${broker.name}`, () => broker.ping?.());
 metrics.watch(service, { outboxLag: () => store.outbox.lag(), deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length });

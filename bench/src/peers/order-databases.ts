@@ -24,7 +24,12 @@ export class OrderDatabases {
       await admin.query(`CREATE DATABASE "${prefix}_${db}"`);
     }
     await admin.end();
-    const pool = (db: string) => new pg.Pool({ connectionString: urlOf(`${prefix}_${db}`), max: poolSize });
+    const pool = (db: string) => {
+      const p = new pg.Pool({ connectionString: urlOf(`${prefix}_${db}`), max: poolSize });
+      // An idle client the server closes (a restart, a forced drop) is replaced, not fatal.
+      p.on('error', (error) => console.warn(`peers: idle connection to ${prefix}_${db} lost: ${error.message}`));
+      return p;
+    };
     const dbs = new OrderDatabases(prefix, pool('orders'), pool('customers'));
     await dbs.orders.query(
       `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, total bigint NOT NULL, state text NOT NULL, reason text)`,

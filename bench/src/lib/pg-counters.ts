@@ -35,11 +35,16 @@ export class PgDatabaseCounters {
 
   /** Drops every database of the prefix (the demo created them). */
   async dropAll(): Promise<void> {
-    const { rows } = await this.client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${this.prefix}%`]);
-    for (const { datname } of rows) await this.client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await dropDatabasesWithPrefix(this.client, this.prefix);
   }
 
   async close(): Promise<void> {
     await this.client.end();
   }
+}
+
+/** Drops every database whose name starts with `prefix`, through an open admin connection. */
+export async function dropDatabasesWithPrefix(client: pg.Client, prefix: string): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
+  for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
 }

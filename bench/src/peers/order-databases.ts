@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { dropDatabasesWithPrefix } from '../lib/pg-counters.js';
 
 const ADMIN = process.env.CONCORD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -78,8 +79,7 @@ export class OrderDatabases {
   static async drop(prefix: string): Promise<void> {
     const admin = new pg.Client({ connectionString: ADMIN });
     await admin.connect();
-    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await dropDatabasesWithPrefix(admin, prefix);
     await admin.end();
   }
 }

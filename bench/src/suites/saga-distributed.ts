@@ -3,9 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serviceAvailable, services } from '@concord/core/testing';
 import { dropPostgresDatabase } from '@concord/postgres';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { DemoClient, waitUntil } from '../../../examples/customers-orders/test/demo-client.js';
+import { deleteNatsStreams } from '../lib/broker-cleanup.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { nowMs, summarize } from '../lib/stats.js';
 
@@ -67,10 +66,7 @@ const suite: BenchSuite = {
       child.kill('SIGTERM');
       await exited;
       for (const s of ['customer_service', 'order_service', 'order_history']) await dropPostgresDatabase(`${PG}/${base}_${s}`).catch(() => {});
-      const nc = await natsConnect({ servers: '127.0.0.1:4222' });
-      const jsm = await jetstreamManager(nc);
-      for await (const stream of jsm.streams.names()) if (stream.startsWith(prefix)) await jsm.streams.delete(stream);
-      await nc.close();
+      await deleteNatsStreams(prefix);
     }
     return records;
   },

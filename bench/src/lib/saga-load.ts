@@ -16,14 +16,7 @@ export async function runCreateOrderLoad(
   const customers = await Promise.all(
     Array.from({ length: customerCount }, (_, i) => demo.customers.createCustomer(`c${i}`, 1_000_000_000)),
   );
-  const waiting = new Map<number, () => void>();
-  const finished = new Set<number>();
-  const off = demo.orders.onOrderChange((o) => {
-    if (o.state === 'PENDING') return;
-    const done = waiting.get(o.orderId);
-    if (done) done();
-    else finished.add(o.orderId);
-  });
+  const finals = watchFinalStates(demo);
   const overEvery = options.overLimitEvery ?? 0;
   try {
     return await runClosedLoop({
@@ -33,14 +26,34 @@ export async function runCreateOrderLoad(
       ...(measure ? { before: () => measure.before(), after: () => measure.after() } : {}),
       oneUnit: async (i) => {
         const amount = overEvery > 0 && i % overEvery === 0 ? 2_000_000_000 : 100;
-        const orderId = await demo.orders.createOrder(customers[i % customers.length]!.customerId, amount);
-        if (finished.delete(orderId)) return;
-        await new Promise<void>((resolve) => waiting.set(orderId, resolve));
-        waiting.delete(orderId);
+        await finals.finished(await demo.orders.createOrder(customers[i % customers.length]!.customerId, amount));
       },
     });
   } finally {
-    off();
+    finals.stop();
   }
 }
 
+
+/**
+ * Resolves `finished(orderId)` once the order leaves PENDING (the saga's end), from the order
+ * service's change feed; a change that comes before the caller asks is remembered.
+ */
+export function watchFinalStates(demo: RunningDemo): { finished(orderId: number): Promise<void>; stop(): void } {
+  const waiting = new Map<number, () => void>();
+  const early = new Set<number>();
+  const stop = demo.orders.onOrderChange((o) => {
+    if (o.state === 'PENDING') return;
+    const done = waiting.get(o.orderId);
+    if (done) done();
+    else early.add(o.orderId);
+  });
+  return {
+    async finished(orderId) {
+      if (early.delete(orderId)) return;
+      await new Promise<void>((resolve) => waiting.set(orderId, resolve));
+      waiting.delete(orderId);
+    },
+    stop,
+  };
+}

@@ -7,6 +7,7 @@ import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
 import { DemoClient, waitUntil } from '../../../examples/customers-orders/test/demo-client.js';
 import { processTree } from '../lib/process-cpu.js';
+import { watchFinalStates } from '../lib/saga-load.js';
 import { orderInput, urlOf } from './order-databases.js';
 import type { PeerSystem } from './peer-system.js';
 
@@ -28,26 +29,16 @@ export async function openConcord(
     silentLogger,
   );
   const customers = await Promise.all(Array.from({ length: 100 }, (_, i) => demo.customers.createCustomer(`c${i}`, 1_000_000_000)));
-  const waiting = new Map<number, () => void>();
-  const finished = new Set<number>();
-  const off = demo.orders.onOrderChange((o) => {
-    if (o.state === 'PENDING') return;
-    const done = waiting.get(o.orderId);
-    if (done) done();
-    else finished.add(o.orderId);
-  });
+  const finals = watchFinalStates(demo);
   return {
     name,
     databasePrefix: prefix,
     async runSaga(i) {
       const { customerId, total } = orderInput(i);
-      const orderId = await demo.orders.createOrder(customers[customerId - 1]!.customerId, total);
-      if (finished.delete(orderId)) return;
-      await new Promise<void>((resolve) => waiting.set(orderId, resolve));
-      waiting.delete(orderId);
+      await finals.finished(await demo.orders.createOrder(customers[customerId - 1]!.customerId, total));
     },
     async close() {
-      off();
+      finals.stop();
       await demo.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serviceAvailable, services } from '@concord/core/testing';
@@ -8,30 +7,12 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoClient, waitUntil } from './demo-client.js';
+import { serviceProcesses } from './chaos/fault-injector.js';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'distributed', 'main.ts');
 const PG = 'postgres://postgres@127.0.0.1:5432';
 const PORT = 18_740; // instances on 18741-18746 (this helper's port range)
 const available = (await serviceAvailable(services.postgres)) && (await serviceAvailable(services.nats));
-
-/** The service processes the launcher started, by SERVICE and INSTANCE (read from /proc). */
-function serviceProcesses(launcherPid: number): Array<{ pid: number; name: string }> {
-  const out: Array<{ pid: number; name: string }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (ppid !== launcherPid) continue;
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const service = env.find((e) => e.startsWith('SERVICE='))?.slice(8);
-      const instance = env.find((e) => e.startsWith('INSTANCE='))?.slice(9);
-      if (service) out.push({ pid: Number(entry), name: `${service}#${instance}` });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
-}
 
 describe.skipIf(!available)('distributed mode: service processes SIGKILLed while 300 orders come in', () => {
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

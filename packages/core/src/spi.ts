@@ -38,3 +38,20 @@ export { SqlParkedOutbox } from './sql/parked-outbox.js';
 export { hashPartitionKey, partitionFor } from './message/partition.js';
 export { WakeSignal } from './util/wake-signal.js';
 export { PartitionWakers } from './util/partition-wakers.js';
+
+// The consumer-group engine: brokers supply a lease table and a partition source (I/O only);
+// membership, fair-share rebalance, the partition loop and fencing are the engine's.
+export type {
+  GroupView,
+  HeldLease,
+  LeaseTable,
+  OpenPartition,
+  PartitionBatch,
+  PartitionReader,
+  PartitionRef,
+  PartitionSource,
+  ReadOutcome,
+} from './consumer-group/ports.js';
+export { partitionName } from './consumer-group/ports.js';
+export { planRebalance, type RebalancePlan } from './consumer-group/fair-share.js';
+export { ConsumerGroupMember, type ConsumerGroupMemberOptions } from './consumer-group/consumer-group-member.js';

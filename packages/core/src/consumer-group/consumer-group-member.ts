@@ -158,7 +158,7 @@ export class ConsumerGroupMember<Token = unknown> {
       const sentAt = clock.now();
       const token = await leases.claim(memberId, partition);
       if (token === undefined) continue;
-      if (this.closing) {
+      if (this.closing || this.view.paused) {
         await leases.release(memberId, { partition, token });
         break;
       }
@@ -182,7 +182,11 @@ export class ConsumerGroupMember<Token = unknown> {
         generation: this.generation ?? 0,
         leaseValid: () => clock.now() < h.validUntil,
         onLost: () => {
-          if (this.held.get(name) === h) this.held.delete(name);
+          if (this.held.get(name) !== h) return;
+          this.held.delete(name);
+          // Fencing refused a commit: the lease is another member's (this release then changes
+          // nothing) or of a generation the group left; either way renewals must not keep it.
+          this.track(this.options.leases.release(this.options.memberId, h));
         },
         clock,
         logger: this.log,
@@ -195,9 +199,14 @@ export class ConsumerGroupMember<Token = unknown> {
   /** Forgets a lease another member now holds, stopping its loop in the background. */
   private drop(h: Held<Token>): void {
     this.held.delete(h.name);
-    const stopping = h.loop.stop();
-    this.stopping.add(stopping);
-    stopping.finally(() => this.stopping.delete(stopping)).catch(() => undefined);
+    this.track(h.loop.stop());
+  }
+
+  /** Background work close() waits for; its errors are only logged. */
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.log.debug({ err: error }, 'background lease work failed'));
+    this.stopping.add(tracked);
+    void tracked.finally(() => this.stopping.delete(tracked));
   }
 
   /** Stops the loop (its batch finishes and commits), then frees the lease. */

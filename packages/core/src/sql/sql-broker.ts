@@ -273,7 +273,13 @@ export class SqlBroker implements Broker {
     }
     const subscription = new SqlBrokerSubscription(this, options);
     this.subscriptions.add(subscription);
-    await subscription.start();
+    try {
+      await subscription.start();
+    } catch (error) {
+      // The member cleaned up after itself; only our bookkeeping is left.
+      this.subscriptions.delete(subscription);
+      throw error;
+    }
     return {
       assignedPartitions: () => subscription.assignedPartitions(),
       close: async () => {

@@ -51,6 +51,7 @@ export type {
   PartitionRef,
   PartitionSource,
   ReadOutcome,
+  RenewResult,
 } from './consumer-group/ports.js';
 export { partitionName } from './consumer-group/ports.js';
 export { planRebalance, type RebalancePlan } from './consumer-group/fair-share.js';

@@ -12,7 +12,7 @@ import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysWithPrefix, openRedisBroker } from './index.js';
-import { PARTITION_CONSUMER } from './redis-partition-consumer.js';
+import { PARTITION_CONSUMER } from './redis-partition-source.js';
 
 const available = await serviceAvailable(services.redis);
 const url = 'redis://127.0.0.1:6379';

@@ -3,7 +3,7 @@
  * and tests build on (drivers, dialects, codecs, key and name layouts). Applications use
  * '@concord/redis'; see ARCHITECTURE.md, "Adapters".
  */
-export { PARTITION_CONSUMER } from './redis-partition-consumer.js';
+export { PARTITION_CONSUMER } from './redis-partition-source.js';
 export { RedisBrokerKeys } from './redis-keys.js';
 export type { RedisArg, RedisBrokerClient, RedisPipelineLike, RedisSubscriberClient } from './redis-client.js';
 export { envelopeFields, envelopeFromFields } from './envelope-fields.js';

@@ -128,16 +128,17 @@ export class ConsumerGroupMember<Token = unknown> {
     const renewing = [...this.held.values()];
     if (renewing.length === 0) return;
     const sentAt = clock.now();
-    const tokens = await leases.renew(memberId, renewing);
+    const results = await leases.renew(memberId, renewing);
     for (const [i, h] of renewing.entries()) {
       if (this.held.get(h.name) !== h) continue;
-      const token = tokens[i];
-      if (token === undefined) {
+      const result = results[i] ?? 'unknown';
+      if (result === 'unknown') continue;
+      if (result === 'lost') {
         this.log.info({ partition: h.name }, 'partition lease lost');
         this.drop(h);
         continue;
       }
-      h.token = token;
+      h.token = result.token;
       // From the send time: never later than the expiry the table stored.
       h.validUntil = sentAt + leaseMs;
     }

@@ -64,7 +64,7 @@ export class PartitionLoop {
       if (!this.options.leaseValid()) {
         // Real time until the heartbeat renews the lease: a test's virtual clock answers sleep()
         // at once, and this loop would spin without ever letting the heartbeat run.
-        await this.wake.wait(Math.min(source.idleWaitMs, 50), signal);
+        await this.wake.wait(50, signal);
         continue;
       }
       try {

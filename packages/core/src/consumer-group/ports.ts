@@ -32,6 +32,13 @@ export interface HeldLease<Token> {
 }
 
 /**
+ * A renewal's outcome for one lease: renewed (with its new token), `lost` (another member holds
+ * it), or `unknown` (the request failed: the member keeps the lease, and its worker pauses
+ * once the last sure renewal runs out).
+ */
+export type RenewResult<Token> = { readonly token: Token } | 'lost' | 'unknown';
+
+/**
  * The lease table port: who is in a group, and which member owns which partition. Leases expire
  * `leaseMs` after their last renewal, on the table's clock, so a member that dies without
  * saying so loses its partitions. Only I/O: the fair-share algorithm is ConsumerGroupMember's.
@@ -43,8 +50,8 @@ export interface LeaseTable<Token = unknown> {
   heartbeat(member: string): Promise<GroupView>;
   /** Takes a partition that is free or whose lease expired; its token, or undefined when another member holds it. */
   claim(member: string, partition: PartitionRef): Promise<Token | undefined>;
-  /** Extends every lease in `held`; per lease its new token, or undefined when it was lost. */
-  renew(member: string, held: ReadonlyArray<HeldLease<Token>>): Promise<ReadonlyArray<Token | undefined>>;
+  /** Extends every lease in `held`; per lease, in order, what became of it. */
+  renew(member: string, held: ReadonlyArray<HeldLease<Token>>): Promise<ReadonlyArray<RenewResult<Token>>>;
   /** Frees one lease if `member` still holds it. */
   release(member: string, lease: HeldLease<Token>): Promise<void>;
   /** Frees every lease in `held` and forgets the member (a clean close). */

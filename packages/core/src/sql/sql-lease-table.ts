@@ -1,4 +1,4 @@
-import type { GroupView, HeldLease, LeaseTable, PartitionRef } from '../consumer-group/ports.js';
+import type { GroupView, HeldLease, LeaseTable, PartitionRef, RenewResult } from '../consumer-group/ports.js';
 import type { SqlBroker } from './sql-broker.js';
 
 /**
@@ -60,7 +60,7 @@ export class SqlLeaseTable implements LeaseTable<true> {
   }
 
   /** Two statements whatever the number of leases: renew all we own, then read back which those are. */
-  async renew(member: string, held: ReadonlyArray<HeldLease<true>>): Promise<ReadonlyArray<true | undefined>> {
+  async renew(member: string, held: ReadonlyArray<HeldLease<true>>): Promise<ReadonlyArray<RenewResult<true>>> {
     const leases = this.t('broker_leases');
     const expires = this.now + this.broker.settings.leaseMs;
     const rows = await this.broker.driver.run(async (exec) => {
@@ -71,7 +71,7 @@ export class SqlLeaseTable implements LeaseTable<true> {
       );
     });
     const owned = new Set(rows.map((r) => `${r.channel}/${Number(r.partition)}`));
-    return held.map((h) => (owned.has(`${h.partition.channel}/${h.partition.partition}`) ? true : undefined));
+    return held.map((h) => (owned.has(`${h.partition.channel}/${h.partition.partition}`) ? { token: true } : 'lost'));
   }
 
   async release(member: string, lease: HeldLease<true>): Promise<void> {

@@ -101,10 +101,10 @@ export class InMemoryConsumerGroup {
         return held.map((h) => {
           const key = partitionName(h.partition);
           const row = self.leases.get(key);
-          if (!row || row.owner !== member || row.revision !== h.token) return undefined;
+          if (!row || row.owner !== member || row.revision !== h.token) return 'lost';
           const revision = ++self.revision;
           self.leases.set(key, { owner: member, expiresAt: now + self.leaseMs, revision });
-          return revision;
+          return { token: revision };
         });
       },
       async release(member, lease) {

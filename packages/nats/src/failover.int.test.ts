@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type MessageEnvelope } from '@concord/core';
-import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { describeBrokerFailoverConformance, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNatsBroker, type NatsBroker } from './index.js';
 
@@ -129,5 +129,31 @@ describe.skipIf(!available)('NATS broker failover between processes', () => {
       expect({ key, seqs }).toEqual({ key, seqs: Array.from({ length: perKey }, (_, i) => i) });
     }
     console.log(`failover: ${total} delivered, ${deliveries.redeliveries} redeliveries, by member ${JSON.stringify([...deliveries.byPid])}`);
+  });
+});
+
+describe.skipIf(!available)('NATS broker: the shared failover suite', () => {
+  if (!available) return;
+  describeBrokerFailoverConformance('nats jetstream', async () => {
+    const prefix = `t-failover-conf-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const leaseMs = 1_500;
+    const opened: NatsBroker[] = [];
+    return {
+      leaseMs,
+      open: async () => {
+        const broker = await openNatsBroker({ servers: '127.0.0.1:4222', streamPrefix: prefix, leaseMs, logger: silentLogger });
+        opened.push(broker);
+        return broker;
+      },
+      // A closed connection sends nothing more: the server expires its membership and leases.
+      kill: async (broker) => {
+        await opened.find((b) => b === broker)?.connection.close();
+      },
+      cleanup: async () => {
+        const admin = await openNatsBroker({ servers: '127.0.0.1:4222', streamPrefix: prefix, logger: silentLogger });
+        await admin.deleteStreams();
+        await admin.close();
+      },
+    };
   });
 });

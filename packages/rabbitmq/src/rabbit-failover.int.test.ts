@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type MessageEnvelope } from '@concord/core';
-import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { describeBrokerFailoverConformance, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRabbitBroker, type RabbitBroker } from './index.js';
 
@@ -125,5 +125,31 @@ describe.skipIf(!available)('rabbitmq broker: a consumer killed mid-batch', () =
     // The killed batch's first half was reported but not committed, so it came again.
     expect(recorded.length).toBeGreaterThan(KEYS * PER_KEY);
     expect(childRecorded).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!available)('rabbitmq broker: the shared failover suite', () => {
+  if (!available) return;
+  describeBrokerFailoverConformance('rabbitmq', async () => {
+    const options = { url, prefix: uniqueName('concord-test-failover-conf'), memberTimeoutMs, logger: silentLogger };
+    const opened: RabbitBroker[] = [];
+    return {
+      leaseMs: memberTimeoutMs,
+      open: async () => {
+        const broker = await openRabbitBroker(options);
+        opened.push(broker);
+        return broker;
+      },
+      // The connection goes away without a word from the member: RabbitMQ hands its unacked
+      // lease messages to the next consumer, and its membership times out.
+      kill: async (broker) => {
+        await opened.find((b) => b === broker)?.['connection'].close();
+      },
+      cleanup: async () => {
+        const admin = await openRabbitBroker(options);
+        for (const b of opened) await admin.deleteTopology(b.usedTopology()).catch(() => undefined);
+        await admin.close();
+      },
+    };
   });
 });

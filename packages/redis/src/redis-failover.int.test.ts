@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { silentLogger, type MessageEnvelope } from '@concord/core';
-import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
+import { silentLogger, type Broker, type MessageEnvelope } from '@concord/core';
+import { describeBrokerFailoverConformance, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysWithPrefix, openRedisBroker, type RedisBroker } from './index.js';
@@ -141,5 +141,33 @@ describe.skipIf(!available)('redis broker: a consumer killed mid-batch', () => {
       }
       return pending === 0;
     });
+  });
+});
+
+describe.skipIf(!available)('redis broker: the shared failover suite', () => {
+  if (!available) return;
+  describeBrokerFailoverConformance('redis streams', async () => {
+    const prefix = `${uniqueName('concord-test-failover-conf')}:`;
+    const clients = new Map<Broker, Redis>();
+    const leaseMs = 1_000;
+    return {
+      leaseMs,
+      open: async () => {
+        // Our own client, so kill() can cut it as a dead process's connection would be.
+        const redis = new Redis(url);
+        const broker = await openRedisBroker({ redis, keyPrefix: prefix, leaseMs, pollIntervalMs: 50, logger: silentLogger });
+        clients.set(broker, redis);
+        return broker;
+      },
+      kill: async (broker) => {
+        clients.get(broker)?.disconnect();
+      },
+      cleanup: async () => {
+        for (const client of clients.values()) client.disconnect();
+        const admin = new Redis(url);
+        await deleteKeysWithPrefix(admin, prefix);
+        admin.disconnect();
+      },
+    };
   });
 });

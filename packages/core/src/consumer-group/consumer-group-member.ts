@@ -207,7 +207,10 @@ export class ConsumerGroupMember<Token = unknown> {
   private track(work: Promise<void>): void {
     const tracked = work.catch((error: unknown) => this.log.debug({ err: error }, 'background lease work failed'));
     this.stopping.add(tracked);
-    void tracked.finally(() => this.stopping.delete(tracked));
+    tracked.then(
+      () => this.stopping.delete(tracked),
+      () => undefined,
+    );
   }
 
   /** Stops the loop (its batch finishes and commits), then frees the lease. */

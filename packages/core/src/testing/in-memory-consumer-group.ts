@@ -71,7 +71,10 @@ export class InMemoryConsumerGroup {
   }
 
   leaseTable(): LeaseTable<number> {
-    const self = this;
+    return this.leaseTableOf(this);
+  }
+
+  private leaseTableOf(self: InMemoryConsumerGroup): LeaseTable<number> {
     const free = (member: string, lease: HeldLease<number>) => {
       const row = self.leases.get(partitionName(lease.partition));
       if (row && row.owner === member) self.leases.set(partitionName(lease.partition), { owner: '', expiresAt: 0, revision: ++self.revision });
@@ -125,7 +128,10 @@ export class InMemoryConsumerGroup {
 
   /** The partition source `member` reads through: commits are fenced on its lease and the generation. */
   source(member: string, idleWaitMs = 20): PartitionSource<number> {
-    const self = this;
+    return this.sourceOf(this, member, idleWaitMs);
+  }
+
+  private sourceOf(self: InMemoryConsumerGroup, member: string, idleWaitMs: number): PartitionSource<number> {
     return {
       idleWaitMs,
       async open(partition, context): Promise<PartitionReader<number>> {

@@ -14,3 +14,5 @@ export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remot
 export { describeTimerConformance, ManualClock, type TimersUnderTest } from './timer-conformance.js';
 export { describeReservationConformance } from './reservation-conformance.js';
 export { InMemoryConsumerGroup, MemberCutOffError } from './in-memory-consumer-group.js';
+export { describeBrokerFailoverConformance, type FailoverUnderTest } from './failover-conformance.js';
+export { sqlBrokerFailover } from './sql-failover.js';

@@ -1,5 +1,5 @@
 import { newId, systemClock } from '@concord/core';
-import { ConsumerGroupMember, type PartitionRef, type SubscribeOptions } from '@concord/core/spi';
+import { joinConsumerGroup, type ConsumerGroupMember, type SubscribeOptions } from '@concord/core/spi';
 import type { BrokerContext } from './broker-context.js';
 import { NatsLeaseTable } from './nats-lease-table.js';
 import { NatsPartitionSource } from './nats-partition-source.js';
@@ -25,26 +25,19 @@ export class GroupMember {
   }
 
   async start(): Promise<void> {
-    const partitions: PartitionRef[] = [];
-    for (const channel of this.options.channels) {
-      const n = await this.ctx.topology.partitionsOf(channel);
-      for (let partition = 0; partition < n; partition++) partitions.push({ channel, partition });
-    }
-    const { settings } = this.ctx;
-    this.member = new ConsumerGroupMember({
+    const { ctx, options } = this;
+    this.member = await joinConsumerGroup({
       memberId: this.memberId,
-      group: this.options.group,
-      partitions,
-      leases: new NatsLeaseTable(this.ctx, this.options.group),
+      subscribe: options,
+      partitionsOf: (channel) => ctx.topology.partitionsOf(channel),
+      leases: new NatsLeaseTable(ctx, options.group),
       source: this.source,
-      handler: this.options.handler,
-      maxBatchSize: Math.min(this.options.maxBatchSize ?? settings.maxBatchSize, settings.maxBatchSize),
-      leaseMs: settings.leaseMs,
+      maxBatchSize: ctx.settings.maxBatchSize,
+      leaseMs: ctx.settings.leaseMs,
       // The leases bucket expires records on the server's clock; local time only bounds validity.
       clock: systemClock,
-      logger: this.ctx.logger,
+      logger: ctx.logger,
     });
-    await this.member.start();
   }
 
   /** After a reconnect, pull requests may be gone with the old server process. */

@@ -74,8 +74,9 @@ class RedisPartitionReader implements PartitionReader<string[]> {
     this.lastTrim = broker.settings.clock.now();
   }
 
-  async read(max: number): Promise<ReadOutcome<string[]>> {
+  async read(requested: number): Promise<ReadOutcome<string[]>> {
     const { redis, settings } = this.broker;
+    const max = Math.min(requested, 1000);
     const claim = this.pendingFrom === '0' ? '1' : '0';
     let reply: unknown;
     try {

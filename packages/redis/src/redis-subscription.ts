@@ -1,5 +1,5 @@
 import { newId } from '@concord/core';
-import { ConsumerGroupMember, type PartitionRef, type SubscribeOptions } from '@concord/core/spi';
+import { joinConsumerGroup, type ConsumerGroupMember, type SubscribeOptions } from '@concord/core/spi';
 import type { RedisBroker } from './redis-broker.js';
 import { RedisLeaseTable } from './redis-lease-table.js';
 import { RedisPartitionSource } from './redis-partition-source.js';
@@ -25,25 +25,15 @@ export class RedisBrokerSubscription {
   }
 
   async start(): Promise<void> {
-    const partitions: PartitionRef[] = [];
-    for (const channel of this.options.channels) {
-      const n = await this.broker.partitionsOf(channel);
-      for (let partition = 0; partition < n; partition++) partitions.push({ channel, partition });
-    }
-    const { settings } = this.broker;
-    this.member = new ConsumerGroupMember({
+    const { broker, options } = this;
+    this.member = await joinConsumerGroup({
       memberId: this.memberId,
-      group: this.options.group,
-      partitions,
-      leases: new RedisLeaseTable(this.broker, this.options.group),
-      source: new RedisPartitionSource(this.broker, this.options.group, this.memberId),
-      handler: this.options.handler,
-      maxBatchSize: this.options.maxBatchSize ?? settings.maxBatchSize,
-      leaseMs: settings.leaseMs,
-      clock: settings.clock,
-      logger: settings.logger,
+      subscribe: options,
+      partitionsOf: (channel) => broker.partitionsOf(channel),
+      leases: new RedisLeaseTable(broker, options.group),
+      source: new RedisPartitionSource(broker, options.group, this.memberId),
+      ...broker.settings,
     });
-    await this.member.start();
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,17 @@ describe('ConsumerGroupMember', () => {
     return m;
   }
 
+  /** Members joining one after the other, all recording into `seen`. */
+  async function join(group: InMemoryConsumerGroup, seen: Seen, ...ids: string[]): Promise<ConsumerGroupMember[]> {
+    const members: ConsumerGroupMember[] = [];
+    for (const id of ids) {
+      const m = member(group, id, async (b) => seen.record(b));
+      await m.start();
+      members.push(m);
+    }
+    return members;
+  }
+
   it('alone, holds every partition and delivers each in order', async () => {
     const group = new InMemoryConsumerGroup(systemClock, leaseMs);
     const seen = new Seen();
@@ -71,13 +82,7 @@ describe('ConsumerGroupMember', () => {
   it('shares the partitions fairly when members join, and takes them back when one leaves', async () => {
     const group = new InMemoryConsumerGroup(systemClock, leaseMs);
     const seen = new Seen();
-    const handler = async (b: DeliveryBatch) => seen.record(b);
-    const a = member(group, 'a', handler);
-    await a.start();
-    const b = member(group, 'b', handler);
-    await b.start();
-    const c = member(group, 'c', handler);
-    await c.start();
+    const [a, b, c] = (await join(group, seen, 'a', 'b', 'c')) as [ConsumerGroupMember, ConsumerGroupMember, ConsumerGroupMember];
     await eventually(() => {
       expect(a.assignedPartitions()).toHaveLength(2);
       expect(b.assignedPartitions()).toHaveLength(2);
@@ -96,11 +101,7 @@ describe('ConsumerGroupMember', () => {
   it('takes over the partitions of a member that died, once its leases expire', async () => {
     const group = new InMemoryConsumerGroup(systemClock, leaseMs);
     const seen = new Seen();
-    const handler = async (b: DeliveryBatch) => seen.record(b);
-    const a = member(group, 'a', handler);
-    await a.start();
-    const b = member(group, 'b', handler);
-    await b.start();
+    const [, b] = (await join(group, seen, 'a', 'b')) as [ConsumerGroupMember, ConsumerGroupMember];
     await eventually(() => expect(b.assignedPartitions()).toHaveLength(3));
     publish(group, 5);
     await eventually(() => expect(seen.ids.size).toBe(30));

@@ -51,7 +51,6 @@ export class PartitionLoop {
   private async run(): Promise<void> {
     const { source, clock } = this.options;
     const signal = this.abort.signal;
-    const limit = Math.min(this.options.maxBatchSize, 1000);
     let reader: PartitionReader<unknown> | undefined;
     let failures = 0;
     const closeReader = async () => {
@@ -69,7 +68,7 @@ export class PartitionLoop {
       }
       try {
         reader ??= await source.open(this.partition, { wake: this.wake, generation: this.options.generation });
-        const got = await reader.read(limit, signal);
+        const got = await reader.read(this.options.maxBatchSize, signal);
         if (got === 'lost') return await this.lost(closeReader);
         if (got === 'reopen') {
           await closeReader();

@@ -1,5 +1,5 @@
-import { ConsumerGroupMember } from '../consumer-group/consumer-group-member.js';
-import type { PartitionRef } from '../consumer-group/ports.js';
+import type { ConsumerGroupMember } from '../consumer-group/consumer-group-member.js';
+import { joinConsumerGroup } from '../consumer-group/join-consumer-group.js';
 import { newId } from '../ids.js';
 import type { SubscribeOptions } from '../ports/broker.js';
 import type { SqlBroker } from './sql-broker.js';
@@ -33,25 +33,15 @@ export class SqlBrokerSubscription {
   }
 
   async start(): Promise<void> {
-    const partitions: PartitionRef[] = [];
-    for (const channel of this.options.channels) {
-      const n = await this.broker.partitionsOf(channel);
-      for (let partition = 0; partition < n; partition++) partitions.push({ channel, partition });
-    }
-    const { settings } = this.broker;
-    this.member = new ConsumerGroupMember({
+    const { broker, options } = this;
+    this.member = await joinConsumerGroup({
       memberId: this.memberId,
-      group: this.options.group,
-      partitions,
-      leases: new SqlLeaseTable(this.broker, this.options.group),
-      source: new SqlPartitionSource(this.broker, this.options.group, this.options.channels, this.memberId),
-      handler: this.options.handler,
-      maxBatchSize: this.options.maxBatchSize ?? settings.maxBatchSize,
-      leaseMs: settings.leaseMs,
-      clock: settings.clock,
-      logger: settings.logger,
+      subscribe: options,
+      partitionsOf: (channel) => broker.partitionsOf(channel),
+      leases: new SqlLeaseTable(broker, options.group),
+      source: new SqlPartitionSource(broker, options.group, options.channels, this.memberId),
+      ...broker.settings,
     });
-    await this.member.start();
   }
 
   async close(): Promise<void> {

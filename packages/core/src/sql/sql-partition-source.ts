@@ -113,8 +113,9 @@ class SqlPartitionReader implements PartitionReader<number>, OffsetOwner {
     if (this.position === undefined || nextOffset - 1 > this.position) this.wake.wake();
   }
 
-  async read(max: number): Promise<ReadOutcome<number>> {
+  async read(requested: number): Promise<ReadOutcome<number>> {
     if (this.lost) return 'lost';
+    const max = Math.min(requested, 1000);
     const { driver } = this.broker;
     const q = driver.dialect.quote('partition');
     if (this.position === undefined) {

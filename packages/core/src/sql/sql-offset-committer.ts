@@ -1,6 +1,6 @@
 import type { SqlBroker } from './sql-broker.js';
 
-/** What the committer needs of a partition worker. */
+/** What the committer needs of a partition reader (see SqlPartitionSource). */
 export interface OffsetOwner {
   readonly channel: string;
   readonly partition: number;
@@ -14,7 +14,7 @@ export interface OffsetOwner {
  * Commits a consumer group member's offsets in the background: every partition it advanced
  * within `intervalMs` in one fenced transaction, instead of one transaction per batch.
  * Delivery is at least once and consumers deduplicate, so a crash before a flush only
- * delivers those batches again; a stopping worker flushes its own partition first, so a
+ * delivers those batches again; a closing reader flushes its own partition first, so a
  * clean handover or shutdown delivers nothing twice.
  */
 export class SqlOffsetCommitter {

@@ -40,6 +40,8 @@ interface Held<Token> {
 export class ConsumerGroupMember<Token = unknown> {
   private readonly held = new Map<string, Held<Token>>();
   private readonly stopping = new Set<Promise<void>>();
+  /** Leases whose release failed: tried again each renewal, so no table keeps them ours. */
+  private readonly unreleased = new Map<string, HeldLease<Token>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private renewing: Promise<void> | undefined;
   private rebalancing: Promise<void> | undefined;
@@ -118,12 +120,16 @@ export class ConsumerGroupMember<Token = unknown> {
       const all = [...this.held.values()];
       this.held.clear();
       await Promise.all(all.map((h) => h.loop.stop()));
-      for (const h of all) await leases.release(memberId, h);
+      for (const h of all) await this.release(h);
     }
     const quiesce = view.paused ? generation : null;
     if (leases.quiesced && (quiesce !== null || quiesce !== this.reportedQuiesce)) {
       await leases.quiesced(memberId, quiesce);
       this.reportedQuiesce = quiesce;
+    }
+    for (const [name, lease] of this.unreleased) {
+      if (this.held.has(name)) this.unreleased.delete(name);
+      else await this.release(lease);
     }
     const renewing = [...this.held.values()];
     if (renewing.length === 0) return;
@@ -160,7 +166,7 @@ export class ConsumerGroupMember<Token = unknown> {
       const token = await leases.claim(memberId, partition);
       if (token === undefined) continue;
       if (this.closing || this.view.paused) {
-        await leases.release(memberId, { partition, token });
+        await this.release({ partition, token });
         break;
       }
       this.startLoop(partition, token, sentAt + leaseMs);
@@ -187,7 +193,7 @@ export class ConsumerGroupMember<Token = unknown> {
           this.held.delete(name);
           // Fencing refused a commit: the lease is another member's (this release then changes
           // nothing) or of a generation the group left; either way renewals must not keep it.
-          this.track(this.options.leases.release(this.options.memberId, h));
+          this.track(this.release(h));
         },
         clock,
         logger: this.log,
@@ -220,9 +226,22 @@ export class ConsumerGroupMember<Token = unknown> {
     if (this.held.get(h.name) !== h) return; // lost while finishing
     this.held.delete(h.name);
     await this.renewing; // a renewal in flight may change the token
-    await this.options.leases.release(this.options.memberId, h).catch((error: unknown) => {
-      this.log.debug({ err: error, partition: h.name }, 'lease not released; it will expire');
-    });
+    await this.release(h);
+  }
+
+  /**
+   * Frees a lease; a failure is remembered and tried again at the next renewal, since a table
+   * that renews every lease of a member (SQL) would otherwise keep it ours and unread.
+   */
+  private async release(lease: HeldLease<Token>): Promise<void> {
+    const name = partitionName(lease.partition);
+    try {
+      await this.options.leases.release(this.options.memberId, lease);
+      this.unreleased.delete(name);
+    } catch (error) {
+      this.log.debug({ err: error, partition: name }, 'lease not released; trying again at the next renewal');
+      this.unreleased.set(name, lease);
+    }
   }
 
   /** Stops every loop, writes deferred commits, then gives back the leases and the membership. */

@@ -62,6 +62,8 @@ export class OrderService implements OrderLifecycle {
   private keySweeper: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<(order: OrderSnapshot) => void>();
   private readonly watched = new Map<number, number>();
+  /** The version each watched order had at the last poll. */
+  private readonly seenVersions = new Map<number, number>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
@@ -153,13 +155,21 @@ export class OrderService implements OrderLifecycle {
     };
   }
 
-  /** One query for every watched order per tick, however many streams watch. */
+  /**
+   * One statement for every watched order per tick, however many streams watch, outside a
+   * transaction; only orders whose version moved since the last tick reach the listeners.
+   */
   private async pollWatched(): Promise<void> {
     if (this.polling || this.watched.size === 0) return;
     this.polling = true;
     try {
-      const orders = await this.options.store.transaction((tx) => this.orders.findMany(tx.sql, [...this.watched.keys()]));
-      for (const order of orders) for (const listener of this.listeners) listener(order);
+      const orders = await this.options.store.read((exec) => this.orders.findMany(exec, [...this.watched.keys()]));
+      for (const order of orders) {
+        if (this.seenVersions.get(order.orderId) === order.version) continue;
+        this.seenVersions.set(order.orderId, order.version);
+        for (const listener of this.listeners) listener(order);
+      }
+      for (const id of this.seenVersions.keys()) if (!this.watched.has(id)) this.seenVersions.delete(id);
     } catch (error) {
       this.options.logger.warn({ err: error }, 'polling watched orders failed');
     } finally {

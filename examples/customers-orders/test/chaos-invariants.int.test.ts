@@ -8,6 +8,9 @@ import { serviceAvailable, services } from '@concord/core/testing';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '@concord/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { customerSchema } from '../src/customer-service/customer-repository.js';
+import { orderHistorySchema } from '../src/order-history/order-history-view.js';
+import { orderSchema } from '../src/order-service/order-repository.js';
 import { checkInvariants, type ClientRecord, type Readers } from './chaos/invariants.js';
 import { openReader, type SqlReader } from './chaos/sql-reader.js';
 
@@ -16,7 +19,11 @@ const base = `postgres://postgres@127.0.0.1:5432/chaosinv_${Date.now().toString(
 const SERVICES = ['customer-service', 'order-service', 'order-history'] as const;
 const url = (s: string) => `${base}_${s.replaceAll('-', '_')}`;
 // Each service's own schema, beside Concord's.
-const OWN: Record<(typeof SERVICES)[number], string> = { 'customer-service': 'customers', 'order-service': 'orders', 'order-history': 'order_history' };
+const OWN: Record<(typeof SERVICES)[number], string> = {
+  'customer-service': customerSchema.name,
+  'order-service': orderSchema.name,
+  'order-history': orderHistorySchema.name,
+};
 
 const SCHEMA: Record<(typeof SERVICES)[number], string[]> = {
   'customer-service': [

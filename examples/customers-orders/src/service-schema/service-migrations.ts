@@ -38,7 +38,9 @@ interface RunnerDialect {
   prepare(exec: SqlExecutor, schema: string): Promise<void>;
   /** The version table: `<schema>.migrations`, or `<schema>_migrations` beside the service's tables. */
   ledger(schema: string): string;
+  /** Whether an earlier version of the examples left `table` in Concord's schema. */
   inConcord(exec: SqlExecutor, table: string): Promise<boolean>;
+  /** Moves it into the service's schema under its own name, rows and indexes included. */
   moveFromConcord(table: string, schema: string): string;
 }
 

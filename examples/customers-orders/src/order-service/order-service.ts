@@ -25,7 +25,8 @@ import {
 import { IdAllocator, migrateService } from '../db.js';
 import type { Cents } from '../money.js';
 import { OrderLockedError, OrderNotCancellableError } from './order-errors.js';
-import { OrderRepository, orderMigrations } from './order-repository.js';
+import { serviceSql } from '../service-schema/index.js';
+import { OrderRepository, orderSchema } from './order-repository.js';
 import { cancelOrderSaga, createOrderSaga, type OrderLifecycle } from './order-sagas.js';
 
 export interface OrderServiceOptions {
@@ -73,8 +74,9 @@ export class OrderService implements OrderLifecycle {
   private readonly cancelSaga;
 
   constructor(private readonly options: OrderServiceOptions) {
-    this.orders = new OrderRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'order');
+    const sql = serviceSql(options.store, orderSchema.name);
+    this.orders = new OrderRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'order');
     this.keys = new IdempotencyKeys({
       dialect: options.store.driver.dialect,
       scope: 'orders.create',
@@ -96,7 +98,7 @@ export class OrderService implements OrderLifecycle {
 
   async start(): Promise<void> {
     const { store, broker, logger } = this.options;
-    await migrateService(store, 'example-orders', orderMigrations);
+    await migrateService(store, orderSchema);
     this.keySweeper = setInterval(() => void store.transaction((tx) => this.keys.purgeExpired(tx.sql)).catch(() => undefined), 3_600_000);
     this.keySweeper.unref?.();
     if (this.orchestrator) {

@@ -1,9 +1,21 @@
 import { type SqlExecutor } from '@concord/core';
-import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord } from '@concord/core/spi';
+import {
+  decodeOutboxRows,
+  ENVELOPE_COLUMNS,
+  envelopeFromRow,
+  OUTBOX_SHARDS,
+  OUTBOX_TOPIC,
+  type OutboxRead,
+  type OutboxRecord,
+  type OutboxRow,
+  type OutboxSource,
+} from '@concord/core/spi';
+import type { PostgresPoolClient } from './postgres-pool.js';
+import type { PostgresStore } from './postgres-store.js';
 
 export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
 
-export type OutboxRow = EnvelopeRow & { position: number | string; shard: number | string };
+export type { OutboxRow };
 
 export function recordFromRow(row: OutboxRow): OutboxRecord {
   return { position: Number(row.position), shard: Number(row.shard), envelope: envelopeFromRow(row) };
@@ -19,7 +31,7 @@ export async function fetchUnsentInShards(
   shards: readonly number[],
   limit: number,
   published: readonly number[] = [],
-): Promise<{ records: OutboxRecord[]; undecodable: Array<{ position: number; reason: string }> }> {
+): Promise<OutboxRead> {
   const rows =
     published.length === 0
       ? await exec.query<OutboxRow>(
@@ -32,34 +44,24 @@ export async function fetchUnsentInShards(
           [shards, published, limit],
         );
   // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
-  const records: OutboxRecord[] = [];
-  const undecodable: Array<{ position: number; reason: string }> = [];
-  for (const row of rows) {
-    try {
-      records.push({ position: Number(row.position), shard: Number(row.shard), envelope: decodeEnvelopeRow(row, `outbox row ${row.position}`) });
-    } catch (error) {
-      undecodable.push({ position: Number(row.position), reason: (error as Error).message });
-    }
-  }
-  return { records, undecodable };
+  return decodeOutboxRows(rows);
 }
 
-/** Below this many records per lane, one publish is cheaper than several in parallel. */
-const MIN_LANE = 500;
+/** Unsent rows of every shard, oldest first (the tailing relay's catch-up). */
+export function fetchUnsent(exec: SqlExecutor, table: string, limit: number): Promise<OutboxRead> {
+  return exec
+    .query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL ORDER BY position LIMIT ?`, [limit])
+    .then(decodeOutboxRows);
+}
 
-/**
- * Splits records into at most `maxLanes` groups by shard, each keeping its records' order;
- * small batches stay one group (each lane is a broker round trip of its own).
- */
-export function lanesByShard(records: readonly OutboxRecord[], maxLanes: number): OutboxRecord[][] {
-  const lanes = Math.max(1, Math.min(maxLanes, Math.ceil(records.length / MIN_LANE)));
-  if (lanes === 1) return records.length > 0 ? [[...records]] : [];
-  const out = new Map<number, OutboxRecord[]>();
-  for (const r of records) {
-    const lane = r.shard % lanes;
-    let list = out.get(lane);
-    if (!list) out.set(lane, (list = []));
-    list.push(r);
-  }
-  return [...out.values()];
+/** The polling relay's read for core's relay loop, woken across processes by NOTIFY. */
+export function postgresOutboxSource<C extends PostgresPoolClient>(store: PostgresStore<C>): OutboxSource {
+  const table = `${store.schema}.outbox`;
+  const every = Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+  return {
+    skipsInFlight: true,
+    read: ({ shards, limit, inFlight }) =>
+      store.driver.run((exec) => fetchUnsentInShards(exec, table, shards ?? every, limit, inFlight)),
+    listen: (wake) => store.driver.listen(OUTBOX_TOPIC, wake),
+  };
 }

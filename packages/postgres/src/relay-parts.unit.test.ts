@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OUTBOX_SHARDS, partitionFor, type OutboxRecord } from '@concord/core/spi';
 import { testEnvelope } from '@concord/core/testing';
 import { formatLsn, parseLsn } from './lsn.js';
-import { lanesByShard } from './outbox-rows.js';
+import { lanesByShard } from '@concord/core/spi';
 import { postgresDialect } from './postgres-dialect.js';
 import { isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
 

@@ -45,6 +45,7 @@ export {
   type OutboxSource,
   type UndecodableOutboxRow,
 } from './outbox/outbox-source.js';
+export { sqlOutboxSource } from './sql/sql-outbox-source.js';
 export { lanesByShard } from './outbox/outbox-lanes.js';
 export { publishOrPark, type PublishedOrParked } from './outbox/publish-or-park.js';
 export {
@@ -54,6 +55,7 @@ export {
   type ShardLockSession,
   type ShardMembership,
 } from './outbox/shard-leases.js';
+export { InProcessShardLocks } from './outbox/in-process-shard-locks.js';
 
 // Helpers broker adapters share: partitioning, wake-ups
 export { hashPartitionKey, partitionFor } from './message/partition.js';

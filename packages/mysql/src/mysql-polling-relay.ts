@@ -1,5 +1,5 @@
 import { defaultLogger, OutboxRelay, type OutboxRelayOptions } from '@concord/core';
-import { decodeOutboxRows, ENVELOPE_COLUMNS, ShardLeases, type OutboxRow, type OutboxSource } from '@concord/core/spi';
+import { ShardLeases, sqlOutboxSource } from '@concord/core/spi';
 import type { MysqlConnection } from './mysql-pool.js';
 import type { MysqlStore } from './mysql-store.js';
 import { mysqlShardLocks, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
@@ -17,7 +17,7 @@ export interface MysqlPollingRelayOptions extends Omit<OutboxRelayOptions, 'stor
 /**
  * Core's polling relay loop on MySQL/MariaDB, reading only the outbox shards this instance
  * holds a lease on, so any number of instances can run and per-key order still holds. Only
- * the SQL (below, and the locks in `outbox-shard-leases.ts`) is MySQL's.
+ * the locks (`outbox-shard-leases.ts`) are MySQL's; the read is core's portable SQL.
  */
 export class MysqlPollingRelay extends OutboxRelay {
   constructor(options: MysqlPollingRelayOptions) {
@@ -32,25 +32,6 @@ export class MysqlPollingRelay extends OutboxRelay {
             clock: lease.clock ?? options.clock,
             logger: lease.logger ?? options.logger ?? defaultLogger(),
           });
-    super(options, { source: mysqlOutboxSource(options.store), leases, component: 'mysql-polling-relay' });
+    super(options, { source: sqlOutboxSource(options.store.driver), leases, component: 'mysql-polling-relay' });
   }
-}
-
-/** Unsent rows of the given shards (every shard without leases), oldest first. */
-function mysqlOutboxSource(store: MysqlStore<MysqlConnection>): OutboxSource {
-  const driver = store.driver;
-  const columns = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
-  return {
-    read: async ({ shards, limit }) => {
-      if (shards?.length === 0) return { records: [], undecodable: [] };
-      const where = shards ? `AND shard IN (${shards.map(() => '?').join(', ')}) ` : '';
-      const rows = await driver.run((exec) =>
-        exec.query<OutboxRow>(
-          `SELECT ${columns} FROM ${driver.dialect.table('outbox')} WHERE sent_at IS NULL ${where}ORDER BY position LIMIT ?`,
-          [...(shards ?? []), limit],
-        ),
-      );
-      return decodeOutboxRows(rows);
-    },
-  };
 }

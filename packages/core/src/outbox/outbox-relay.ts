@@ -1,4 +1,4 @@
-import { ClosedError } from '../errors.js';
+import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { backoffDelay, defaultBackoff } from '../consumer/backoff.js';
 import { defaultLogger } from '../logging.js';
 import type { Broker } from '../ports/broker.js';
@@ -93,6 +93,8 @@ export class OutboxRelay implements Relay {
     private readonly options: OutboxRelayOptions,
     ports: OutboxRelayPorts = {},
   ) {
+    // The store's port reads every shard: leases without a read by shard would publish twice.
+    if (ports.leases && !ports.source) throw new InvalidArgumentError('a relay with shard leases needs an OutboxSource that reads by shard');
     this.source = ports.source ?? storeOutboxSource(options.store.outbox);
     this.leases = ports.leases;
     this.batchSize = options.batchSize ?? 500;

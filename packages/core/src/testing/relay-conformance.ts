@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MessageRejectedError } from '../errors.js';
+import type { MessageEnvelope } from '../message/envelope.js';
+import type { Broker } from '../ports/broker.js';
+import type { Store } from '../ports/store.js';
+import type { Relay } from '../outbox/relay.js';
+import { counterEvent } from './test-messages.js';
+import { eventually, uniqueName } from './wait.js';
+
+export interface RelayUnderTest {
+  /** A store with an empty outbox of its own (database, schema or file). */
+  readonly store: Store;
+  /**
+   * A new relay instance on `store`, as a freshly started process would run it, publishing to
+   * `broker`. Give it small batches so a few hundred messages take several rounds.
+   */
+  relay(broker: Broker): Relay | Promise<Relay>;
+  /** Closes the store and removes what the test created (relays are stopped already). */
+  cleanup(): Promise<void>;
+}
+
+/** A broker that keeps what it is given, in order, and refuses the messages it is told to. */
+class RecordingBroker implements Broker {
+  readonly name = 'recording';
+  readonly capabilities = { partitionedConsumers: false, durable: true };
+  readonly published: MessageEnvelope[] = [];
+  /** `key/seq` of the messages to refuse. */
+  readonly refused = new Set<string>();
+  delayMs = 0;
+
+  async publish(messages: readonly MessageEnvelope[]): Promise<void> {
+    // Refused before anything of the call is kept, as real brokers do (decision 009).
+    const bad = messages.find((m) => this.isRefused(m));
+    if (bad) throw new MessageRejectedError(bad.id, 'refused by the test broker');
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.published.push(...messages);
+  }
+
+  isRefused(m: MessageEnvelope): boolean {
+    const { key, seq } = m.payload as { key: string; seq: number };
+    return this.refused.has(`${key}/${seq}`);
+  }
+
+  subscribe(): never {
+    throw new Error('the recording broker only records publishes');
+  }
+
+  async close(): Promise<void> {}
+
+  ids(): Set<string> {
+    return new Set(this.published.map((m) => m.id));
+  }
+
+  /** Every written message exactly once, and each key's in the order written. */
+  expectExactlyOnceInOrder(written: readonly MessageEnvelope[]): void {
+    const ids = this.published.map((m) => m.id);
+    const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+    expect(twice, 'published more than once').toEqual([]);
+    expect(new Set(ids)).toEqual(new Set(written.map((m) => m.id)));
+    const seqs = new Map<string, number[]>();
+    for (const m of this.published) {
+      const { key, seq } = m.payload as { key: string; seq: number };
+      seqs.set(key, [...(seqs.get(key) ?? []), seq]);
+    }
+    for (const [key, list] of seqs) expect(list, `order of key ${key}`).toEqual([...list].sort((a, b) => a - b));
+  }
+}
+
+/**
+ * The Relay contract, run by every relay (core's polling loop on each SQL store, and the
+ * log-tailing relays): each written message is published exactly once, in per-key order,
+ * across restarts; a refused message is parked and the rest flows; two instances never
+ * publish a message twice; `stop()` lets what is in flight finish and publishes nothing after.
+ */
+export function describeRelayConformance(name: string, factory: () => Promise<RelayUnderTest>): void {
+  describe(`Relay conformance: ${name}`, () => {
+    let sut: RelayUnderTest;
+    let running: Relay[] = [];
+
+    beforeEach(async () => {
+      sut = await factory();
+      running = [];
+    });
+    afterEach(async () => {
+      for (const r of running) await r.stop().catch(() => {});
+      await sut?.cleanup();
+    });
+
+    async function start(broker: Broker): Promise<Relay> {
+      const relay = await sut.relay(broker);
+      running.push(relay);
+      relay.start();
+      return relay;
+    }
+
+    /** Writes `perKey` messages for each of `keys` keys, one transaction per seq, from `firstSeq`. */
+    async function write(channel: string, keys: number, perKey: number, firstSeq = 0): Promise<MessageEnvelope[]> {
+      const Counted = counterEvent(channel);
+      const written: MessageEnvelope[] = [];
+      for (let seq = firstSeq; seq < firstSeq + perKey; seq++) {
+        await sut.store.transaction(async (tx) => {
+          for (let k = 0; k < keys; k++) written.push(await tx.outbox.send(Counted, { key: `key-${k}`, seq }));
+        });
+      }
+      return written;
+    }
+
+    it('publishes every message exactly once, in per-key order, across restarts', async () => {
+      const channel = uniqueName('restarts');
+      const broker = new RecordingBroker();
+      broker.delayMs = 5;
+      const written = await write(channel, 4, 30);
+      const first = await start(broker);
+      await eventually(() => broker.published.length >= 10, 30_000);
+      await first.stop();
+      written.push(...(await write(channel, 4, 30, 30)));
+      const second = await start(broker);
+      await eventually(() => broker.ids().size >= 150, 30_000);
+      await second.stop();
+      written.push(...(await write(channel, 4, 30, 60)));
+      await start(broker);
+      await eventually(() => broker.ids().size === written.length, 30_000);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      broker.expectExactlyOnceInOrder(written);
+    });
+
+    it('parks a message the broker refuses; the rest flows', async () => {
+      const channel = uniqueName('refused');
+      const broker = new RecordingBroker();
+      broker.refused.add('key-0/2');
+      broker.refused.add('key-1/6');
+      const before = await write(channel, 2, 5);
+      await start(broker);
+      await eventually(() => broker.ids().size === before.length - 1, 30_000);
+      // More while it runs, one refused too: the relay parks on every path it reads by.
+      const after = await write(channel, 2, 5, 5);
+      const written = [...before, ...after];
+      const refused = written.filter((m) => broker.isRefused(m));
+      await eventually(() => broker.ids().size === written.length - refused.length, 30_000);
+      const parked = await eventually(async () => {
+        const list = await sut.store.parkedOutbox.list();
+        return list.length === refused.length ? list : undefined;
+      }, 10_000);
+      expect(parked.map((p) => p.messageId).sort()).toEqual(refused.map((m) => m.id).sort());
+      for (const p of parked) expect(p.error).toMatch(/refused by the test broker/);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      broker.expectExactlyOnceInOrder(written.filter((m) => !broker.isRefused(m)));
+    });
+
+    it('two instances share the work without publishing a message twice', async () => {
+      const channel = uniqueName('shared');
+      const broker = new RecordingBroker();
+      broker.delayMs = 2;
+      await start(broker);
+      await start(broker);
+      const written = await write(channel, 8, 40);
+      await eventually(() => broker.ids().size === written.length, 30_000);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      broker.expectExactlyOnceInOrder(written);
+    });
+
+    it('stop lets the publish in flight finish, records it, and publishes nothing after', async () => {
+      const channel = uniqueName('stop');
+      const broker = new RecordingBroker();
+      broker.delayMs = 50;
+      const written = await write(channel, 4, 50);
+      const relay = await start(broker);
+      await eventually(() => broker.published.length > 0, 30_000, 5);
+      await relay.stop();
+      expect(relay.isRunning?.() ?? false).toBe(false);
+      const count = broker.published.length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(broker.published.length).toBe(count);
+      // What the broker took is recorded as sent; the rest is still waiting.
+      expect((await sut.store.outbox.lag()).count).toBe(written.length - broker.ids().size);
+      expect(broker.ids().size).toBeLessThan(written.length);
+    });
+  });
+}

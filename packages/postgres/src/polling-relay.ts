@@ -19,7 +19,7 @@ export type PostgresPollingRelayStats = OutboxRelayStats;
 
 /**
  * Core's polling relay loop on PostgreSQL: any number of instances split the outbox's shards
- * with advisory-lock leases (`postgresShardLocks`, docs/decisions/010-postgres-relay.md); each
+ * with advisory-lock leases (`postgresShardLocks`, docs/decisions/012-postgres-relay.md); each
  * reads only its shards' unsent rows in position order (`outbox-rows.ts`) and is woken across
  * processes by NOTIFY. Only the SQL is PostgreSQL's; the loop is `OutboxRelay`.
  */

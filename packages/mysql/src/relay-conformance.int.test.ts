@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { silentLogger } from '@concord/core';
-import { describeRelayConformance, serviceAvailable, services } from '@concord/core/testing';
+import { describeRelayConformance, serviceAvailable, services, writeUndecodableOutboxRow } from '@concord/core/testing';
 import { createMysqlRelay, MysqlPollingRelay, openMysqlStore, type MysqlStore } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
@@ -27,6 +27,7 @@ describe.skipIf(!available)('mysql relays', () => {
       store,
       relay: (broker) =>
         new MysqlPollingRelay({ store, broker, batchSize: 20, pollIntervalMs: 20, logger: silentLogger, shardLeases: { rebalanceEveryMs: 100 } }),
+      writeUndecodable: (channel, key) => writeUndecodableOutboxRow(store, channel, key),
       cleanup,
     };
   });
@@ -51,6 +52,6 @@ describe.skipIf(!available)('mysql relays', () => {
     setup.start();
     await setup.whenTailing();
     await setup.stop();
-    return { store, relay: tailing, cleanup };
+    return { store, relay: tailing, writeUndecodable: (channel, key) => writeUndecodableOutboxRow(store, channel, key), cleanup };
   });
 });

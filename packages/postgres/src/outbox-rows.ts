@@ -2,11 +2,9 @@ import { type SqlExecutor } from '@concord/core';
 import {
   decodeOutboxRows,
   ENVELOPE_COLUMNS,
-  envelopeFromRow,
   OUTBOX_SHARDS,
   OUTBOX_TOPIC,
   type OutboxRead,
-  type OutboxRecord,
   type OutboxRow,
   type OutboxSource,
 } from '@concord/core/spi';
@@ -16,10 +14,6 @@ import type { PostgresStore } from './postgres-store.js';
 export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
 
 export type { OutboxRow };
-
-export function recordFromRow(row: OutboxRow): OutboxRecord {
-  return { position: Number(row.position), shard: Number(row.shard), envelope: envelopeFromRow(row) };
-}
 
 /**
  * Unsent rows of the given shards, oldest first: per shard, always a prefix of what is unsent

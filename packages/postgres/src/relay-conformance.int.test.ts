@@ -1,6 +1,6 @@
 import { afterAll, describe } from 'vitest';
 import { silentLogger, type Broker } from '@concord/core';
-import { describeRelayConformance, serviceAvailable, services, uniqueName } from '@concord/core/testing';
+import { describeRelayConformance, serviceAvailable, services, uniqueName, writeUndecodableOutboxRow } from '@concord/core/testing';
 import { openPostgresStore, PostgresPollingRelay, PostgresTailingRelay, type PostgresStore } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
@@ -24,6 +24,7 @@ describe.skipIf(!available)('postgres relays', () => {
       store,
       relay: (broker) =>
         new PostgresPollingRelay({ store, broker, batchSize: 20, pollIntervalMs: 50, rebalanceIntervalMs: 100, logger: silentLogger }),
+      writeUndecodable: (channel, key) => writeUndecodableOutboxRow(store, channel, key),
       cleanup: () => store.close(),
     };
   });
@@ -40,6 +41,7 @@ describe.skipIf(!available)('postgres relays', () => {
     return {
       store,
       relay: tailing,
+      writeUndecodable: (channel, key) => writeUndecodableOutboxRow(store, channel, key),
       cleanup: async () => {
         await setup.dropSlot();
         await store.close();

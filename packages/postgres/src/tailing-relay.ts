@@ -11,7 +11,7 @@ import {
   type OutboxLag,
   type Relay,
 } from '@concord/core';
-import { lanesByShard, publishOrPark, type OutboxRecord } from '@concord/core/spi';
+import { lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { fetchUnsent } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
@@ -215,11 +215,8 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
       const { records, undecodable } = await store.driver.run((exec) =>
         fetchUnsent(exec, `${store.schema}.outbox`, this.options.maxBatchSize ?? 2000),
       );
-      for (const u of undecodable) {
-        if (await store.outbox.park(u.position, u.reason)) this.parked(u.position, u.reason, 'undecodable outbox row parked');
-      }
       if (records.length === 0 && undecodable.length === 0) return;
-      await this.publishAndSettle(records, signal);
+      await this.publishAndSettle({ records, undecodable }, signal);
     }
   }
 
@@ -236,7 +233,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
       stallTimeoutMs: this.options.stallTimeoutMs ?? 3_000,
       clock: this.clock,
       logger: this.logger,
-      publish: (records, abort, onConnectionLost) => this.publishAndSettle(records, abort, onConnectionLost),
+      publish: (batch, abort, onConnectionLost) => this.publishAndSettle(batch, abort, onConnectionLost),
       onConfirmed: (lsn, transactions) => {
         this.stats.transactions += transactions;
         if (lsn > (this.confirmed ?? 0n)) this.confirmed = lsn;
@@ -281,10 +278,15 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
 
   /** Publishes records (retrying until it works or `signal` aborts), then marks or deletes them. */
   private async publishAndSettle(
-    records: readonly OutboxRecord[],
+    { records, undecodable }: { records: readonly OutboxRecord[]; undecodable: readonly UndecodableOutboxRow[] },
     signal: AbortSignal,
     onConnectionLost?: (error: unknown) => void,
   ): Promise<void> {
+    const { store } = this.options;
+    for (const u of undecodable) {
+      const moved = await this.retrying(signal, onConnectionLost, () => store.outbox.park(u.position, u.reason));
+      if (moved) this.parked(u.position, u.reason, 'undecodable outbox row parked');
+    }
     const lanes = lanesByShard(records, Math.max(1, this.options.publishConcurrency ?? 4));
     const done = new Set<number>();
     // A message the broker refuses for good is parked (its row leaves the outbox); the rest go on.
@@ -296,14 +298,13 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
     await this.retrying(signal, onConnectionLost, async () => {
       const results = await Promise.allSettled(
         lanes.map((lane, i) =>
-          done.has(i) ? undefined : publishOrPark(this.options.broker, this.options.store.outbox, lane, onParked).then(() => done.add(i)),
+          done.has(i) ? undefined : publishOrPark(this.options.broker, store.outbox, lane, onParked).then(() => done.add(i)),
         ),
       );
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     });
     const positions = records.map((r) => r.position);
-    const { store } = this.options;
     await this.retrying(signal, onConnectionLost, async () => {
       if (this.options.onPublished !== 'delete') return store.outbox.markSent(positions);
       await store.driver.run((exec) => exec.execute(`DELETE FROM ${store.schema}.outbox WHERE position = ANY(?::bigint[])`, [positions]));

@@ -1,9 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MessageRejectedError } from '../errors.js';
+import { newId } from '../ids.js';
 import type { MessageEnvelope } from '../message/envelope.js';
+import { partitionFor } from '../message/partition.js';
+import type { Relay } from '../outbox/relay.js';
 import type { Broker } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
-import type { Relay } from '../outbox/relay.js';
+import type { SqlStore } from '../sql/sql-store.js';
+import { OUTBOX_SHARDS } from '../sql/store-schema.js';
 import { counterEvent } from './test-messages.js';
 import { eventually, uniqueName } from './wait.js';
 
@@ -15,8 +19,26 @@ export interface RelayUnderTest {
    * `broker`. Give it small batches so a few hundred messages take several rounds.
    */
   relay(broker: Broker): Relay | Promise<Relay>;
+  /**
+   * Commits an outbox row of `channel` and `key` that cannot be decoded (see
+   * `writeUndecodableOutboxRow`); returns its message id. Without it, that test is skipped.
+   */
+  writeUndecodable?(channel: string, key: string): Promise<string>;
   /** Closes the store and removes what the test created (relays are stopped already). */
   cleanup(): Promise<void>;
+}
+
+/** Commits an outbox row whose headers are not an object of strings, in a transaction of its own. */
+export async function writeUndecodableOutboxRow(store: SqlStore, channel: string, key: string): Promise<string> {
+  const id = newId();
+  await store.driver.transaction((exec) =>
+    exec.execute(
+      `INSERT INTO ${store.driver.dialect.table('outbox')} (message_id, channel, message_type, partition_key, shard, headers, payload, schema_version, created_at) ` +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [id, channel, 'test.Counted', key, partitionFor(key, OUTBOX_SHARDS), '[1]', JSON.stringify({ key, seq: -1 }), 1, Date.now()],
+    ),
+  );
+  return id;
 }
 
 /** A broker that keeps what it is given, in order, and refuses the messages it is told to. */
@@ -145,6 +167,28 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       for (const p of parked) expect(p.error).toMatch(/refused by the test broker/);
       await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
       broker.expectExactlyOnceInOrder(written.filter((m) => !broker.isRefused(m)));
+    });
+
+    it('parks a row that cannot be decoded; the rest flows', async (context) => {
+      if (!sut.writeUndecodable) return context.skip();
+      const channel = uniqueName('undecodable');
+      const broker = new RecordingBroker();
+      const before = await write(channel, 1, 1);
+      const bad = [await sut.writeUndecodable(channel, 'key-0')];
+      await start(broker);
+      await eventually(() => broker.ids().size === 1, 30_000);
+      // Again while it runs: a relay may read it from the table or from a log.
+      bad.push(await sut.writeUndecodable(channel, 'key-0'));
+      const after = await write(channel, 1, 1, 1);
+      await eventually(() => broker.ids().size === 2, 30_000);
+      const parked = await eventually(async () => {
+        const list = await sut.store.parkedOutbox.list();
+        return list.length === 2 ? list : undefined;
+      }, 10_000);
+      expect(parked.map((p) => p.messageId).sort()).toEqual([...bad].sort());
+      for (const p of parked) expect(p.error).toMatch(/headers/);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      broker.expectExactlyOnceInOrder([...before, ...after]);
     });
 
     it('two instances share the work without publishing a message twice', async () => {

@@ -231,6 +231,9 @@ export class MysqlBinlogRelay implements Relay {
   /** Broker first, then (one transaction) the position and the deletion of the published rows. */
   private async publish(commits: readonly OutboxCommit[], signal: AbortSignal): Promise<BinlogPosition> {
     const records = commits.flatMap((c) => c.records);
+    for (const u of commits.flatMap((c) => c.undecodable)) {
+      if (await this.options.store.outbox.park(u.position, u.reason)) this.onParked(u, u.reason);
+    }
     const started = this.clock.now();
     // A message the broker refuses for good is parked (its row leaves the outbox); the rest go on.
     const { parked } = await publishOrPark(this.options.broker, this.options.store.outbox, records, this.onParked);

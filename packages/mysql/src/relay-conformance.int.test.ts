@@ -1,18 +1,17 @@
 import { describe } from 'vitest';
-import { silentLogger } from '@concord/core';
-import { describeRelayConformance, serviceAvailable, services, writeUndecodableOutboxRow } from '@concord/core/testing';
+import { silentLogger, type Broker } from '@concord/core';
+import { describeRelayConformance, serviceAvailable, services, unusedBroker, writeUndecodableOutboxRow } from '@concord/core/testing';
 import { createMysqlRelay, MysqlPollingRelay, openMysqlStore, type MysqlStore } from './index.js';
-import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
+import { createTestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.mariadb);
 
 /** A store on a database of its own, dropped by `cleanup`. */
-async function openStore(prefix: string): Promise<{ store: MysqlStore; db: TestDatabase; cleanup(): Promise<void> }> {
+async function openStore(prefix: string): Promise<{ store: MysqlStore; cleanup(): Promise<void> }> {
   const db = await createTestDatabase(prefix);
   const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
   return {
     store,
-    db,
     cleanup: async () => {
       await store.close();
       await db.drop();
@@ -34,21 +33,11 @@ describe.skipIf(!available)('mysql relays', () => {
 
   describeRelayConformance('MySQL binlog tailing relay', async () => {
     const { store, cleanup } = await openStore('relaybinlog');
-    const tailing = (broker: Parameters<typeof createMysqlRelay>[0]['broker']) =>
+    const tailing = (broker: Broker) =>
       createMysqlRelay({ mode: 'tailing', store, broker, batchSize: 20, logger: silentLogger });
     // Bootstrapped before the suite's writes: a first start drains the table while it notes
     // where to tail from, and commits racing that may go out twice (at least once).
-    const setup = await tailing({
-      name: 'none',
-      capabilities: { partitionedConsumers: false, durable: true },
-      publish: async () => {
-        throw new Error('nothing is published while the relay bootstraps');
-      },
-      subscribe: async () => {
-        throw new Error('not for subscribing');
-      },
-      close: async () => {},
-    });
+    const setup = await tailing(unusedBroker);
     setup.start();
     await setup.whenTailing();
     await setup.stop();

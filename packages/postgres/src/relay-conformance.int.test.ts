@@ -1,6 +1,6 @@
 import { afterAll, describe } from 'vitest';
 import { silentLogger, type Broker } from '@concord/core';
-import { describeRelayConformance, serviceAvailable, services, uniqueName, writeUndecodableOutboxRow } from '@concord/core/testing';
+import { describeRelayConformance, serviceAvailable, services, uniqueName, unusedBroker, writeUndecodableOutboxRow } from '@concord/core/testing';
 import { openPostgresStore, PostgresPollingRelay, PostgresTailingRelay, type PostgresStore } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
@@ -34,7 +34,7 @@ describe.skipIf(!available)('postgres relays', () => {
     const tailing = (broker: Broker) => new PostgresTailingRelay({ store, broker, maxBatchSize: 20, statusIntervalMs: 200, logger: silentLogger });
     // The slot is created before the suite's writes: a relay that creates it publishes what is
     // already waiting, and commits racing that catch-up may go out twice (at least once).
-    const setup = tailing(noBroker);
+    const setup = tailing(unusedBroker);
     setup.start();
     while (setup.getStats().connects === 0) await new Promise((r) => setTimeout(r, 20));
     await setup.stop();
@@ -49,15 +49,3 @@ describe.skipIf(!available)('postgres relays', () => {
     };
   });
 });
-
-const noBroker: Broker = {
-  name: 'none',
-  capabilities: { partitionedConsumers: false, durable: true },
-  publish: async () => {
-    throw new Error('nothing is published while the slot is set up');
-  },
-  subscribe: async () => {
-    throw new Error('not for subscribing');
-  },
-  close: async () => {},
-};

@@ -41,6 +41,19 @@ export async function writeUndecodableOutboxRow(store: SqlStore, channel: string
   return id;
 }
 
+/** A broker for a relay's set-up run (slot created, log bootstrapped) on an empty outbox: it must publish nothing. */
+export const unusedBroker: Broker = {
+  name: 'unused',
+  capabilities: { partitionedConsumers: false, durable: true },
+  publish: async () => {
+    throw new Error('nothing is published while the relay is set up');
+  },
+  subscribe: async () => {
+    throw new Error('the unused broker has no subscriptions');
+  },
+  close: async () => {},
+};
+
 /** A broker that keeps what it is given, in order, and refuses the messages it is told to. */
 class RecordingBroker implements Broker {
   readonly name = 'recording';
@@ -127,6 +140,24 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       return written;
     }
 
+    /** Every written message published exactly once, in per-key order, and none left waiting. */
+    async function expectAllPublishedOnce(broker: RecordingBroker, written: readonly MessageEnvelope[]): Promise<void> {
+      await eventually(() => broker.ids().size === written.length, 30_000);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      broker.expectExactlyOnceInOrder(written);
+    }
+
+    /** Exactly these messages parked, each with the reason, and nothing else left waiting. */
+    async function expectParkedAndFlowing(ids: readonly string[], reason: RegExp): Promise<void> {
+      const parked = await eventually(async () => {
+        const list = await sut.store.parkedOutbox.list();
+        return list.length === ids.length ? list : undefined;
+      }, 10_000);
+      expect(parked.map((p) => p.messageId).sort()).toEqual([...ids].sort());
+      for (const p of parked) expect(p.error).toMatch(reason);
+      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+    }
+
     it('publishes every message exactly once, in per-key order, across restarts', async () => {
       const channel = uniqueName('restarts');
       const broker = new RecordingBroker();
@@ -141,9 +172,7 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       await second.stop();
       written.push(...(await write(channel, 4, 30, 60)));
       await start(broker);
-      await eventually(() => broker.ids().size === written.length, 30_000);
-      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
-      broker.expectExactlyOnceInOrder(written);
+      await expectAllPublishedOnce(broker, written);
     });
 
     it('parks a message the broker refuses; the rest flows', async () => {
@@ -159,13 +188,7 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       const written = [...before, ...after];
       const refused = written.filter((m) => broker.isRefused(m));
       await eventually(() => broker.ids().size === written.length - refused.length, 30_000);
-      const parked = await eventually(async () => {
-        const list = await sut.store.parkedOutbox.list();
-        return list.length === refused.length ? list : undefined;
-      }, 10_000);
-      expect(parked.map((p) => p.messageId).sort()).toEqual(refused.map((m) => m.id).sort());
-      for (const p of parked) expect(p.error).toMatch(/refused by the test broker/);
-      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      await expectParkedAndFlowing(refused.map((m) => m.id), /refused by the test broker/);
       broker.expectExactlyOnceInOrder(written.filter((m) => !broker.isRefused(m)));
     });
 
@@ -181,13 +204,7 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       bad.push(await sut.writeUndecodable(channel, 'key-0'));
       const after = await write(channel, 1, 1, 1);
       await eventually(() => broker.ids().size === 2, 30_000);
-      const parked = await eventually(async () => {
-        const list = await sut.store.parkedOutbox.list();
-        return list.length === 2 ? list : undefined;
-      }, 10_000);
-      expect(parked.map((p) => p.messageId).sort()).toEqual([...bad].sort());
-      for (const p of parked) expect(p.error).toMatch(/headers/);
-      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
+      await expectParkedAndFlowing(bad, /headers/);
       broker.expectExactlyOnceInOrder([...before, ...after]);
     });
 
@@ -198,9 +215,7 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       await start(broker);
       await start(broker);
       const written = await write(channel, 8, 40);
-      await eventually(() => broker.ids().size === written.length, 30_000);
-      await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
-      broker.expectExactlyOnceInOrder(written);
+      await expectAllPublishedOnce(broker, written);
     });
 
     it('stop lets the publish in flight finish, records it, and publishes nothing after', async () => {

@@ -78,7 +78,7 @@ export class OutboxRelay implements Relay {
   readonly leases: ShardLeases | undefined;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
-  private cleanups: Array<() => unknown> = [];
+  private readonly cleanups: Array<() => unknown> = [];
   private readonly stats = { published: 0, rounds: 0, failures: 0, parked: 0 };
   private marking: { positions: number[]; done: Promise<void> } | undefined;
   private lastPurge = 0;

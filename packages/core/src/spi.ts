@@ -35,6 +35,29 @@ export {
 } from './sql/envelope-row.js';
 export { SqlParkedOutbox } from './sql/parked-outbox.js';
 
+// The polling relay's seams: a database brings its read of the outbox and its shard locks
+export type { OutboxRelayPorts } from './outbox/outbox-relay.js';
+export {
+  decodeOutboxRows,
+  storeOutboxSource,
+  type OutboxRead,
+  type OutboxReadRequest,
+  type OutboxRow,
+  type OutboxSource,
+  type UndecodableOutboxRow,
+} from './outbox/outbox-source.js';
+export { sqlOutboxSource } from './sql/sql-outbox-source.js';
+export { lanesByShard } from './outbox/outbox-lanes.js';
+export { publishOrPark, type PublishedOrParked } from './outbox/publish-or-park.js';
+export {
+  ShardLeases,
+  type ShardLeaseOptions,
+  type ShardLockPort,
+  type ShardLockSession,
+  type ShardMembership,
+} from './outbox/shard-leases.js';
+export { InProcessShardLocks } from './outbox/in-process-shard-locks.js';
+
 // Helpers broker adapters share: partitioning, wake-ups
 export { hashPartitionKey, partitionFor } from './message/partition.js';
 export { WakeSignal } from './util/wake-signal.js';

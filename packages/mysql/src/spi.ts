@@ -12,5 +12,5 @@ export {
   type MysqlTransactionOptions,
 } from './mysql-driver.js';
 export { MysqlErrno, isRetryableTransactionError, mysqlErrno } from './mysql-errors.js';
-export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
+export { mysqlShardLocks, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
 export { binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';

@@ -8,5 +8,5 @@ export { PostgresDriver, type PostgresDriverOptions, type PostgresIsolationLevel
 export type { PostgresNotification, PostgresPool, PostgresPoolClient, PostgresQueryResult } from './postgres-pool.js';
 export { rewritePlaceholders } from './placeholders.js';
 export { isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
-export { ShardLeases } from './shard-leases.js';
+export { postgresShardLocks } from './shard-leases.js';
 export { formatLsn, parseLsn } from './lsn.js';

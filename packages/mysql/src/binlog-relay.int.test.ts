@@ -124,7 +124,7 @@ describe.skipIf(!available)('binlog-tailing relay on MariaDB', () => {
     try {
       const child = spawnSync(
         process.execPath,
-        ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'relay-crash.ts'), 'tailing', crashDb.uri, channel, '40'],
+        ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'relay-crash.ts'), 'tailing', crashDb.uri, channel, '40'],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(child.signal, child.stderr).toBe('SIGKILL');

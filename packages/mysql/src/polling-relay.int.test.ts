@@ -84,7 +84,7 @@ describe.skipIf(!available)('polling relay on MariaDB', () => {
     const channel = uniqueName('crash');
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'relay-crash.ts'), 'polling', db.uri, channel, '40'],
+      ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'relay-crash.ts'), 'polling', db.uri, channel, '40'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(child.signal, child.stderr).toBe('SIGKILL');

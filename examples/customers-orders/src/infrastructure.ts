@@ -61,7 +61,7 @@ export class Infrastructure {
       case 'postgres':
         return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as Promise<SqlStore>;
       case 'mysql':
-        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
+        return openMysqlStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
     }
   }
 
@@ -79,7 +79,7 @@ export class Infrastructure {
       case 'postgres':
         return openPostgresBroker({ connectionString: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
       case 'mysql':
-        return openMysqlBroker({ uri: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
+        return openMysqlBroker({ connectionString: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
       case 'sqlite':
         return openSqliteBroker({ filename: join(this.config.dataDir, 'broker.db'), logger });
     }

@@ -20,7 +20,7 @@ export type { SagaStore } from './saga/saga-store.js';
 export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
 export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
 export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
-export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';
+export { runMigrations, appliedMigrations, migrateOrClose, type Migration } from './sql/migrations.js';
 export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { sagaMigrations } from './saga/saga-schema.js';

@@ -10,22 +10,12 @@ export {
   type MysqlQueryOptions,
   type MysqlResultHeader,
 } from './mysql-pool.js';
-export {
-  MysqlBroker,
-  inspectMysqlPool,
-  openMysqlBroker,
-  openMysqlDriver,
-  openMysqlStore,
-  type MysqlBrokerOptions,
-  type MysqlConnectOptions,
-  type MysqlServerInfo,
-  type MysqlStore,
-  type MysqlStoreOptions,
-} from './mysql-store.js';
+export { type MysqlBrokerOptions, type MysqlConnectionOptions, type MysqlStoreOptions } from './mysql-options.js';
+export { openMysqlStore, type MysqlStore } from './mysql-store.js';
+export { MysqlBroker, openMysqlBroker } from './mysql-broker.js';
 export { MysqlConfigError, MysqlConfigReason, isMysqlConfigError } from './mysql-errors.js';
 export { SessionLock, lockName } from './mysql-locks.js';
 export { MysqlPollingRelay, type MysqlPollingRelayOptions } from './mysql-polling-relay.js';
 export { MysqlBinlogRelay, type MysqlBinlogRelayOptions, type MysqlBinlogRelayStats } from './binlog/binlog-relay.js';
-export { BinlogPositions } from './binlog/binlog-positions.js';
-export { currentBinlogEnd, verifyBinlogSettings, type BinlogPosition } from './binlog/binlog-settings.js';
+export { type BinlogPosition } from './binlog/binlog-settings.js';
 export { createMysqlRelay, type MysqlRelayOptions } from './create-mysql-relay.js';

@@ -20,8 +20,8 @@ describe.skipIf(!available)('polling relay on MariaDB', () => {
     closing.push(v);
     return v;
   };
-  const openStore = () => open(openMysqlStore({ uri: db.uri, logger: silentLogger }));
-  const openBroker = () => open(openMysqlBroker({ uri: db.uri, ...brokerTimings }));
+  const openStore = () => open(openMysqlStore({ connectionString: db.uri, logger: silentLogger }));
+  const openBroker = () => open(openMysqlBroker({ connectionString: db.uri, ...brokerTimings }));
 
   beforeAll(async () => {
     db = await createTestDatabase('polling');

@@ -13,4 +13,6 @@ export {
 } from './mysql-driver.js';
 export { MysqlErrno, isRetryableTransactionError, mysqlErrno } from './mysql-errors.js';
 export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
-export { binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';
+export { inspectMysqlPool, openMysqlDriver, type MysqlServerInfo } from './mysql-connect.js';
+export { BinlogPositions, binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';
+export { currentBinlogEnd, verifyBinlogSettings } from './binlog/binlog-settings.js';

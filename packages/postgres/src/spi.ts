@@ -10,3 +10,4 @@ export { rewritePlaceholders } from './placeholders.js';
 export { isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
 export { ShardLeases } from './shard-leases.js';
 export { formatLsn, parseLsn } from './lsn.js';
+export { openPostgresDriver } from './postgres-connect.js';

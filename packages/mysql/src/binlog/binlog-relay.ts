@@ -94,7 +94,7 @@ export class MysqlBinlogRelay implements Relay {
     if (!this.connection()) {
       throw new MysqlConfigError(
         MysqlConfigReason.NO_DATABASE,
-        'binlog tailing needs connection settings for the replication stream: open the store with `uri`, or pass `connection`',
+        'binlog tailing needs connection settings for the replication stream: open the store with `connectionString`, or pass `connection`',
       );
     }
     await this.positions.migrate();

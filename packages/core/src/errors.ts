@@ -1,4 +1,7 @@
-/** Stable error codes. Match on `code`, never on message text. */
+/**
+ * Stable error codes. Match on `code`, never on message text. Every error of every Concord
+ * package carries one of these; an adapter adds its finer detail as a `reason` of its own.
+ */
 export const ConcordErrorCode = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
@@ -25,6 +28,8 @@ export const ConcordErrorCode = {
   RESERVATION_CANCELLED: 'RESERVATION_CANCELLED',
   /** Not enough quantity, or no such item free, in the pool. */
   RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
+  /** A server (broker, cache) refused the operation or could not be reached; it may be retried. */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

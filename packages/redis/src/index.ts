@@ -7,7 +7,7 @@ export {
 } from './redis-broker-factory.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export type { RedisClient } from './redis-client.js';
-export { RedisCommandError, RedisError, RedisErrorCode, RedisUnexpectedReplyError, isRedisError } from './redis-errors.js';
+export { RedisCommandError, RedisError, RedisErrorReason, RedisUnexpectedReplyError, isRedisError } from './redis-errors.js';
 export {
   RedisViewStore,
   openRedisViewStore,

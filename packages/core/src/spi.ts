@@ -34,7 +34,26 @@ export {
 } from './sql/envelope-row.js';
 export { SqlParkedOutbox } from './sql/parked-outbox.js';
 
-// Helpers broker adapters share: partitioning, wake-ups
+// The migration sets of core's modules, for tools that apply or inspect them one by one
+export { isolationMigrations, sagaExtensionMigrations } from './isolation/isolation-schema.js';
+export { timerMigrations } from './timers/timer-schema.js';
+export { reservationMigrations } from './reservations/reservation-schema.js';
+// Storage and state machines behind public classes, for tools and tests that reach below them
+export { TimerRepository, type ClaimedTimer, type NewTimer } from './timers/timer-repository.js';
+export {
+  DONE_STATE,
+  FAILED_STATE,
+  PENDING_STATES,
+  REQUESTED_STATE,
+  isPending,
+  onOutcome,
+  onRequest,
+  operationOf,
+  type RequestTransition,
+} from './remote-call/remote-call-state.js';
+export { findWaitCycles, type WaitCycle, type WaitEdge } from './isolation/waits-for-graph.js';
+// Helpers broker adapters share: partitioning, wake-ups, retry delays
+export { backoffDelay } from './consumer/backoff.js';
 export { hashPartitionKey, partitionFor } from './message/partition.js';
 export { WakeSignal } from './util/wake-signal.js';
 export { PartitionWakers } from './util/partition-wakers.js';

@@ -1,15 +1,5 @@
 export { type MysqlFlavor } from './mysql-dialect.js';
-export {
-  CONCORD_POOL_DEFAULTS,
-  createMysqlPool,
-  databaseFromUri,
-  dropMysqlDatabase,
-  ensureMysqlDatabase,
-  type MysqlConnection,
-  type MysqlPool,
-  type MysqlQueryOptions,
-  type MysqlResultHeader,
-} from './mysql-pool.js';
+export { createMysqlPool, dropMysqlDatabase, ensureMysqlDatabase, type MysqlConnection, type MysqlPool } from './mysql-pool.js';
 export { type MysqlBrokerOptions, type MysqlConnectionOptions, type MysqlStoreOptions } from './mysql-options.js';
 export { openMysqlStore, type MysqlStore } from './mysql-store.js';
 export { MysqlBroker, openMysqlBroker } from './mysql-broker.js';

@@ -3,7 +3,6 @@ import {
   ClosedError,
   ConcordError,
   ConcordErrorCode,
-  backoffDelay,
   defaultLogger,
   systemClock,
   type Clock,
@@ -11,7 +10,7 @@ import {
   type SqlDialect,
   type SqlExecutor,
 } from '@concord/core';
-import { type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
+import { backoffDelay, type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
 import { createMysqlDialect, type MysqlFlavor } from './mysql-dialect.js';
 import { isRetryableTransactionError, mysqlErrno, MysqlErrno } from './mysql-errors.js';
 import type { MysqlConnection, MysqlPool, MysqlResultHeader } from './mysql-pool.js';

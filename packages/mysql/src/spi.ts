@@ -11,6 +11,7 @@ export {
   type MysqlIsolationLevel,
   type MysqlTransactionOptions,
 } from './mysql-driver.js';
+export { CONCORD_POOL_DEFAULTS, databaseFromUri, type MysqlQueryOptions, type MysqlResultHeader } from './mysql-pool.js';
 export { MysqlErrno, isRetryableTransactionError, mysqlErrno } from './mysql-errors.js';
 export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
 export { inspectMysqlPool, openMysqlDriver, type MysqlServerInfo } from './mysql-connect.js';

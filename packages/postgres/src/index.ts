@@ -6,9 +6,8 @@ export {
   ReplicationSlotBusyError,
   isPostgresStoreError,
   LogicalReplicationOffError,
-  checkLogicalReplication,
 } from './postgres-errors.js';
-export { databaseNameOf, dropPostgresDatabase, ensurePostgresDatabase, withDatabase } from './postgres-database.js';
+export { dropPostgresDatabase, ensurePostgresDatabase } from './postgres-database.js';
 export { type PostgresBrokerOptions, type PostgresConnectionOptions, type PostgresStoreOptions } from './postgres-options.js';
 export { PostgresStore, openPostgresStore, type PostgresConnectionConfig } from './postgres-store.js';
 export { PostgresBroker, openPostgresBroker } from './postgres-broker.js';

@@ -1,5 +1,4 @@
 import {
-  backoffDelay,
   ClosedError,
   ConcordErrorCode,
   defaultBackoff,
@@ -14,7 +13,7 @@ import {
   type Relay,
   type Instrumentation,
 } from '@concord/core';
-import { OUTBOX_SHARDS, OUTBOX_TOPIC, WakeSignal, type OutboxRecord } from '@concord/core/spi';
+import { backoffDelay, OUTBOX_SHARDS, OUTBOX_TOPIC, WakeSignal, type OutboxRecord } from '@concord/core/spi';
 import { fetchUnsentInShards, lanesByShard } from './outbox-rows.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresStore } from './postgres-store.js';

@@ -7,7 +7,8 @@ export { postgresDialect, defaultPostgresDialect, quoteIdent } from './postgres-
 export { PostgresDriver, type PostgresDriverOptions, type PostgresIsolationLevel } from './postgres-driver.js';
 export type { PostgresNotification, PostgresPool, PostgresPoolClient, PostgresQueryResult } from './postgres-pool.js';
 export { rewritePlaceholders } from './placeholders.js';
-export { isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
+export { checkLogicalReplication, isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
+export { databaseNameOf, withDatabase } from './postgres-database.js';
 export { ShardLeases } from './shard-leases.js';
 export { formatLsn, parseLsn } from './lsn.js';
 export { openPostgresDriver } from './postgres-connect.js';

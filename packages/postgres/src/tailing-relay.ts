@@ -1,6 +1,5 @@
 import type { ClientConfig } from 'pg';
 import {
-  backoffDelay,
   defaultBackoff,
   defaultLogger,
   InvalidArgumentError,
@@ -11,7 +10,7 @@ import {
   type OutboxLag,
   type Relay,
 } from '@concord/core';
-import { type OutboxRecord } from '@concord/core/spi';
+import { backoffDelay, type OutboxRecord } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { OUTBOX_COLUMNS_SQL, lanesByShard, recordFromRow, type OutboxRow } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';

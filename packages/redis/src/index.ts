@@ -1,10 +1,5 @@
 export { RedisBroker, defaultRedisBrokerSettings, type RedisBrokerSettings } from './redis-broker.js';
-export {
-  openRedisBroker,
-  detectDurability,
-  type RedisBrokerOptions,
-  type RedisConnectionOptions,
-} from './redis-broker-factory.js';
+export { openRedisBroker, type RedisBrokerOptions, type RedisConnectionOptions } from './redis-broker-factory.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export type { RedisClient } from './redis-client.js';
 export { RedisCommandError, RedisError, RedisErrorReason, RedisUnexpectedReplyError, isRedisError } from './redis-errors.js';

@@ -1,5 +1,5 @@
-import { ConcordErrorCode, backoffDelay, isConcordError, defaultBackoff, type MessageEnvelope } from '@concord/core';
-import { WakeSignal, type SubscribeOptions } from '@concord/core/spi';
+import { ConcordErrorCode, isConcordError, defaultBackoff, type MessageEnvelope } from '@concord/core';
+import { backoffDelay, WakeSignal, type SubscribeOptions } from '@concord/core/spi';
 import { envelopeFromFields } from './envelope-fields.js';
 import { isReplyError } from './redis-client.js';
 import type { RedisBroker } from './redis-broker.js';

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'mysql2';
 import {
-  backoffDelay,
   defaultLogger,
   systemClock,
   type Broker,
@@ -10,7 +9,7 @@ import {
   type Relay,
   type SqlExecutor,
 } from '@concord/core';
-import { ENVELOPE_COLUMNS, envelopeFromRow, hashPartitionKey, type EnvelopeRow } from '@concord/core/spi';
+import { backoffDelay, ENVELOPE_COLUMNS, envelopeFromRow, hashPartitionKey, type EnvelopeRow } from '@concord/core/spi';
 import { concordTableName } from '../mysql-dialect.js';
 import { MysqlConfigError, MysqlConfigReason, mysqlErrno, MysqlErrno } from '../mysql-errors.js';
 import { lockName, SessionLock } from '../mysql-locks.js';

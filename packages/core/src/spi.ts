@@ -24,16 +24,6 @@ export { runMigrations, appliedMigrations, migrateOrClose, type Migration } from
 export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { sagaMigrations } from './saga/saga-schema.js';
-export {
-  ENVELOPE_COLUMNS,
-  decodeEnvelopeRow,
-  envelopeFromRow,
-  envelopeValues,
-  valuesPlaceholders,
-  type EnvelopeRow,
-} from './sql/envelope-row.js';
-export { SqlParkedOutbox } from './sql/parked-outbox.js';
-
 // The migration sets of core's modules, for tools that apply or inspect them one by one
 export { isolationMigrations, sagaExtensionMigrations } from './isolation/isolation-schema.js';
 export { timerMigrations } from './timers/timer-schema.js';
@@ -52,8 +42,19 @@ export {
   type RequestTransition,
 } from './remote-call/remote-call-state.js';
 export { findWaitCycles, type WaitCycle, type WaitEdge } from './isolation/waits-for-graph.js';
-// Helpers broker adapters share: partitioning, wake-ups, retry delays
+// Retry delays, for adapters that retry on their own (connections, transactions)
 export { backoffDelay } from './consumer/backoff.js';
+export {
+  ENVELOPE_COLUMNS,
+  decodeEnvelopeRow,
+  envelopeFromRow,
+  envelopeValues,
+  valuesPlaceholders,
+  type EnvelopeRow,
+} from './sql/envelope-row.js';
+export { SqlParkedOutbox } from './sql/parked-outbox.js';
+
+// Helpers broker adapters share: partitioning, wake-ups
 export { hashPartitionKey, partitionFor } from './message/partition.js';
 export { WakeSignal } from './util/wake-signal.js';
 export { PartitionWakers } from './util/partition-wakers.js';

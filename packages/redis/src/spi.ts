@@ -3,8 +3,8 @@
  * and tests build on (drivers, dialects, codecs, key and name layouts). Applications use
  * '@concord/redis'; see ARCHITECTURE.md, "Adapters".
  */
-export { detectDurability } from './redis-broker-factory.js';
 export { PARTITION_CONSUMER } from './redis-partition-consumer.js';
 export { RedisBrokerKeys } from './redis-keys.js';
 export type { RedisArg, RedisBrokerClient, RedisPipelineLike, RedisSubscriberClient } from './redis-client.js';
 export { envelopeFields, envelopeFromFields } from './envelope-fields.js';
+export { detectDurability } from './redis-broker-factory.js';

@@ -1,40 +1,9 @@
-import { InvalidArgumentError, type Clock, type Logger } from '@concord/core';
+import { InvalidArgumentError } from '@concord/core';
 import { Redis } from 'ioredis';
 import { replyPairs, type RedisBrokerClient, type RedisClient } from './redis-client.js';
-import { RedisBroker, resolveSettings, type RedisBrokerSettings } from './redis-broker.js';
+import type { RedisConnectionOptions } from './redis-options.js';
 
-export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]`; the broker opens and closes its connection. */
-  readonly url?: string;
-  /** A connection you own (ioredis `Redis`); the broker duplicates it for Pub/Sub, never closes it. */
-  readonly redis?: RedisBrokerClient;
-}
-
-export type RedisBrokerOptions = RedisConnectionOptions &
-  Partial<Omit<RedisBrokerSettings, 'logger' | 'clock'>> & {
-    /**
-     * What `capabilities.durable` says. Default: detected, true only when the server runs with
-     * `appendonly yes` and `appendfsync always` (anything less can lose acknowledged writes on
-     * a crash; an in-memory Redis loses everything on restart).
-     */
-    readonly durable?: boolean;
-    readonly logger?: Logger;
-    readonly clock?: Clock;
-  };
-
-/** Connects (or adopts `redis`), checks the server answers, and returns the broker. */
-export async function openRedisBroker(options: RedisBrokerOptions): Promise<RedisBroker> {
-  const settings = resolveSettings(options);
-  const { redis, owned } = connect(options, 'concord-broker');
-  try {
-    const durable = options.durable ?? (await detectDurability(redis));
-    return new RedisBroker(redis, settings, { partitionedConsumers: true, durable }, owned);
-  } catch (error) {
-    if (owned) await redis.quit().catch(() => undefined);
-    throw error;
-  }
-}
-
+/** Opens a connection from `url`, or adopts the caller's `redis` (then never closes it). */
 export function connect(
   options: RedisConnectionOptions,
   connectionName: string,

@@ -150,3 +150,19 @@ export class RebuildInProgressError extends IllegalStateError {
     this.name = 'RebuildInProgressError';
   }
 }
+
+/**
+ * Base of an adapter package's errors: a core `code` (what callers, retries and HTTP layers
+ * match on) plus the package's own stable `reason` for the detail only it knows.
+ */
+export class ConcordAdapterError<R extends string = string> extends ConcordError {
+  constructor(
+    code: ConcordErrorCode,
+    readonly reason: R,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'ConcordAdapterError';
+  }
+}

@@ -1,6 +1,7 @@
 // Errors
 export {
   ClosedError,
+  ConcordAdapterError,
   ConcordError,
   ConcordErrorCode,
   ConcurrencyConflictError,

@@ -1,4 +1,4 @@
-import { ConcordError, ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
 /** Reasons carried by this package's errors, stable like `code`: match on them, never on text. */
 export const RabbitErrorReason = {
@@ -14,14 +14,9 @@ export const RabbitErrorReason = {
 export type RabbitErrorReason = (typeof RabbitErrorReason)[keyof typeof RabbitErrorReason];
 
 /** Base of this package's errors: a core `code` plus a RabbitMQ-specific `reason`. */
-export class RabbitError extends ConcordError {
-  constructor(
-    code: ConcordErrorCode,
-    readonly reason: RabbitErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
+export class RabbitError extends ConcordAdapterError<RabbitErrorReason> {
+  constructor(code: ConcordErrorCode, reason: RabbitErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'RabbitError';
   }
 }

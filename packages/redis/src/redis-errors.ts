@@ -1,4 +1,4 @@
-import { ConcordError, ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
 /** Reasons carried by this package's errors, stable like `code`: match on them, never on text. */
 export const RedisErrorReason = {
@@ -10,14 +10,9 @@ export const RedisErrorReason = {
 export type RedisErrorReason = (typeof RedisErrorReason)[keyof typeof RedisErrorReason];
 
 /** Base of this package's errors: a core `code` plus a Redis-specific `reason`. */
-export class RedisError extends ConcordError {
-  constructor(
-    code: ConcordErrorCode,
-    readonly reason: RedisErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
+export class RedisError extends ConcordAdapterError<RedisErrorReason> {
+  constructor(code: ConcordErrorCode, reason: RedisErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'RedisError';
   }
 }

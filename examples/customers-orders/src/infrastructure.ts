@@ -59,9 +59,9 @@ export class Infrastructure {
       case 'sqlite':
         return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger, instrumentation });
       case 'postgres':
-        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as Promise<SqlStore>;
+        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation });
       case 'mysql':
-        return openMysqlStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
+        return openMysqlStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation });
     }
   }
 

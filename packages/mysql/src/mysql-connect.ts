@@ -60,7 +60,7 @@ export async function openMysqlDriver<C extends MysqlConnection = PoolConnection
     (createMysqlPool(connectionString!, { connectionLimit: options.poolSize ?? 10, ...options.poolOptions }) as unknown as MysqlPool<C>);
   try {
     const info = await inspectMysqlPool(pool);
-    return new MysqlDriver<C>({ ...options, pool, ownsPool, database: info.database, flavor: info.flavor, uri: connectionString });
+    return new MysqlDriver<C>({ ...options, pool, ownsPool, database: info.database, flavor: info.flavor, connectionString });
   } catch (error) {
     if (ownsPool) await pool.end().catch(() => {});
     throw error;

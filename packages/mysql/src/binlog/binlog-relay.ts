@@ -100,7 +100,7 @@ export class MysqlBinlogRelay implements Relay {
   }
 
   private connection(): string | ConnectionOptions | undefined {
-    return this.options.connection ?? this.driver.uri;
+    return this.options.connection ?? this.driver.connectionString;
   }
 
   start(): void {

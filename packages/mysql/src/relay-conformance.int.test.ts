@@ -9,7 +9,7 @@ const available = await serviceAvailable(services.mariadb);
 /** A store on a database of its own, dropped by `cleanup`. */
 async function openStore(prefix: string): Promise<{ store: MysqlStore; cleanup(): Promise<void> }> {
   const db = await createTestDatabase(prefix);
-  const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+  const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
   return {
     store,
     cleanup: async () => {

@@ -4,6 +4,10 @@
  * '@concord/mysql'; see ARCHITECTURE.md, "Adapters".
  */
 export { createMysqlDialect, mysqlDialect, quoteIdentifier, concordTableName } from './mysql-dialect.js';
+export { CONCORD_POOL_DEFAULTS, databaseFromUri, type MysqlQueryOptions, type MysqlResultHeader } from './mysql-pool.js';
+export { inspectMysqlPool, openMysqlDriver, type MysqlServerInfo } from './mysql-connect.js';
+export { BinlogPositions } from './binlog/binlog-positions.js';
+export { currentBinlogEnd, verifyBinlogSettings } from './binlog/binlog-settings.js';
 export {
   MysqlDriver,
   changedRows,

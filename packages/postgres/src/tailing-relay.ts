@@ -1,6 +1,5 @@
 import type { ClientConfig } from 'pg';
 import {
-  backoffDelay,
   defaultBackoff,
   defaultLogger,
   InvalidArgumentError,
@@ -11,7 +10,7 @@ import {
   type OutboxLag,
   type Relay,
 } from '@concord/core';
-import { lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
+import { backoffDelay, lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { fetchUnsent } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'mysql2';
 import {
-  backoffDelay,
   defaultLogger,
   systemClock,
   type Broker,
@@ -10,7 +9,7 @@ import {
   type Relay,
   type SqlExecutor,
 } from '@concord/core';
-import { decodeOutboxRows, ENVELOPE_COLUMNS, hashPartitionKey, publishOrPark, type OutboxRecord, type OutboxRow } from '@concord/core/spi';
+import { backoffDelay, decodeOutboxRows, ENVELOPE_COLUMNS, hashPartitionKey, publishOrPark, type OutboxRecord, type OutboxRow } from '@concord/core/spi';
 import { concordTableName } from '../mysql-dialect.js';
 import { MysqlConfigError, MysqlConfigReason, mysqlErrno, MysqlErrno } from '../mysql-errors.js';
 import { lockName, SessionLock } from '../mysql-locks.js';
@@ -96,14 +95,14 @@ export class MysqlBinlogRelay implements Relay {
     if (!this.connection()) {
       throw new MysqlConfigError(
         MysqlConfigReason.NO_DATABASE,
-        'binlog tailing needs connection settings for the replication stream: open the store with `uri`, or pass `connection`',
+        'binlog tailing needs connection settings for the replication stream: open the store with `connectionString`, or pass `connection`',
       );
     }
     await this.positions.migrate();
   }
 
   private connection(): string | ConnectionOptions | undefined {
-    return this.options.connection ?? this.driver.uri;
+    return this.options.connection ?? this.driver.connectionString;
   }
 
   start(): void {

@@ -10,7 +10,7 @@ describe.skipIf(!available)('MySQL/MariaDB in-database broker failover', () => {
   if (!available) return;
   describeBrokerFailoverConformance('mysql in-database broker', async () => {
     const db = await createTestDatabase('failover');
-    const options = { uri: db.uri, partitions: 8, leaseMs: 3_000, pollIntervalMs: 50, logger: silentLogger };
+    const options = { connectionString: db.uri, partitions: 8, leaseMs: 3_000, pollIntervalMs: 50, logger: silentLogger };
     return sqlBrokerFailover({ open: () => openMysqlBroker(options), leaseMs: options.leaseMs, cleanup: () => db.drop() });
   });
 });

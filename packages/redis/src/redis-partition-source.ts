@@ -1,6 +1,6 @@
 import type { MessageEnvelope } from '@concord/core';
 import type { OpenPartition, PartitionReader, PartitionRef, PartitionSource, ReadOutcome } from '@concord/core/spi';
-import { envelopeFromFields } from './envelope-fields.js';
+import { envelopeFromFields } from './envelope-codec.js';
 import { isReplyError } from './redis-client.js';
 import { execPipeline, type RedisBroker } from './redis-broker.js';
 import { RedisUnexpectedReplyError } from './redis-errors.js';

@@ -3,7 +3,7 @@ import { joinConsumerGroup, type ConsumerGroupMember, type SubscribeOptions } fr
 import type { RedisBroker } from './redis-broker.js';
 import { RedisLeaseTable } from './redis-lease-table.js';
 import { RedisPartitionSource } from './redis-partition-source.js';
-import { assertGroup } from './names.js';
+import { assertGroup } from './redis-names.js';
 
 /**
  * One member of a consumer group on Redis: core's consumer-group engine over the lease keys

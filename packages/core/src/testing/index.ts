@@ -16,3 +16,4 @@ export { describeReservationConformance } from './reservation-conformance.js';
 export { InMemoryConsumerGroup, MemberCutOffError } from './in-memory-consumer-group.js';
 export { describeBrokerFailoverConformance, type FailoverUnderTest } from './failover-conformance.js';
 export { sqlBrokerFailover } from './sql-failover.js';
+export { describeRelayConformance, unusedBroker, writeUndecodableOutboxRow, type RelayUnderTest } from './relay-conformance.js';

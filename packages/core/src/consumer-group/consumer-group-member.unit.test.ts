@@ -211,6 +211,32 @@ describe('ConsumerGroupMember', () => {
     expect(group.quiesced.get('a')).toBeNull();
   });
 
+  it('keeps a lease whose renewal outcome is unknown, pausing its loop once it may have lapsed', async () => {
+    const group = new InMemoryConsumerGroup(systemClock, leaseMs);
+    const leases = group.leaseTable();
+    let unknown = false;
+    const renew = leases.renew.bind(leases);
+    leases.renew = (member, held) => (unknown ? Promise.resolve(held.map(() => 'unknown' as const)) : renew(member, held));
+    const a = new ConsumerGroupMember({
+      memberId: 'a',
+      group: 'g',
+      partitions,
+      leases,
+      source: group.source('a'),
+      handler: async () => undefined,
+      maxBatchSize: 4,
+      leaseMs,
+      clock: systemClock,
+      logger: silentLogger,
+    });
+    open.push(a);
+    await a.start();
+    unknown = true;
+    await eventually(() => a.assignedPartitions().length === 0, 5_000);
+    unknown = false;
+    await eventually(() => a.assignedPartitions().length === 6, 5_000);
+  });
+
   it('delivers a rejected batch again, in order, before anything after it', async () => {
     const group = new InMemoryConsumerGroup(systemClock, leaseMs);
     const seen = new Seen();

@@ -59,6 +59,8 @@ export class SqlBroker implements Broker {
   private readonly channelPartitions = new Map<string, number>();
   private readonly wakers = new PartitionWakers();
   private readonly subscriptions = new Set<SqlBrokerSubscription>();
+  /** Members' heads polls, run when another process publishes (see `subscribe`). */
+  private readonly headPollers = new Set<() => void>();
   readonly epochs: GroupEpochs;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
@@ -269,7 +271,9 @@ export class SqlBroker implements Broker {
     if (!this.unlisten && this.driver.listen) {
       // Other processes' publishes wake every local partition consumer; this process's own
       // publishes wake exactly the partitions they wrote (see publish), not all of them.
-      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => this.wakers.wakeAll(), { includeLocalCommits: false });
+      // A publish of another process: one read of the heads per member, then only the readers
+      // behind them read, instead of every reader reading its partition.
+      this.unlisten = await this.driver.listen(BROKER_TOPIC, () => this.headPollers.forEach((poll) => poll()), { includeLocalCommits: false });
     }
     const subscription = new SqlBrokerSubscription(this, options);
     this.subscriptions.add(subscription);
@@ -290,6 +294,12 @@ export class SqlBroker implements Broker {
   }
 
   /** @internal Wakes `signal` when this process publishes to the partition. */
+  /** Registers a member's heads poll for other processes' publishes; returns the unregister. */
+  addHeadPoller(poll: () => void): () => void {
+    this.headPollers.add(poll);
+    return () => this.headPollers.delete(poll);
+  }
+
   addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
     return this.wakers.add(channel, partition, signal);
   }

@@ -16,6 +16,10 @@ export class SqlPartitionSource implements PartitionSource<number> {
   private readonly readers = new Map<string, SqlPartitionReader>();
   private headsTimer: ReturnType<typeof setInterval> | undefined;
   private pollingHeads = false;
+  /** A wake-up came while a heads poll ran: it may have read before that publish. */
+  private pollAgain = false;
+  private removeHeadPoller: (() => void) | undefined;
+  private closed = false;
 
   constructor(
     private readonly broker: SqlBroker,
@@ -34,7 +38,10 @@ export class SqlPartitionSource implements PartitionSource<number> {
     const sql = d.insertIgnore(this.broker.t('broker_offsets'), ['group_name', 'channel', d.quote('partition'), 'committed'], partitions.length);
     await this.broker.driver.run((exec) => exec.execute(sql, partitions.flatMap((p) => [this.group, p.channel, p.partition, -1])));
     // pollHeads catches its own errors.
-    if (this.broker.pollsHeads) this.headsTimer = setInterval(() => this.pollHeads().catch(() => undefined), this.broker.settings.pollIntervalMs);
+    if (this.broker.pollsHeads) {
+      this.headsTimer = setInterval(() => this.pollHeads().catch(() => undefined), this.broker.settings.pollIntervalMs);
+      this.removeHeadPoller = this.broker.addHeadPoller(() => this.pollHeads().catch(() => undefined));
+    }
   }
 
   async open(partition: PartitionRef, context: OpenPartition): Promise<PartitionReader<number>> {
@@ -47,14 +54,21 @@ export class SqlPartitionSource implements PartitionSource<number> {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.headsTimer);
+    this.removeHeadPoller?.();
     await this.offsets.close();
   }
 
   /** One read of every subscribed partition's next offset; wakes the readers that are behind. */
   private async pollHeads(): Promise<void> {
-    if (this.pollingHeads || this.readers.size === 0) return;
+    if (this.pollingHeads) {
+      this.pollAgain = true;
+      return;
+    }
+    if (this.closed || this.readers.size === 0) return;
     this.pollingHeads = true;
+    this.pollAgain = false;
     const q = this.broker.driver.dialect.quote('partition');
     try {
       const rows = await this.broker.driver.run((exec) =>
@@ -70,6 +84,7 @@ export class SqlPartitionSource implements PartitionSource<number> {
     } finally {
       this.pollingHeads = false;
     }
+    if (this.pollAgain) await this.pollHeads();
   }
 }
 

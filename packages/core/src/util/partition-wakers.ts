@@ -20,7 +20,4 @@ export class PartitionWakers {
     for (const w of this.byPartition.get(`${channel}/${partition}`) ?? []) w.wake();
   }
 
-  wakeAll(): void {
-    for (const set of this.byPartition.values()) for (const w of set) w.wake();
-  }
 }

@@ -11,23 +11,26 @@ export {
 } from './command-definition.js';
 export {
   defineSaga,
-  fail,
-  ok,
   SagaBuilder,
   SagaDefinitionError,
+  type AnySagaDefinition,
+  type AnyTransaction,
   type Compensation,
-  type FailAction,
-  type OkAction,
+  type LocalAction,
+  type LocalCompensation,
   type ReplyAction,
   type ReplyHandler,
   type InvokeStepInput,
   type LocalStepInput,
   type OnReply,
   type SagaDefinition,
+  type SagaDefinitionFor,
   type SagaDefinitionOptions,
+  type SagaInputOf,
   type StepDefinition,
   type StepKind,
 } from './saga-definition.js';
+export { fail, ok, type FailAction, type OkAction, type SagaFailureCode, type SagaFailureReason } from './saga-failure.js';
 export { StepGroupBuilder, type InvokeBranchInput, type LocalBranchInput } from './step-group.js';
 export { deferredReplyId, type DeferredReply, type PendingReply } from './deferred-replies.js';
 export { commandChannels } from './saga-ended.js';

@@ -33,14 +33,15 @@ export type OnReply<D, C, F extends string = string, T extends AnyTransaction = 
 };
 
 export type LocalAction<D, T extends AnyTransaction = AnyTransaction> = (tx: T, data: D) => D | void | Promise<D | void>;
-export type LocalCompensation<D, F extends string = string, T extends AnyTransaction = AnyTransaction> = (
+/** Undoes a local step; `reason` is why the saga turned back (`R`: its `SagaFailureReason`). */
+export type LocalCompensation<D, R extends string = string, T extends AnyTransaction = AnyTransaction> = (
   tx: T,
   data: D,
-  reason: SagaFailureReason<F>,
+  reason: R,
 ) => void | Promise<void>;
 
 export type Compensation<D, F extends string = string, T extends AnyTransaction = AnyTransaction> =
-  | { readonly local: LocalCompensation<D, F, T>; readonly invoke?: never }
+  | { readonly local: LocalCompensation<D, SagaFailureReason<F>, T>; readonly invoke?: never }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a compensation may send any command
   | { readonly invoke: CommandInvocation<D, any>; readonly local?: never; readonly timeoutMs?: number };
 
@@ -59,6 +60,17 @@ export interface LocalStepInput<D, F extends string = string, T extends AnyTrans
   readonly compensate?: Compensation<D, F, T>;
 }
 
+/**
+ * A compensation as a built step keeps it. Its reason was typed where it was written
+ * (`Compensation`); kept, it takes the recorded reason. This keeps a definition's type
+ * covariant in its failures, so any saga fits `SagaDefinition<D>` and `AnySagaDefinition`.
+ */
+export type StepCompensation<D, T extends AnyTransaction = AnyTransaction> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+  | { readonly local: (tx: T, data: D, reason: any) => void | Promise<void>; readonly invoke?: never }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a compensation may send any command
+  | { readonly invoke: CommandInvocation<D, any>; readonly local?: never; readonly timeoutMs?: number };
+
 /** A validated step, as the orchestrator runs it. */
 export interface StepDefinition<D, F extends string = string, T extends AnyTransaction = AnyTransaction> {
   readonly name: string;
@@ -67,7 +79,7 @@ export interface StepDefinition<D, F extends string = string, T extends AnyTrans
   readonly local?: LocalAction<D, T>;
   readonly invoke?: CommandInvocation<D, CommandDefinition>;
   readonly onReply?: Readonly<Record<string, ReplyAction<D, unknown, F, T>>>;
-  readonly compensate?: Compensation<D, F, T>;
+  readonly compensate?: StepCompensation<D, T>;
   readonly timeoutMs?: number;
   /** A parallel step group: its branches run at once and join (see step-group.ts). */
   readonly branches?: readonly StepDefinition<D, F, T>[];

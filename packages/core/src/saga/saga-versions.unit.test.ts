@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, ok } from './saga-definition.js';
+import { defineSaga } from './saga-definition.js';
+import { ok } from './saga-failure.js';
 import { stepsShape } from './saga-definition-version.js';
 import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versions.js';
 

@@ -21,6 +21,7 @@ export {
   type MysqlServerInfo,
   type MysqlStore,
   type MysqlStoreOptions,
+  type MysqlTransaction,
 } from './mysql-store.js';
 export { MysqlConfigError, MysqlConfigReason, isMysqlConfigError } from './mysql-errors.js';
 export { SessionLock, lockName } from './mysql-locks.js';

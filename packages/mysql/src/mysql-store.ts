@@ -1,5 +1,5 @@
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
-import { SqlBroker, SqlStore, type Logger, type SqlBrokerOptions } from '@concord/core';
+import { SqlBroker, SqlStore, type Logger, type SqlBrokerOptions, type Transaction } from '@concord/core';
 import { type SqlStoreOptions } from '@concord/core/spi';
 import type { MysqlFlavor } from './mysql-dialect.js';
 import { MysqlDriver, queryRows, runQuery, changedRows, type MysqlDriverOptions } from './mysql-driver.js';
@@ -25,6 +25,9 @@ export type MysqlBrokerOptions<C extends MysqlConnection = PoolConnection> = Mys
 
 /** A Concord store on MySQL/MariaDB: user code's transaction handle is the mysql2 connection. */
 export type MysqlStore<C extends MysqlConnection = PoolConnection> = SqlStore<C> & { readonly driver: MysqlDriver<C> };
+
+/** A MySQL store's transaction: `tx.handle` is the mysql2 connection (a saga's `.transactionType<MysqlTransaction>()`). */
+export type MysqlTransaction<C extends MysqlConnection = PoolConnection> = Transaction<C>;
 
 export interface MysqlServerInfo {
   readonly version: string;

@@ -18,6 +18,7 @@ export {
   type PostgresConnectionConfig,
   type PostgresConnectionOptions,
   type PostgresStoreOptions,
+  type PostgresTransaction,
 } from './postgres-store.js';
 export { PostgresPollingRelay, type PostgresPollingRelayOptions, type PostgresPollingRelayStats } from './polling-relay.js';
 export { PostgresTailingRelay, type PostgresTailingRelayOptions, type PostgresTailingRelayStats } from './tailing-relay.js';

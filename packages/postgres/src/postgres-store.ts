@@ -1,5 +1,5 @@
 import pg, { type ClientConfig, type PoolClient } from 'pg';
-import { InvalidArgumentError, SqlStore, type SqlBrokerOptions } from '@concord/core';
+import { InvalidArgumentError, SqlStore, type SqlBrokerOptions, type Transaction } from '@concord/core';
 import { type SqlStoreOptions } from '@concord/core/spi';
 import { PostgresBroker } from './postgres-broker.js';
 import { ensurePostgresDatabase } from './postgres-database.js';
@@ -20,6 +20,9 @@ export interface PostgresConnectionOptions<C extends PostgresPoolClient = PoolCl
 
 /** How to open a replication (or other dedicated) connection to the same database. */
 export type PostgresConnectionConfig = string | ClientConfig;
+
+/** A PostgreSQL store's transaction: `tx.handle` is the pool client (a saga's `.transactionType<PostgresTransaction>()`). */
+export type PostgresTransaction<C extends PostgresPoolClient = PoolClient> = Transaction<C>;
 
 /** A `SqlStore` on PostgreSQL, with the driver and connection details the relays need. */
 export class PostgresStore<C extends PostgresPoolClient = PoolClient> extends SqlStore<C> {

@@ -5,4 +5,5 @@ export {
   SqliteBroker,
   type SqliteBrokerOptions,
   type SqliteStoreOptions,
+  type SqliteTransaction,
 } from './sqlite-store.js';

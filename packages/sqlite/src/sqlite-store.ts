@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SqlBroker, SqlStore, type SqlBrokerOptions } from '@concord/core';
+import { SqlBroker, SqlStore, type SqlBrokerOptions, type Transaction } from '@concord/core';
 import { type SqlStoreOptions } from '@concord/core/spi';
 import { SqliteDriver, type SqliteDatabase, type SqliteDriverOptions } from './sqlite-driver.js';
 
 export type SqliteStoreOptions = SqliteDriverOptions & SqlStoreOptions;
+
+/** A SQLite store's transaction: `tx.handle` is the better-sqlite3 database (a saga's `.transactionType<SqliteTransaction>()`). */
+export type SqliteTransaction = Transaction<SqliteDatabase>;
 
 function ensureDirectory(filename: string): void {
   if (filename !== ':memory:' && !filename.startsWith('file:')) mkdirSync(dirname(filename), { recursive: true });

@@ -30,7 +30,7 @@ import type { SagaStore } from './saga-store.js';
 export interface SagaOrchestratorOptions<
   H,
   S extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
-  P extends SagaDefinitionFor<H> = never,
+  P extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
 > {
   /** Names the reply channel and the reply consumer; stable across restarts. */
   readonly name: string;
@@ -73,7 +73,11 @@ export interface ManualActionOptions {
  * what cannot finish as STUCK for a person. Every transition (state, outgoing commands, the
  * consumed reply's id) commits in one local transaction with optimistic versioning.
  */
-export class SagaOrchestrator<H = unknown, S extends SagaDefinitionFor<H> = SagaDefinitionFor<H>, P extends SagaDefinitionFor<H> = never> {
+export class SagaOrchestrator<
+  H = unknown,
+  S extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+  P extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+> {
   readonly replyChannel: string;
   private readonly sagas: SagaVersionRegistry;
   private readonly repository: SagaRepository;
@@ -226,7 +230,7 @@ export class SagaOrchestrator<H = unknown, S extends SagaDefinitionFor<H> = Saga
    * A saga and its history. Given its `sagaType`, the view is typed as that registered saga's
    * (data, failure reasons), and a saga of another type is not returned.
    */
-  get<N extends (S | P)['name']>(sagaId: string, sagaType: N): Promise<SagaViewOf<SagaNamed<S | P, N>> | undefined>;
+  get<N extends S['name']>(sagaId: string, sagaType: N): Promise<SagaViewOf<SagaNamed<S | P, N>> | undefined>;
   get(sagaId: string): Promise<SagaView | undefined>;
   async get(sagaId: string, sagaType?: string): Promise<SagaView | undefined> {
     return this.options.store.read(async (exec) => {
@@ -237,7 +241,7 @@ export class SagaOrchestrator<H = unknown, S extends SagaDefinitionFor<H> = Saga
   }
 
   /** Sagas, newest first; filtered on a registered `sagaType`, typed as that saga's instances. */
-  list<N extends (S | P)['name']>(filter: SagaListFilter & { readonly sagaType: N }): Promise<SagaInstanceOf<SagaNamed<S | P, N>>[]>;
+  list<N extends S['name']>(filter: SagaListFilter & { readonly sagaType: N }): Promise<SagaInstanceOf<SagaNamed<S | P, N>>[]>;
   list(filter?: SagaListFilter): Promise<SagaInstance[]>;
   list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
     return this.options.store.read((exec) => this.repository.list(exec, filter));

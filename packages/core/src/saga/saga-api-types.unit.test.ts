@@ -13,7 +13,8 @@ import type { SagaStore } from './saga-store.js';
 
 /** True when A and B are the same type (not merely assignable). */
 type Equal<A, B> = (<V>() => V extends A ? 1 : 2) extends <V>() => V extends B ? 1 : 2 ? true : false;
-const sameType = <A, B>(proof: Equal<A, B>): Equal<A, B> => proof;
+/** `typeOf(value).is<T>(true)` compiles only when `value` is exactly of type T. */
+const typeOf = <V>(value: V) => ({ is: <T>(proof: Equal<V, T>): unknown => proof && value });
 
 const Reserve = defineCommand('types.Reserve', {
   channel: 'types',
@@ -33,7 +34,7 @@ const reserveAndRelease = defineSaga('types.Order', counterSchema, { failures: [
     local: () => undefined,
     compensate: {
       local: (_tx, _data, why) => {
-        sameType<typeof why, 'REFUSED' | 'GONE' | SagaFailureCode>(true);
+        typeOf(why).is<'REFUSED' | 'GONE' | SagaFailureCode>(true);
       },
     },
   })
@@ -71,7 +72,7 @@ describe('saga API types', () => {
         g
           .branch('x', {
             local: () => undefined,
-            compensate: { local: (_tx, _d, why) => void sameType<typeof why, 'REFUSED' | SagaFailureCode>(true) },
+            compensate: { local: (_tx, _d, why) => void typeOf(why).is<'REFUSED' | SagaFailureCode>(true) },
           })
           .branch('y', { invoke: Reserve.with((d) => d), onReply: { Reserved: ok(), Refused: fail('REFUSED'), Gone: ok() } }),
       );
@@ -92,7 +93,7 @@ describe('saga API types', () => {
   it("gives step handlers the store's transaction type when the saga names it", () => {
     defineSaga('types.Portable', counterSchema).step('s', {
       local: (tx) => {
-        sameType<typeof tx, Transaction<unknown>>(true);
+        typeOf(tx).is<Transaction<unknown>>(true);
         // @ts-expect-error -- without a transaction type, the handle is unknown
         tx.handle.prepare('SELECT 1');
       },
@@ -116,20 +117,20 @@ describe('saga API types', () => {
     defineSaga('types.Inferred', counterSchema)
       .step('s', {
         invoke: Reserve.with((d) => {
-          sameType<typeof d, CounterPayload>(true);
+          typeOf(d).is<CounterPayload>(true);
           return d;
         }),
         onReply: {
           Reserved: (_tx, d, reply) => {
-            sameType<typeof d, CounterPayload>(true);
-            sameType<typeof reply, CounterPayload>(true);
+            typeOf(d).is<CounterPayload>(true);
+            typeOf(reply).is<CounterPayload>(true);
           },
           Refused: ok(),
           Gone: ok(),
         },
         compensate: {
           invoke: Release.with((d) => {
-            sameType<typeof d, CounterPayload>(true);
+            typeOf(d).is<CounterPayload>(true);
             return d;
           }),
         },
@@ -138,12 +139,12 @@ describe('saga API types', () => {
         g
           .branch('a', {
             invoke: Reserve.with((d) => {
-              sameType<typeof d, CounterPayload>(true);
+              typeOf(d).is<CounterPayload>(true);
               return d;
             }),
             onReply: { Reserved: ok(), Refused: ok(), Gone: ok() },
           })
-          .branch('b', { local: (_tx, d) => void sameType<typeof d, CounterPayload>(true) }),
+          .branch('b', { local: (_tx, d) => void typeOf(d).is<CounterPayload>(true) }),
       );
   });
 
@@ -171,15 +172,16 @@ describe('saga API types', () => {
 
       orchestrator.onChange((saga) => {
         if (saga.sagaType !== 'types.Order') return;
-        sameType<typeof saga.data, CounterPayload>(true);
-        sameType<typeof saga.failureReason, 'REFUSED' | 'GONE' | SagaFailureCode | null>(true);
+        typeOf(saga.data).is<CounterPayload>(true);
+        typeOf(saga.failureReason).is<'REFUSED' | 'GONE' | SagaFailureCode | null>(true);
       });
       const view = await orchestrator.get('id', 'types.Order');
       for (const entry of view?.history ?? []) {
-        if (entry.event === 'STEP_FAILED') sameType<typeof entry.detail.reason, 'REFUSED' | 'GONE' | SagaFailureCode>(true);
+        if (entry.event === 'STEP_FAILED') typeOf(entry.detail.reason).is<'REFUSED' | 'GONE' | SagaFailureCode>(true);
       }
-      const listed = await orchestrator.list({ sagaType: 'types.Order', status: 'COMPENSATED' });
-      sameType<(typeof listed)[number]['failureReason'], 'REFUSED' | 'GONE' | SagaFailureCode | null>(true);
+      for (const listed of await orchestrator.list({ sagaType: 'types.Order', status: 'COMPENSATED' })) {
+        typeOf(listed.failureReason).is<'REFUSED' | 'GONE' | SagaFailureCode | null>(true);
+      }
       // @ts-expect-error -- not a registered saga type
       await orchestrator.get('id', 'types.Unknown');
     };

@@ -9,7 +9,7 @@ import type { Broker } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
-import { validatePayload, type SchemaInput } from '../schema.js';
+import { validatePayload } from '../schema.js';
 import { DurableTimers } from '../timers/durable-timers.js';
 import type { AnySagaDefinition, SagaDefinitionFor, SagaInputOf, SagaNamed } from './saga-definition.js';
 import type { SagaInstance, SagaInstanceOf, SagaView, SagaViewOf } from './saga-instance.js';

@@ -27,6 +27,7 @@ export {
   type SagaDefinitionFor,
   type SagaDefinitionOptions,
   type SagaInputOf,
+  type StepCompensation,
   type StepDefinition,
   type StepKind,
 } from './saga-definition.js';
@@ -42,7 +43,9 @@ export {
   type SagaHistoryEntry,
   type SagaHistoryEvent,
   type SagaInstance,
+  type SagaInstanceOf,
   type SagaView,
+  type SagaViewOf,
 } from './saga-instance.js';
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaParticipant, type CommandHandler, type ParticipantReplies, type SagaParticipantOptions } from './saga-participant.js';

@@ -99,9 +99,5 @@ export type SagaInstanceOf<S> =
     : never;
 
 /** `SagaInstanceOf` with the history. */
-export type SagaViewOf<S> =
-  S extends SagaDefinition<infer D, infer F extends string, infer _T, infer N, infer _I>
-    ? string extends N
-      ? SagaView
-      : SagaView<D, SagaFailureReason<F>, N>
-    : never;
+export type SagaViewOf<S> = ViewOf<SagaInstanceOf<S>>;
+type ViewOf<I> = I extends SagaInstance<infer D, infer R, infer N> ? SagaView<D, R, N> : never;

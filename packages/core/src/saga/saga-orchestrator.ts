@@ -176,15 +176,14 @@ export class SagaOrchestrator<
     data: SagaInputOf<S, N>,
     options: { sagaId?: string; tx?: Transaction<H> } = {},
   ): Promise<string> {
-    const saga = { name: sagaType as string };
-    const definition = this.sagas.newest(saga.name);
-    if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
-    const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
+    const definition = this.sagas.newest(sagaType);
+    if (!definition) throw new InvalidArgumentError(`saga ${sagaType} is not registered with orchestrator ${this.options.name}`);
+    const parsed = await validatePayload(definition.schema, data, `saga ${sagaType}`, 'send');
     const sagaId = options.sagaId ?? newId();
     const run = async (tx: Transaction<H>) => {
       const existing = await this.repository.load(tx.sql, sagaId);
       if (existing) {
-        if (existing.sagaType !== saga.name) {
+        if (existing.sagaType !== sagaType) {
           throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
         }
         return;
@@ -192,7 +191,7 @@ export class SagaOrchestrator<
       const now = this.clock.now();
       const t = this.transition(tx, definition, {
         sagaId,
-        sagaType: saga.name,
+        sagaType,
         definitionVersion: definition.version,
         data: parsed,
         status: 'RUNNING',
@@ -219,7 +218,7 @@ export class SagaOrchestrator<
     // The saga's trace starts here: its first commands (and events) carry this span's context.
     const inSpan = this.options.instrumentation?.inSpan;
     if (inSpan) {
-      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
+      await inSpan.call(this.options.instrumentation, { name: `saga ${sagaType}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': sagaType } }, begin);
     } else {
       await begin();
     }

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'bench/results/**', 'bench/prof/**', '**/scratch/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'bench/results/**', 'bench/prof/**', '**/scratch/**', 'tools/doc-snippets/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,22 +1,23 @@
-import { runMigrations, type Migration, type SqlDialect, type SqlExecutor, type SqlStore } from '@concord/core';
+import type { SqlExecutor, Store } from '@concord/core';
+import { migrateServiceSchema, type ServiceSchema, type ServiceSql } from './service-schema/index.js';
 
-/** Each service's own tables, as versioned migrations rendered for its database. */
-export async function migrateService(store: SqlStore, component: string, migrations: readonly Migration[]): Promise<void> {
+/** Concord's tables (the store's migrations), then the service's own, in its own schema. */
+export async function migrateService(store: Store, schema: ServiceSchema): Promise<void> {
   await store.migrate();
-  await runMigrations(store.driver, component, migrations);
+  await migrateServiceSchema(store, schema);
 }
 
-export const sequencesTable: Migration['up'] = (d) => [
-  `CREATE TABLE ${d.table('example_sequences')} (name ${d.types.key} NOT NULL PRIMARY KEY, next_value ${d.types.bigint} NOT NULL)`,
+export const sequencesTable = (sql: ServiceSql): string[] => [
+  `CREATE TABLE ${sql.table('example_sequences')} (name ${sql.types.key} NOT NULL PRIMARY KEY, next_value ${sql.types.bigint} NOT NULL)`,
 ];
 
 /** Reserves `count` ids of `name` and returns the last one; portable across SQLite, PostgreSQL and MySQL. */
-export async function reserveIds(sql: SqlExecutor, d: SqlDialect, name: string, count: number): Promise<number> {
-  const table = d.table('example_sequences');
+export async function reserveIds(exec: SqlExecutor, sql: ServiceSql, name: string, count: number): Promise<number> {
+  const table = sql.table('example_sequences');
   // Insert-or-ignore first: two processes creating the counter at once must not collide.
-  await sql.execute(d.insertIgnore(table, ['name', 'next_value']), [name, 0]);
-  await sql.execute(`UPDATE ${table} SET next_value = next_value + ? WHERE name = ?`, [count, name]);
-  const rows = await sql.query<{ next_value: number | string }>(`SELECT next_value FROM ${table} WHERE name = ?`, [name]);
+  await exec.execute(sql.insertIgnore(table, ['name', 'next_value']), [name, 0]);
+  await exec.execute(`UPDATE ${table} SET next_value = next_value + ? WHERE name = ?`, [count, name]);
+  const rows = await exec.query<{ next_value: number | string }>(`SELECT next_value FROM ${table} WHERE name = ?`, [name]);
   return Number(rows[0]!.next_value);
 }
 
@@ -32,7 +33,8 @@ export class IdAllocator {
   private refill: Promise<void> | undefined;
 
   constructor(
-    private readonly store: SqlStore,
+    private readonly store: Store,
+    private readonly sql: ServiceSql,
     private readonly name: string,
     private readonly blockSize = 50,
   ) {}
@@ -41,7 +43,7 @@ export class IdAllocator {
     while (this.next > this.last) {
       this.refill ??= this.store
         .transaction(async (tx) => {
-          const last = await reserveIds(tx.sql, this.store.driver.dialect, this.name, this.blockSize);
+          const last = await reserveIds(tx.sql, this.sql, this.name, this.blockSize);
           this.next = last - this.blockSize + 1;
           this.last = last;
         })

@@ -1,7 +1,8 @@
 import { SagaParticipant, type Broker, type Logger, type SqlStore } from '@concord/core';
-import { CustomerRepository, customerMigrations } from '../src/customer-service/customer-repository.js';
+import { CustomerRepository, customerSchema } from '../src/customer-service/customer-repository.js';
 import { ReleaseCredit, ReserveCredit } from '../src/contracts.js';
 import { IdAllocator, migrateService } from '../src/db.js';
+import { serviceSql } from '../src/service-schema/index.js';
 import type { CustomerSide } from './create-order-scenario.js';
 
 /**
@@ -17,13 +18,14 @@ export class BuggyCustomerService implements CustomerSide {
   private participant: SagaParticipant | undefined;
 
   constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger }) {
-    this.customers = new CustomerRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'customer');
+    const sql = serviceSql(options.store, customerSchema.name);
+    this.customers = new CustomerRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'customer');
   }
 
   async start(): Promise<void> {
     const { store, broker, logger } = this.options;
-    await migrateService(store, 'example-customers', customerMigrations);
+    await migrateService(store, customerSchema);
     this.participant = new SagaParticipant({ name: 'customer-service', store, broker, logger })
       .handle(ReserveCredit, async (tx, cmd, reply) => {
         const customer = await this.customers.find(tx.sql, cmd.customerId);

@@ -56,13 +56,13 @@ export function createOrderScenario(customerSide: CustomerSideFactory = realCust
         if (open.length > 0) return `not finished: ${JSON.stringify(open)}`;
       },
       'no order is left PENDING': async ({ stores }) => {
-        const pending = await rows<{ id: number }>(stores.orders, `SELECT id FROM concord_example_orders WHERE state = 'PENDING'`);
+        const pending = await rows<{ id: number }>(stores.orders, `SELECT id FROM example_orders WHERE state = 'PENDING'`);
         if (pending.length > 0) return `pending orders: ${pending.map((o) => o.id).join(', ')}`;
       },
       'an order is APPROVED exactly when its credit is reserved': async ({ stores }) => {
-        const orders = await rows<{ id: number; state: string; total: number }>(stores.orders, 'SELECT id, state, total FROM concord_example_orders');
+        const orders = await rows<{ id: number; state: string; total: number }>(stores.orders, 'SELECT id, state, total FROM example_orders');
         const reserved = new Map(
-          (await rows<{ order_id: number; amount: number }>(stores.customers, 'SELECT order_id, amount FROM concord_example_credit_reservations')).map((r) => [Number(r.order_id), Number(r.amount)]),
+          (await rows<{ order_id: number; amount: number }>(stores.customers, 'SELECT order_id, amount FROM example_credit_reservations')).map((r) => [Number(r.order_id), Number(r.amount)]),
         );
         for (const order of orders) {
           const amount = reserved.get(Number(order.id));
@@ -73,7 +73,7 @@ export function createOrderScenario(customerSide: CustomerSideFactory = realCust
       'credit is conserved: available = limit - reserved, never below 0': async ({ stores }) => {
         const customers = await rows<{ id: number; credit_limit: number; available: number; reserved: number | null }>(
           stores.customers,
-          'SELECT c.id, c.credit_limit, c.available, (SELECT SUM(amount) FROM concord_example_credit_reservations r WHERE r.customer_id = c.id) AS reserved FROM concord_example_customers c',
+          'SELECT c.id, c.credit_limit, c.available, (SELECT SUM(amount) FROM example_credit_reservations r WHERE r.customer_id = c.id) AS reserved FROM example_customers c',
         );
         for (const c of customers) {
           const expected = Number(c.credit_limit) - Number(c.reserved ?? 0);
@@ -82,7 +82,7 @@ export function createOrderScenario(customerSide: CustomerSideFactory = realCust
       },
       'when the client heard back, the outcomes are the business ones': async ({ stores, actCompleted }) => {
         if (!actCompleted) return;
-        const states = await rows<{ state: string; rejection_reason: string | null }>(stores.orders, 'SELECT state, rejection_reason FROM concord_example_orders ORDER BY id');
+        const states = await rows<{ state: string; rejection_reason: string | null }>(stores.orders, 'SELECT state, rejection_reason FROM example_orders ORDER BY id');
         const got = states.map((s) => `${s.state}${s.rejection_reason ? `/${s.rejection_reason}` : ''}`).join(' ');
         if (got !== 'APPROVED REJECTED/INSUFFICIENT_CREDIT REJECTED/UNKNOWN_CUSTOMER') return `orders ended ${got}`;
       },

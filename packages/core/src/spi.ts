@@ -18,6 +18,7 @@ export type { SagaStore } from './saga/saga-store.js';
 
 // The SQL layer: one Store and one Broker for every SQL database, over a driver and a dialect
 export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor, SqlTransactionOptions } from './sql/sql-driver.js';
+export { writeLater } from './sql/sql-driver.js';
 export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
 export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
 export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';

@@ -19,17 +19,19 @@ export async function fetchUnsentInShards(
   shards: readonly number[],
   limit: number,
   published: readonly number[] = [],
+  from = 0,
 ): Promise<{ records: OutboxRecord[]; undecodable: Array<{ position: number; reason: string }> }> {
+  // `position >= ?` starts the index scan past the sent rows still in it (see UnsentFloor).
   const rows =
     published.length === 0
       ? await exec.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
-          [shards, limit],
+          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
+          [from, shards, limit],
         )
       : await exec.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND shard = ANY(?::int[]) ` +
+          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[]) ` +
             `AND NOT (position = ANY(?::bigint[])) ORDER BY position LIMIT ?`,
-          [shards, published, limit],
+          [from, shards, published, limit],
         );
   // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
   const records: OutboxRecord[] = [];
@@ -62,4 +64,21 @@ export function lanesByShard(records: readonly OutboxRecord[], maxLanes: number)
     list.push(r);
   }
   return [...out.values()];
+}
+
+export interface OutboxSnapshot {
+  readonly xmin: bigint;
+  readonly xmax: bigint;
+  /** The highest position visible (sent or not), 0 when the table is empty. */
+  readonly top: number;
+}
+
+/** The current snapshot's bounds and the highest visible position, in one statement (see UnsentFloor). */
+export async function readOutboxSnapshot(exec: SqlExecutor, table: string): Promise<OutboxSnapshot> {
+  const rows = await exec.query<{ xmin: string; xmax: string; top: string | number }>(
+    `SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax, ` +
+      `(SELECT COALESCE(MAX(position), 0) FROM ${table}) AS top FROM pg_current_snapshot() AS s`,
+  );
+  const r = rows[0]!;
+  return { xmin: BigInt(r.xmin), xmax: BigInt(r.xmax), top: Number(r.top) };
 }

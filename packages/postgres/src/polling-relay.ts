@@ -15,10 +15,11 @@ import {
   type Instrumentation,
 } from '@concord/core';
 import { OUTBOX_SHARDS, OUTBOX_TOPIC, WakeSignal, type OutboxRecord } from '@concord/core/spi';
-import { fetchUnsentInShards, lanesByShard } from './outbox-rows.js';
+import { fetchUnsentInShards, lanesByShard, readOutboxSnapshot } from './outbox-rows.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresStore } from './postgres-store.js';
 import { ShardLeases } from './shard-leases.js';
+import { UnsentFloor } from './unsent-floor.js';
 
 export interface PostgresPollingRelayOptions<C extends PostgresPoolClient> {
   readonly store: PostgresStore<C>;
@@ -31,6 +32,11 @@ export interface PostgresPollingRelayOptions<C extends PostgresPoolClient> {
   readonly pollIntervalMs?: number;
   /** How often shard leases are checked against the number of live relays. Default 1 s. */
   readonly rebalanceIntervalMs?: number;
+  /**
+   * Reads normally start past the rows already sent (see UnsentFloor); this often one reads from
+   * the start, for the rare row that can slip below. Default 5 s.
+   */
+  readonly fullReadEveryMs?: number;
   /** Sent rows are kept this long for inspection, then deleted. Default 1 hour. */
   readonly retainSentMs?: number;
   readonly logger?: Logger;
@@ -65,6 +71,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private lastRebalance = 0;
   private lastPurge = 0;
   private marking: { positions: number[]; done: Promise<void> } | undefined;
+  private readonly floor: UnsentFloor;
   private readonly batchSize: number;
   private readonly lanes: number;
   private readonly pollIntervalMs: number;
@@ -81,6 +88,7 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     this.retainSentMs = options.retainSentMs ?? 3_600_000;
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'postgres-polling-relay', schema: options.store.schema });
     this.clock = options.clock ?? systemClock;
+    this.floor = new UnsentFloor(options.fullReadEveryMs ?? 5_000);
     this.leases = new ShardLeases(options.store.driver, OUTBOX_SHARDS, this.logger);
   }
 
@@ -159,11 +167,15 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     const { store, broker } = this.options;
     const shards = [...this.leases.current];
     const marking = this.marking?.positions;
-    const { records, undecodable } = await store.driver.run((exec) =>
-      fetchUnsentInShards(exec, `${store.schema}.outbox`, shards, this.batchSize, marking),
+    const table = `${store.schema}.outbox`;
+    const from = this.floor.startFor(shards, this.clock.now());
+    // The snapshot first: the rows read after it include everything it counts as ended.
+    const [snapshot, { records, undecodable }] = await store.driver.run((exec) =>
+      Promise.all([readOutboxSnapshot(exec, table), fetchUnsentInShards(exec, table, shards, this.batchSize, marking, from)]),
     );
     for (const u of undecodable) await this.park(u.position, u.reason, 'undecodable outbox row parked; the relay goes on without it');
     if (records.length === 0) {
+      this.floor.advance(snapshot, undefined);
       await this.settleMarking();
       return 0;
     }
@@ -190,6 +202,14 @@ export class PostgresPollingRelay<C extends PostgresPoolClient = PostgresPoolCli
     await this.settleMarking();
     // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
     const positions = accepted.map((r) => r.position);
+    if (failure === undefined) {
+      // What this round leaves unsent stays above the floor: a lane the broker refused, or
+      // the rows past a full batch.
+      const taken = new Set(positions);
+      const left = records.filter((r) => !taken.has(r.position)).map((r) => r.position);
+      if (records.length >= this.batchSize) left.push(records[records.length - 1]!.position + 1);
+      this.floor.advance(snapshot, left.length > 0 ? Math.min(...left) : undefined);
+    }
     const done = store.outbox.markSent(positions);
     if (failure !== undefined || records.length < this.batchSize) {
       await done;

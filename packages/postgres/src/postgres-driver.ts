@@ -12,6 +12,7 @@ import {
 import { PostgresListener } from './postgres-listener.js';
 import type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
 import { PlaceholderRewriter } from './placeholders.js';
+import { PipelinedTransaction } from './pipelined-transaction.js';
 
 export type PostgresIsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -97,10 +98,8 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
   /** An executor running on `client` (outside Concord's transactions too, e.g. in tests). */
   executor(client: PostgresPoolClient): SqlExecutor {
     return {
-      query: async <R>(sql: string, params?: readonly unknown[]) =>
-        (await client.query<R>({ text: this.rewriter.rewrite(sql), values: params as unknown[] })).rows,
-      execute: async (sql: string, params?: readonly unknown[]) =>
-        (await client.query({ text: this.rewriter.rewrite(sql), values: params as unknown[] })).rowCount ?? 0,
+      query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query<R>(this.rewriter.statement(sql, params))).rows,
+      execute: async (sql: string, params?: readonly unknown[]) => (await client.query(this.rewriter.statement(sql, params))).rowCount ?? 0,
     };
   }
 
@@ -127,14 +126,14 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
       const state: TxState = { lost: undefined, notifications: undefined };
       const onError = (error: Error) => (state.lost = error);
       client.on('error', onError);
-      const exec = this.executor(client);
+      const tx = new PipelinedTransaction(client, options?.readOnly ? `${this.begin} READ ONLY` : this.begin, this.rewriter);
+      const exec = tx.executor;
       this.txStates.set(exec, state);
       let commitSent = false;
       try {
-        await client.query({ text: options?.readOnly ? `${this.begin} READ ONLY` : this.begin });
-        const result = await fn(exec, client);
+        const result = await fn(exec, tx.handle as C);
         commitSent = true;
-        await client.query({ text: 'COMMIT' });
+        await tx.commit();
         client.removeListener('error', onError);
         client.release();
         if (state.notifications) {
@@ -144,7 +143,7 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
         return result;
       } catch (error) {
         const lost = state.lost !== undefined || isConnectionError(error);
-        if (!lost) await client.query({ text: 'ROLLBACK' }).catch((e: unknown) => (state.lost = e));
+        if (!lost) await tx.rollback().catch((e: unknown) => (state.lost = e));
         // A broken client is destroyed, not pooled; it keeps our error listener for late events.
         if (state.lost === undefined && !lost) client.removeListener('error', onError);
         client.release(state.lost !== undefined || lost ? asError(state.lost ?? error) : undefined);

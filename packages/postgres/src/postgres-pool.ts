@@ -15,7 +15,7 @@ export interface PostgresNotification {
 }
 
 export interface PostgresPoolClient {
-  query<R = Record<string, unknown>>(config: { text: string; values?: unknown[] }): Promise<PostgresQueryResult<R>>;
+  query<R = Record<string, unknown>>(config: { text: string; name?: string; values?: unknown[] }): Promise<PostgresQueryResult<R>>;
   /** Gives the client back; with an error (or `true`) the pool destroys it instead. */
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;

@@ -67,7 +67,8 @@ async function openDriver<C extends PostgresPoolClient>(
   const ownsPool = !options.pool;
   const pool =
     options.pool ??
-    (new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 }) as unknown as PostgresPool<C>);
+    // Pipeline mode: statements a transaction queues go out together (see PipelinedTransaction).
+    (new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10, pipeline: true }) as unknown as PostgresPool<C>);
   return new PostgresDriver<C>({ ...options, pool, ownsPool });
 }
 

@@ -1,5 +1,6 @@
-import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
 import { sequencesTable } from '../db.js';
+import type { ServiceSchema, ServiceSql } from '../service-schema/index.js';
 import type { Cents } from '../money.js';
 
 export interface Customer {
@@ -9,19 +10,24 @@ export interface Customer {
   readonly availableCredit: Cents;
 }
 
-export const customerMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'customers and credit reservations',
-    up: (d) => [
-      ...sequencesTable(d),
-      `CREATE TABLE ${d.table('example_customers')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.text} NOT NULL, ` +
-        `credit_limit ${d.types.bigint} NOT NULL, available ${d.types.bigint} NOT NULL)`,
-      `CREATE TABLE ${d.table('example_credit_reservations')} (order_id ${d.types.bigint} NOT NULL PRIMARY KEY, ` +
-        `customer_id ${d.types.bigint} NOT NULL, amount ${d.types.bigint} NOT NULL)`,
-    ],
-  },
-];
+/** The customer service's own tables, in schema `customers` (see ../service-schema). */
+export const customerSchema: ServiceSchema = {
+  name: 'customers',
+  migrations: [
+    {
+      version: 1,
+      name: 'customers and credit reservations',
+      up: (d) => [
+        ...sequencesTable(d),
+        `CREATE TABLE ${d.table('example_customers')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.text} NOT NULL, ` +
+          `credit_limit ${d.types.bigint} NOT NULL, available ${d.types.bigint} NOT NULL)`,
+        `CREATE TABLE ${d.table('example_credit_reservations')} (order_id ${d.types.bigint} NOT NULL PRIMARY KEY, ` +
+          `customer_id ${d.types.bigint} NOT NULL, amount ${d.types.bigint} NOT NULL)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['example_sequences', 'example_customers', 'example_credit_reservations'],
+};
 
 export type ReserveOutcome =
   | { readonly kind: 'reserved' }
@@ -38,7 +44,7 @@ const toCustomer = (r: Row): Customer => ({
 
 /** The customer service's data access, in portable SQL on the transaction Concord hands out. */
 export class CustomerRepository {
-  constructor(private readonly d: SqlDialect) {}
+  constructor(private readonly d: ServiceSql) {}
 
   private t(name: string) {
     return this.d.table(name);

@@ -13,7 +13,8 @@ import {
 import { IdAllocator, migrateService } from '../db.js';
 import type { Cents } from '../money.js';
 import type { SagaMode } from '../config.js';
-import { CustomerRepository, customerMigrations, type Customer } from './customer-repository.js';
+import { serviceSql } from '../service-schema/index.js';
+import { CustomerRepository, customerSchema, type Customer } from './customer-repository.js';
 
 export interface CustomerServiceOptions {
   readonly store: SqlStore;
@@ -35,13 +36,14 @@ export class CustomerService {
   private readonly running: Array<{ isRunning(): boolean }> = [];
 
   constructor(private readonly options: CustomerServiceOptions) {
-    this.customers = new CustomerRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'customer');
+    const sql = serviceSql(options.store, customerSchema.name);
+    this.customers = new CustomerRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'customer');
   }
 
   async start(): Promise<void> {
     const { store, broker, logger, instrumentation } = this.options;
-    await migrateService(store, 'example-customers', customerMigrations);
+    await migrateService(store, customerSchema);
     if (this.options.mode === 'orchestration') {
       const participant = new SagaParticipant({ name: 'customer-service', store, broker, logger, instrumentation })
         .handle(ReserveCredit, async (tx, cmd, reply) => {

@@ -5,7 +5,6 @@ import {
   type Broker,
   type Instrumentation,
   type Logger,
-  type Migration,
   type SqlBroker,
   type SqlExecutor,
   type SqlStore,
@@ -23,23 +22,30 @@ import {
   type OrderSnapshot,
 } from '../contracts.js';
 import { migrateService } from '../db.js';
+import { serviceSql, type ServiceSchema, type ServiceSql } from '../service-schema/index.js';
 import { formatMoney } from '../money.js';
 
 export const VIEW_NAME = 'order-history';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'order history view',
-    up: (d) => [
-      `CREATE TABLE ${d.table('view_customers')} (customer_id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.text} NULL, ` +
-        `credit_limit ${d.types.bigint} NULL, version ${d.types.int} NOT NULL)`,
-      `CREATE TABLE ${d.table('view_orders')} (order_id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
-        `state ${d.types.key} NOT NULL, order_total ${d.types.bigint} NOT NULL, order_version ${d.types.int} NOT NULL)`,
-      d.createIndex('view_orders_customer', d.table('view_orders'), 'customer_id'),
-    ],
-  },
-];
+/** The view's own tables, in schema `order_history` (see ../service-schema). */
+export const orderHistorySchema: ServiceSchema = {
+  name: 'order_history',
+  migrations: [
+    {
+      version: 1,
+      name: 'order history view',
+      up: (d) => [
+        `CREATE TABLE ${d.table('view_customers')} (customer_id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.text} NULL, ` +
+          `credit_limit ${d.types.bigint} NULL, version ${d.types.int} NOT NULL)`,
+        `CREATE TABLE ${d.table('view_orders')} (order_id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
+          `state ${d.types.key} NOT NULL, order_total ${d.types.bigint} NOT NULL, order_version ${d.types.int} NOT NULL)`,
+        // On PostgreSQL the index lands in the table's schema.
+        `CREATE INDEX view_orders_customer ON ${d.table('view_orders')} (customer_id)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['view_customers', 'view_orders'],
+};
 
 export interface OrderHistory {
   readonly id: number;
@@ -58,15 +64,18 @@ export interface OrderHistory {
 export class OrderHistoryView {
   private consumer: MessageConsumer | undefined;
   private rebuilding = false;
+  private readonly sql: ServiceSql;
 
-  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger; instrumentation?: Instrumentation }) {}
+  constructor(private readonly options: { store: SqlStore; broker: Broker; logger: Logger; instrumentation?: Instrumentation }) {
+    this.sql = serviceSql(options.store, orderHistorySchema.name);
+  }
 
   private t(name: string) {
-    return this.options.store.driver.dialect.table(name);
+    return this.sql.table(name);
   }
 
   async start(): Promise<void> {
-    await migrateService(this.options.store, 'example-order-history', migrations);
+    await migrateService(this.options.store, orderHistorySchema);
     await this.startConsumer();
   }
 

@@ -1,22 +1,28 @@
-import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
 import type { OrderSnapshot, OrderState, RejectionReason } from '../contracts.js';
 import { sequencesTable } from '../db.js';
+import type { ServiceSchema, ServiceSql } from '../service-schema/index.js';
 import type { Cents } from '../money.js';
 
-export const orderMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'orders and idempotency keys',
-    up: (d) => [
-      ...sequencesTable(d),
-      `CREATE TABLE ${d.table('example_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
-        `total ${d.types.bigint} NOT NULL, state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, ` +
-        `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
-      // No longer used: keys live in Concord's idempotency_keys table (store migration 3).
-      `CREATE TABLE ${d.table('example_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL)`,
-    ],
-  },
-];
+/** The order service's own tables, in schema `orders` (see ../service-schema). */
+export const orderSchema: ServiceSchema = {
+  name: 'orders',
+  migrations: [
+    {
+      version: 1,
+      name: 'orders and idempotency keys',
+      up: (d) => [
+        ...sequencesTable(d),
+        `CREATE TABLE ${d.table('example_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, customer_id ${d.types.bigint} NOT NULL, ` +
+          `total ${d.types.bigint} NOT NULL, state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, ` +
+          `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
+        // No longer used: keys live in Concord's idempotency_keys table (store migration 3).
+        `CREATE TABLE ${d.table('example_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['example_sequences', 'example_orders', 'example_order_keys'],
+};
 
 type Row = {
   id: number | string;
@@ -37,7 +43,7 @@ const toOrder = (r: Row): OrderSnapshot => ({
 });
 
 export class OrderRepository {
-  constructor(private readonly d: SqlDialect) {}
+  constructor(private readonly d: ServiceSql) {}
 
   private t(name: string) {
     return this.d.table(name);

@@ -25,7 +25,8 @@ import {
 import { IdAllocator, migrateService } from '../db.js';
 import type { Cents } from '../money.js';
 import { OrderLockedError, OrderNotCancellableError } from './order-errors.js';
-import { OrderRepository, orderMigrations } from './order-repository.js';
+import { serviceSql } from '../service-schema/index.js';
+import { OrderRepository, orderSchema } from './order-repository.js';
 import { cancelOrderSaga, createOrderSaga, type OrderLifecycle, type OrderSagas } from './order-sagas.js';
 
 export interface OrderServiceOptions {
@@ -62,6 +63,8 @@ export class OrderService implements OrderLifecycle {
   private keySweeper: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<(order: OrderSnapshot) => void>();
   private readonly watched = new Map<number, number>();
+  /** The version each watched order had at the last poll. */
+  private readonly seenVersions = new Map<number, number>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
@@ -69,8 +72,9 @@ export class OrderService implements OrderLifecycle {
   readonly orchestrator: SagaOrchestrator<unknown, OrderSagas> | undefined;
 
   constructor(private readonly options: OrderServiceOptions) {
-    this.orders = new OrderRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'order');
+    const sql = serviceSql(options.store, orderSchema.name);
+    this.orders = new OrderRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'order');
     this.keys = new IdempotencyKeys({
       dialect: options.store.driver.dialect,
       scope: 'orders.create',
@@ -90,7 +94,7 @@ export class OrderService implements OrderLifecycle {
 
   async start(): Promise<void> {
     const { store, broker, logger } = this.options;
-    await migrateService(store, 'example-orders', orderMigrations);
+    await migrateService(store, orderSchema);
     this.keySweeper = setInterval(() => void store.transaction((tx) => this.keys.purgeExpired(tx.sql)).catch(() => undefined), 3_600_000);
     this.keySweeper.unref?.();
     if (this.orchestrator) {
@@ -149,13 +153,21 @@ export class OrderService implements OrderLifecycle {
     };
   }
 
-  /** One query for every watched order per tick, however many streams watch. */
+  /**
+   * One statement for every watched order per tick, however many streams watch, outside a
+   * transaction; only orders whose version moved since the last tick reach the listeners.
+   */
   private async pollWatched(): Promise<void> {
     if (this.polling || this.watched.size === 0) return;
     this.polling = true;
     try {
-      const orders = await this.options.store.transaction((tx) => this.orders.findMany(tx.sql, [...this.watched.keys()]));
-      for (const order of orders) for (const listener of this.listeners) listener(order);
+      const orders = await this.options.store.read((exec) => this.orders.findMany(exec, [...this.watched.keys()]));
+      for (const order of orders) {
+        if (this.seenVersions.get(order.orderId) === order.version) continue;
+        this.seenVersions.set(order.orderId, order.version);
+        for (const listener of this.listeners) listener(order);
+      }
+      for (const id of this.seenVersions.keys()) if (!this.watched.has(id)) this.seenVersions.delete(id);
     } catch (error) {
       this.options.logger.warn({ err: error }, 'polling watched orders failed');
     } finally {

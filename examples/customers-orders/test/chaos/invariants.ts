@@ -9,6 +9,9 @@
  * - nothing lost or applied twice: every answered request's order exists under its key, every
  *   order belongs to a request that was sent, no message was dead-lettered, the outboxes are sent.
  */
+import { customerSchema } from '../../src/customer-service/customer-repository.js';
+import { orderHistorySchema } from '../../src/order-history/order-history-view.js';
+import { orderSchema } from '../../src/order-service/order-repository.js';
 import type { SqlReader } from './sql-reader.js';
 
 export interface Readers {
@@ -62,7 +65,7 @@ export async function checkInvariants(db: Readers, client: ClientRecord): Promis
   }
 
   const orders = await db.orders.rows<{ id: Num; customer_id: Num; total: Num; state: string; version: Num }>(
-    `SELECT id, customer_id, total, state, version FROM ${db.orders.table('example_orders')}`,
+    `SELECT id, customer_id, total, state, version FROM ${db.orders.ownTable(orderSchema, 'example_orders')}`,
   );
   const byId = new Map(orders.map((o) => [Number(o.id), o]));
   for (const o of orders) {
@@ -83,10 +86,10 @@ export async function checkInvariants(db: Readers, client: ClientRecord): Promis
 
   // Credit conservation.
   const customers = await db.customers.rows<{ id: Num; name: string; credit_limit: Num; available: Num }>(
-    `SELECT id, name, credit_limit, available FROM ${db.customers.table('example_customers')}`,
+    `SELECT id, name, credit_limit, available FROM ${db.customers.ownTable(customerSchema, 'example_customers')}`,
   );
   const reservations = await db.customers.rows<{ order_id: Num; customer_id: Num; amount: Num }>(
-    `SELECT order_id, customer_id, amount FROM ${db.customers.table('example_credit_reservations')}`,
+    `SELECT order_id, customer_id, amount FROM ${db.customers.ownTable(customerSchema, 'example_credit_reservations')}`,
   );
   const approvedSum = new Map<number, number>();
   for (const o of orders) if (o.state === 'APPROVED') approvedSum.set(Number(o.customer_id), (approvedSum.get(Number(o.customer_id)) ?? 0) + Number(o.total));
@@ -112,10 +115,10 @@ export async function checkInvariants(db: Readers, client: ClientRecord): Promis
 
   // The order-history view against its sources.
   const viewOrders = await db.history.rows<{ order_id: Num; customer_id: Num; state: string; order_total: Num; order_version: Num }>(
-    `SELECT order_id, customer_id, state, order_total, order_version FROM ${db.history.table('view_orders')}`,
+    `SELECT order_id, customer_id, state, order_total, order_version FROM ${db.history.ownTable(orderHistorySchema, 'view_orders')}`,
   );
   const viewCustomers = await db.history.rows<{ customer_id: Num; name: string | null; credit_limit: Num | null }>(
-    `SELECT customer_id, name, credit_limit FROM ${db.history.table('view_customers')}`,
+    `SELECT customer_id, name, credit_limit FROM ${db.history.ownTable(orderHistorySchema, 'view_customers')}`,
   );
   const viewById = new Map(viewOrders.map((v) => [Number(v.order_id), v]));
   let viewDiffs = 0;

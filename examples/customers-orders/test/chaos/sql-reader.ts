@@ -4,10 +4,13 @@
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { serviceSql, type ServiceSchema } from '../../src/service-schema/index.js';
 
 export interface SqlReader {
-  /** A Concord table (`outbox`, `saga_instances`, …) or the demo's own (`example_orders`, …). */
+  /** A Concord table (`outbox`, `saga_instances`, …). */
   table(name: string): string;
+  /** A table of the service's own schema (`example_orders`, …), named as the service names it. */
+  ownTable(schema: ServiceSchema, name: string): string;
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -21,8 +24,9 @@ export async function openReader(baseUrl: string, service: string): Promise<SqlR
     client.on('error', () => undefined); // a restart of the server between checks: the next query fails instead
     await client.connect();
     return {
-      // Concord's tables live in the `concord` schema; the demo's in `concord` too (the store's dialect).
+      // Concord's tables live in the `concord` schema; the demo's in schemas of their own.
       table: (name) => `concord.${name}`,
+      ownTable: (schema, name) => serviceSql({ dialect: 'postgres' }, schema.name).table(name),
       rows: async <T>(sql: string) => (await client.query(sql)).rows as T[],
       close: () => client.end(),
     };
@@ -31,6 +35,7 @@ export async function openReader(baseUrl: string, service: string): Promise<SqlR
   connection.on('error', () => undefined);
   return {
     table: (name) => `concord_${name}`,
+    ownTable: (schema, name) => serviceSql({ dialect: 'mysql' }, schema.name).table(name),
     rows: async <T>(sql: string) => (await connection.query(sql))[0] as T[],
     close: () => connection.end(),
   };

@@ -1,20 +1,26 @@
-import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
 import { sequencesTable } from '@concord/example-customers-orders/db';
+import type { ServiceSchema, ServiceSql } from '@concord/example-customers-orders/service-schema';
 
-export const agentMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'agents',
-    up: (d) => [
-      ...sequencesTable(d),
-      `CREATE TABLE ${d.table('example_agents')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.key} NOT NULL)`,
-    ],
-  },
-];
+/** The delivery service's own tables, in schema `deliveries`. */
+export const agentSchema: ServiceSchema = {
+  name: 'deliveries',
+  migrations: [
+    {
+      version: 1,
+      name: 'agents',
+      up: (d) => [
+        ...sequencesTable(d),
+        `CREATE TABLE ${d.table('example_agents')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, name ${d.types.key} NOT NULL)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['example_sequences', 'example_agents'],
+};
 
 /** Agents by id; whether each is free is the `agents` reservation pool's business. */
 export class AgentRepository {
-  constructor(private readonly d: SqlDialect) {}
+  constructor(private readonly d: ServiceSql) {}
 
   async insert(sql: SqlExecutor, id: number, name: string): Promise<void> {
     await sql.execute(`INSERT INTO ${this.d.table('example_agents')} (id, name) VALUES (?, ?)`, [id, name]);

@@ -1,8 +1,9 @@
 import { SagaParticipant, type Reservation, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
 import { IdAllocator, migrateService } from '@concord/example-customers-orders/db';
+import { serviceSql } from '@concord/example-customers-orders/service-schema';
 import { AssignAgent, ReleaseAgent, ReserveAgent, agentReservationId } from '../contracts.js';
 import { isReservationLost, reservationRuntime, type ReservationRuntime } from '../reservation-runtime.js';
-import { AgentRepository, agentMigrations } from './agent-repository.js';
+import { AgentRepository, agentSchema } from './agent-repository.js';
 
 export type AgentState = 'AVAILABLE' | 'RESERVED' | 'ASSIGNED';
 
@@ -31,8 +32,9 @@ export class DeliveryService {
   private readonly participant: SagaParticipant;
 
   constructor(private readonly options: DeliveryServiceOptions) {
-    this.agents = new AgentRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'agent', 10);
+    const sql = serviceSql(options.store, agentSchema.name);
+    this.agents = new AgentRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'agent', 10);
     this.runtime = reservationRuntime(options.store, options.logger);
     const { reservations } = this.runtime;
     this.participant = new SagaParticipant({ name: 'delivery-service', store: options.store, broker: options.broker, logger: options.logger, maxBatchSize: 1 })
@@ -61,7 +63,7 @@ export class DeliveryService {
   }
 
   async start(): Promise<void> {
-    await migrateService(this.options.store, 'example-agents', agentMigrations);
+    await migrateService(this.options.store, agentSchema);
     await this.participant.start();
     this.runtime.timers.start();
   }

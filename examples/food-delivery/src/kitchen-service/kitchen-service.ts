@@ -1,8 +1,9 @@
 import { NotFoundError, SagaParticipant, type Reservation, isConcordError, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
 import { IdAllocator, migrateService } from '@concord/example-customers-orders/db';
+import { serviceSql } from '@concord/example-customers-orders/service-schema';
 import { AssignPacket, ReleasePacket, ReservePacket, packetReservationId } from '../contracts.js';
 import { isReservationLost, reservationRuntime, type ReservationRuntime } from '../reservation-runtime.js';
-import { KitchenRepository, kitchenMigrations } from './kitchen-repository.js';
+import { KitchenRepository, kitchenSchema } from './kitchen-repository.js';
 
 export interface KitchenView {
   readonly kitchenId: number;
@@ -31,8 +32,9 @@ export class KitchenService {
   private readonly participant: SagaParticipant;
 
   constructor(private readonly options: KitchenServiceOptions) {
-    this.kitchens = new KitchenRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'kitchen', 10);
+    const sql = serviceSql(options.store, kitchenSchema.name);
+    this.kitchens = new KitchenRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'kitchen', 10);
     this.runtime = reservationRuntime(options.store, options.logger);
     const { reservations } = this.runtime;
     this.participant = new SagaParticipant({ name: 'kitchen-service', store: options.store, broker: options.broker, logger: options.logger, maxBatchSize: 1 })
@@ -63,7 +65,7 @@ export class KitchenService {
   }
 
   async start(): Promise<void> {
-    await migrateService(this.options.store, 'example-kitchens', kitchenMigrations);
+    await migrateService(this.options.store, kitchenSchema);
     await this.participant.start();
     this.runtime.timers.start();
   }

@@ -1,21 +1,27 @@
-import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
 import { sequencesTable } from '@concord/example-customers-orders/db';
+import type { ServiceSchema, ServiceSql } from '@concord/example-customers-orders/service-schema';
 import type { OrderState, RejectionReason } from '../contracts.js';
 
-export const orderMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'food orders and idempotency keys',
-    up: (d) => [
-      ...sequencesTable(d),
-      `CREATE TABLE ${d.table('example_food_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, kitchen_id ${d.types.bigint} NOT NULL, ` +
-        `state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, agent_id ${d.types.bigint} NULL, ` +
-        `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
-      `CREATE TABLE ${d.table('example_food_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, ` +
-        `order_id ${d.types.bigint} NOT NULL, kitchen_id ${d.types.bigint} NOT NULL)`,
-    ],
-  },
-];
+/** The order service's own tables, in schema `food_orders`. */
+export const orderSchema: ServiceSchema = {
+  name: 'food_orders',
+  migrations: [
+    {
+      version: 1,
+      name: 'food orders and idempotency keys',
+      up: (d) => [
+        ...sequencesTable(d),
+        `CREATE TABLE ${d.table('example_food_orders')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, kitchen_id ${d.types.bigint} NOT NULL, ` +
+          `state ${d.types.key} NOT NULL, rejection_reason ${d.types.key} NULL, agent_id ${d.types.bigint} NULL, ` +
+          `version ${d.types.int} NOT NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
+        `CREATE TABLE ${d.table('example_food_order_keys')} (idem_key ${d.types.key} NOT NULL PRIMARY KEY, ` +
+          `order_id ${d.types.bigint} NOT NULL, kitchen_id ${d.types.bigint} NOT NULL)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['example_sequences', 'example_food_orders', 'example_food_order_keys'],
+};
 
 export interface FoodOrder {
   readonly orderId: number;
@@ -38,7 +44,7 @@ const toOrder = (r: Row): FoodOrder => ({
 });
 
 export class OrderRepository {
-  constructor(private readonly d: SqlDialect) {}
+  constructor(private readonly d: ServiceSql) {}
 
   private get orders() {
     return this.d.table('example_food_orders');

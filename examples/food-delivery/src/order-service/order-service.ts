@@ -1,8 +1,9 @@
 import { NotFoundError, SagaOrchestrator, type Broker, type Logger, type SqlStore, type Transaction } from '@concord/core';
 import { IdAllocator, migrateService } from '@concord/example-customers-orders/db';
+import { serviceSql } from '@concord/example-customers-orders/service-schema';
 import { ReleaseAgent, ReleasePacket, agentReservationId, packetReservationId, type OrderState, type RejectionReason } from '../contracts.js';
 import { IdempotencyKeyReusedError, OrderStateConflictError } from './order-errors.js';
-import { OrderRepository, orderMigrations, type FoodOrder } from './order-repository.js';
+import { OrderRepository, orderSchema, type FoodOrder } from './order-repository.js';
 import { placeOrderSaga, type FoodOrderLifecycle } from './place-order-saga.js';
 
 export interface OrderServiceOptions {
@@ -29,8 +30,9 @@ export class OrderService implements FoodOrderLifecycle {
   readonly orchestrator: SagaOrchestrator<unknown, ReturnType<typeof placeOrderSaga>>;
 
   constructor(private readonly options: OrderServiceOptions) {
-    this.orders = new OrderRepository(options.store.driver.dialect);
-    this.ids = new IdAllocator(options.store, 'food-order');
+    const sql = serviceSql(options.store, orderSchema.name);
+    this.orders = new OrderRepository(sql);
+    this.ids = new IdAllocator(options.store, sql, 'food-order');
     this.orchestrator = new SagaOrchestrator({
       name: 'food-order-service',
       store: options.store,
@@ -44,7 +46,7 @@ export class OrderService implements FoodOrderLifecycle {
   }
 
   async start(): Promise<void> {
-    await migrateService(this.options.store, 'example-food-orders', orderMigrations);
+    await migrateService(this.options.store, orderSchema);
     await this.orchestrator.start();
   }
 

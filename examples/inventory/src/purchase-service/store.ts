@@ -1,6 +1,7 @@
-import { runMigrations, SqlBroker, type Logger } from '@concord/core';
+import { SqlBroker, type Logger } from '@concord/core';
+import { migrateServiceSchema } from '@concord/example-customers-orders/service-schema';
 import { openMysqlStore, type MysqlStore } from '@concord/mysql';
-import { inventoryMigrations } from './schema.js';
+import { inventorySchema } from './schema.js';
 
 export type InventoryStore = MysqlStore;
 
@@ -19,7 +20,7 @@ const BROKER_LEASE_MS = 5_000;
 export async function openInventoryStore(uri: string, logger: Logger): Promise<{ store: InventoryStore; broker: SqlBroker }> {
   const store = await openMysqlStore({ uri, createDatabase: true, logger, poolOptions: { connectionLimit: 20 } });
   try {
-    await runMigrations(store.driver, 'inventory', inventoryMigrations);
+    await migrateServiceSchema(store, inventorySchema);
     const broker = new SqlBroker(store.driver, { logger, partitions: 8, leaseMs: BROKER_LEASE_MS });
     await broker.migrate();
     return { store, broker };

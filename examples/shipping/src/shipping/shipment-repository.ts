@@ -1,4 +1,5 @@
-import type { Migration, SqlDialect, SqlExecutor } from '@concord/core';
+import type { SqlExecutor } from '@concord/core';
+import type { ServiceSchema, ServiceSql } from '@concord/example-customers-orders/service-schema';
 
 export type ShipmentState =
   'LABEL_REQUESTED' | 'LABEL_CREATED' | 'LABEL_FAILED' | 'CANCEL_REQUESTED' | 'CANCELLED';
@@ -10,17 +11,22 @@ export interface Shipment {
   readonly labelId: string | null;
 }
 
-export const shipmentMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'shipments and their id sequence',
-    up: (d) => [
-      `CREATE TABLE ${d.table('example_shipment_ids')} (name ${d.types.key} NOT NULL PRIMARY KEY, last_id ${d.types.bigint} NOT NULL)`,
-      `CREATE TABLE ${d.table('example_shipments')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL, ` +
-        `state ${d.types.key} NOT NULL, label_id ${d.types.key} NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
-    ],
-  },
-];
+/** The Shipping service's own tables, in schema `shipping` (see the service-schema module of customers-orders). */
+export const shipmentSchema: ServiceSchema = {
+  name: 'shipping',
+  migrations: [
+    {
+      version: 1,
+      name: 'shipments and their id sequence',
+      up: (d) => [
+        `CREATE TABLE ${d.table('example_shipment_ids')} (name ${d.types.key} NOT NULL PRIMARY KEY, last_id ${d.types.bigint} NOT NULL)`,
+        `CREATE TABLE ${d.table('example_shipments')} (id ${d.types.bigint} NOT NULL PRIMARY KEY, order_id ${d.types.bigint} NOT NULL, ` +
+          `state ${d.types.key} NOT NULL, label_id ${d.types.key} NULL, created_at ${d.types.bigint} NOT NULL, updated_at ${d.types.bigint} NOT NULL)`,
+      ],
+    },
+  ],
+  formerlyInConcord: ['example_shipment_ids', 'example_shipments'],
+};
 
 type Row = { id: number | string; order_id: number | string; state: string; label_id: string | null };
 const toShipment = (r: Row): Shipment => ({
@@ -31,7 +37,7 @@ const toShipment = (r: Row): Shipment => ({
 });
 
 export class ShipmentRepository {
-  constructor(private readonly d: SqlDialect) {}
+  constructor(private readonly d: ServiceSql) {}
 
   private get shipments() {
     return this.d.table('example_shipments');

@@ -3,14 +3,14 @@ import {
   NotFoundError,
   RemoteCallConsolidation,
   RemoteCallTracker,
-  runMigrations,
   type ConsolidationReport,
   type Logger,
   type SqlStore,
 } from '@concord/core';
+import { migrateServiceSchema, serviceSql } from '@concord/example-customers-orders/service-schema';
 import type { CarrierClient } from './carrier-client.js';
 import { LABEL_CALL, labelCalls, labelKey, type LabelPayload } from './label-calls.js';
-import { ShipmentRepository, shipmentMigrations, type Shipment } from './shipment-repository.js';
+import { ShipmentRepository, shipmentSchema, type Shipment } from './shipment-repository.js';
 
 export interface ShippingServiceOptions {
   readonly store: SqlStore;
@@ -38,7 +38,7 @@ export class ShippingService {
 
   constructor(private readonly options: ShippingServiceOptions) {
     const { store, carrier, logger } = options;
-    this.shipments = new ShipmentRepository(store.driver.dialect);
+    this.shipments = new ShipmentRepository(serviceSql(store, shipmentSchema.name));
     this.keys = new IdempotencyKeys({
       dialect: store.driver.dialect,
       scope: 'shipments.create',
@@ -65,7 +65,7 @@ export class ShippingService {
 
   async start(): Promise<void> {
     await this.options.store.migrate();
-    await runMigrations(this.options.store.driver, 'example-shipping', shipmentMigrations);
+    await migrateServiceSchema(this.options.store, shipmentSchema);
     // Every intent left unfinished by the last run (a crash, a stop) resumes here.
     this.tracker.start();
     if (this.options.consolidationIntervalMs > 0) {

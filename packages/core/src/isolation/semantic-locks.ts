@@ -4,7 +4,7 @@ import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { assertName } from '../message/message-definition.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
-import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
+import { writeLater, type SqlDialect, type SqlExecutor } from '../sql/sql-driver.js';
 import type { Transaction } from '../ports/store.js';
 import { LockWaitRequired, ResourceLockedError } from './lock-errors.js';
 
@@ -169,7 +169,7 @@ export class SemanticLocks {
    * drops its own waits. Returns the resources released.
    */
   async releaseSaga(tx: Transaction<unknown>, sagaId: string): Promise<string[]> {
-    await tx.sql.execute(`DELETE FROM ${this.waits} WHERE saga_id = ?`, [sagaId]);
+    await writeLater(tx.sql, `DELETE FROM ${this.waits} WHERE saga_id = ?`, [sagaId]);
     const rows = await tx.sql.query<{ resource: string }>(
       `SELECT resource FROM ${this.locks} WHERE saga_id = ?${this.d.forUpdate}`,
       [sagaId],

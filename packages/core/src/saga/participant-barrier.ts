@@ -1,4 +1,4 @@
-import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
+import { writeLater, type SqlDialect, type SqlExecutor } from '../sql/sql-driver.js';
 import { barrierAction } from './saga-messages.js';
 import type { SagaAction } from './saga-instance.js';
 
@@ -59,7 +59,8 @@ export class ParticipantBarrier {
 
   async record(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, reply: string, body: unknown) {
     // 'blocked' rows stay blocked (a deadlock victim's late answer must not count).
-    await exec.execute(
+    await writeLater(
+      exec,
       `UPDATE ${this.table} SET status = 'done', reply_type = ?, reply_payload = ? WHERE saga_id = ? AND step = ? AND action = ? AND status <> 'blocked'`,
       [reply, JSON.stringify(body ?? {}), sagaId, step, barrierAction(action, attempt)],
     );
@@ -99,7 +100,7 @@ export class ParticipantBarrier {
 
   /** Notes that the orchestrator finished the saga: from now on its rows age toward the purge. */
   async finished(exec: SqlExecutor, sagaId: string, status: string, now: number): Promise<void> {
-    await exec.execute(this.d.insertIgnore(this.d.table('saga_finished'), ['saga_id', 'status', 'finished_at']), [sagaId, status, now]);
+    await writeLater(exec, this.d.insertIgnore(this.d.table('saga_finished'), ['saga_id', 'status', 'finished_at']), [sagaId, status, now]);
   }
 
   /**

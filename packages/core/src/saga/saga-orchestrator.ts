@@ -367,7 +367,7 @@ export class SagaOrchestrator<
     await t.save(isNew);
     const committed = { ...t.draft };
     // The previous version's wait (if any) is over; the new one's timer commits with the state.
-    if (!isNew) await this.timers.cancel(tx, this.wakeTimerId(committed.sagaId, committed.version - 1));
+    if (!isNew && t.previousWakeAt !== null) await this.timers.cancel(tx, this.wakeTimerId(committed.sagaId, committed.version - 1));
     if (committed.wakeAt !== null) {
       await this.timers.schedule(tx, {
         id: this.wakeTimerId(committed.sagaId, committed.version),

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from '../errors.js';
-import type { SqlDialect, SqlExecutor } from '../sql/sql-driver.js';
+import { writeLater, type SqlDialect, type SqlExecutor } from '../sql/sql-driver.js';
 import type { SagaHistoryEntry, SagaHistoryEvent, SagaInstance, SagaStatus } from './saga-instance.js';
 
 type Row = Record<string, unknown>;
@@ -96,15 +96,18 @@ export class SagaRepository {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  /** Writes `next` only if the stored version is still `next.version - 1`. */
+  /**
+   * Writes `next` over version `next.version - 1`. Every caller loaded the row FOR UPDATE in
+   * this transaction, so nobody can have moved it since: where the driver queues writes
+   * (`enqueue`) that lock is the check; elsewhere a changed version still fails here.
+   */
   async update(exec: SqlExecutor, next: SagaInstance): Promise<void> {
     const [, ...rest] = COLUMNS;
     const [, ...vals] = values(next);
-    const changed = await exec.execute(
-      `UPDATE ${this.instances} SET ${rest.map((c) => `${c} = ?`).join(', ')} WHERE saga_id = ? AND version = ?`,
-      [...vals, next.sagaId, next.version - 1],
-    );
-    if (changed !== 1) {
+    const sql = `UPDATE ${this.instances} SET ${rest.map((c) => `${c} = ?`).join(', ')} WHERE saga_id = ? AND version = ?`;
+    const params = [...vals, next.sagaId, next.version - 1];
+    if (exec.enqueue) return exec.enqueue(sql, params);
+    if ((await exec.execute(sql, params)) !== 1) {
       throw new ConcurrencyConflictError(`saga ${next.sagaId} changed concurrently (expected version ${next.version - 1})`);
     }
   }
@@ -117,7 +120,8 @@ export class SagaRepository {
     entries: ReadonlyArray<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown> }>,
   ): Promise<void> {
     if (entries.length === 0) return;
-    await exec.execute(
+    await writeLater(
+      exec,
       `INSERT INTO ${this.d.table('saga_history')} (saga_id, at, step, event, detail) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
       entries.flatMap((e) => [sagaId, at, e.step, e.event, JSON.stringify(e.detail)]),
     );

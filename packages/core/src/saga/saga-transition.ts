@@ -45,6 +45,8 @@ export class SagaTransition<D = unknown> {
   private readonly history: Array<{ step: string | null; event: SagaHistoryEvent; detail: Record<string, unknown>; durationMs?: number }> = [];
   /** When the saga last changed before this transition: a remote step's command went out then. */
   private readonly previousUpdateAt: number;
+  /** The stored instance's wake-up: only then is there a timer of the previous version to cancel. */
+  readonly previousWakeAt: number | null;
 
   constructor(
     readonly ctx: TransitionContext,
@@ -55,6 +57,7 @@ export class SagaTransition<D = unknown> {
     this.draft = { ...instance };
     this.wasFinal = FINAL_STATUSES.has(instance.status);
     this.previousUpdateAt = instance.updatedAt;
+    this.previousWakeAt = instance.wakeAt;
   }
 
   /** What this transition recorded, for instrumentation (after commit). */

@@ -5,6 +5,19 @@ export interface SqlExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Returns the number of rows changed. */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Optional, in transactions: a write whose result nobody reads. The driver may hold it and
+   * send it with the transaction's next statement or its COMMIT, in one round trip. Its
+   * failure fails that statement or the commit (even inside a savepoint), so the transaction
+   * still commits all or nothing. Use `writeLater` rather than calling this directly.
+   */
+  enqueue?(sql: string, params?: readonly unknown[]): void;
+}
+
+/** Runs a write whose result is not needed: queued where the executor can (see `enqueue`), at once elsewhere. */
+export async function writeLater(exec: SqlExecutor, sql: string, params?: readonly unknown[]): Promise<void> {
+  if (exec.enqueue) exec.enqueue(sql, params);
+  else await exec.execute(sql, params);
 }
 
 export interface SqlColumnTypes {

@@ -1,4 +1,5 @@
 import type { SqlBroker } from './sql-broker.js';
+import { writeLater } from './sql-driver.js';
 
 /** What the committer needs of a partition worker. */
 export interface OffsetOwner {
@@ -96,20 +97,27 @@ export class SqlOffsetCommitter {
       // A rebuild moved the group to a new epoch (and may have rewound it): an offset from a
       // worker of the old epoch would overwrite the rewind, so it is refused like a lost lease.
       const group = await this.broker.epochs.read(exec, this.group);
-      for (const [owner, offset] of ordered) {
-        if (owner.epoch !== group.epoch || group.rebuildingBy !== null) {
+      const current = ordered.filter(([owner]) => {
+        const stale = owner.epoch !== group.epoch || group.rebuildingBy !== null;
+        if (stale) lostOwners.push(owner);
+        return !stale;
+      });
+      if (current.length === 0) return lostOwners;
+      // Every lease in one locking read (in key order, like the offsets below), not one each.
+      const leases = await exec.query<{ channel: string; partition: number | string; owner: string }>(
+        `SELECT channel, ${q} AS ${q}, owner FROM ${t('broker_leases')} WHERE group_name = ? AND (channel, ${q}) IN (${current
+          .map(() => '(?, ?)')
+          .join(', ')}) ORDER BY channel, ${q}${d.forUpdate}`,
+        [this.group, ...current.flatMap(([owner]) => [owner.channel, owner.partition])],
+      );
+      const held = new Set(leases.filter((l) => l.owner === this.memberId).map((l) => `${l.channel}\u0000${Number(l.partition)}`));
+      for (const [owner, offset] of current) {
+        if (!held.has(`${owner.channel}\u0000${owner.partition}`)) {
           lostOwners.push(owner);
           continue;
         }
-        const lease = await exec.query<{ owner: string }>(
-          `SELECT owner FROM ${t('broker_leases')} WHERE group_name = ? AND channel = ? AND ${q} = ?${d.forUpdate}`,
-          [this.group, owner.channel, owner.partition],
-        );
-        if (lease[0]?.owner !== this.memberId) {
-          lostOwners.push(owner);
-          continue;
-        }
-        await exec.execute(
+        await writeLater(
+          exec,
           `UPDATE ${t('broker_offsets')} SET committed = ? WHERE group_name = ? AND channel = ? AND ${q} = ? AND committed < ?`,
           [offset, this.group, owner.channel, owner.partition, offset],
         );

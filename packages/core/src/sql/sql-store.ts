@@ -28,7 +28,7 @@ import { SqlParkedOutbox } from './parked-outbox.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 import { storeRetentionTask, type StoreRetentionPolicy } from '../retention/store-retention.js';
 import { runMigrations, type Migration } from './migrations.js';
-import type { SqlDialect, SqlDriver, SqlExecutor } from './sql-driver.js';
+import { writeLater, type SqlDialect, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 import { isolationMigrations, sagaExtensionMigrations } from '../isolation/isolation-schema.js';
 import { OUTBOX_SHARDS, storeMigrations } from './store-schema.js';
 import { reservationMigrations } from '../reservations/reservation-schema.js';
@@ -125,6 +125,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     const result = await this.driver.transaction(async (exec, handle) => {
       const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy);
       const value = await fn(tx);
+      await tx.flushOutbox();
       if (tx.outboxWrites > 0 && this.driver.notify) await this.driver.notify(exec, OUTBOX_TOPIC);
       committed = tx;
       return value;
@@ -138,7 +139,8 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     for (const rows of chunk(envelopes, 200)) {
       const params: unknown[] = [];
       for (const e of rows) params.push(...envelopeValues(e), partitionFor(e.partitionKey, OUTBOX_SHARDS));
-      await exec.execute(
+      await writeLater(
+        exec,
         `INSERT INTO ${this.t('outbox')} (${OUTBOX_INSERT_COLUMNS.join(', ')}) VALUES ${valuesPlaceholders(OUTBOX_INSERT_COLUMNS.length, rows.length)}`,
         params,
       );
@@ -333,6 +335,12 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
 export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   /** Outbox rows written; read-only outside: a commit with writes wakes the relays. */
   private writes = 0;
+  /**
+   * Where the driver queues writes (`enqueue`), the envelopes sent by this transaction wait
+   * here and go out as one multi-row insert with the commit; elsewhere they are inserted at
+   * once. A savepoint keeps its own list and hands it up only when it is released.
+   */
+  private pendingOutbox: MessageEnvelope[] = [];
   private afterCommitHooks: Array<() => void> | undefined;
   private savepointDepth = 0;
   readonly outbox: OutboxWriter;
@@ -391,8 +399,18 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   /** Writes envelopes into the outbox in one multi-row insert (bulk producers, replays). */
   async insertOutbox(envelopes: readonly MessageEnvelope[]): Promise<void> {
+    const root = this.enclosing ?? this;
+    if (this.exec.enqueue) root.pendingOutbox.push(...envelopes);
+    else await this.store.insertOutbox(this.exec, envelopes);
+    root.writes += envelopes.length;
+  }
+
+  /** @internal Inserts what waits in `pendingOutbox` (before the commit). */
+  async flushOutbox(): Promise<void> {
+    if (this.pendingOutbox.length === 0) return;
+    const envelopes = this.pendingOutbox;
+    this.pendingOutbox = [];
     await this.store.insertOutbox(this.exec, envelopes);
-    (this.enclosing ?? this).writes += envelopes.length;
   }
 
   /** The same transaction, with the messages sent through it caused by `causedBy`. */
@@ -411,14 +429,15 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   async savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T> {
     const name = `concord_sp${++this.savepointDepth}`;
-    await this.exec.execute(`SAVEPOINT ${name}`);
+    await writeLater(this.exec, `SAVEPOINT ${name}`);
     const child = new SqlStoreTransaction(this.store, this.exec, this.handle, options?.causedBy ?? this.causedBy);
     child.savepointDepth = this.savepointDepth;
     try {
       const value = await fn(child as this);
-      await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
+      await writeLater(this.exec, `RELEASE SAVEPOINT ${name}`);
       // Through the enclosing-aware paths: `this` may itself be a scoped view.
       (this.enclosing ?? this).writes += child.writes;
+      (this.enclosing ?? this).pendingOutbox.push(...child.pendingOutbox);
       for (const hook of child.afterCommitHooks ?? []) this.afterCommit(hook);
       return value;
     } catch (error) {

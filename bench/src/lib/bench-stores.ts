@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type SqlStore } from '@concord/core';
 import { serviceAvailable, services } from '@concord/core/testing';
-import { dropPostgresDatabase, ensurePostgresDatabase, openPostgresStore, withDatabase } from '@concord/postgres';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPostgresStore } from '@concord/postgres';
+import { withDatabase } from '@concord/postgres/spi';
 import { openSqliteStore } from '@concord/sqlite';
 
 const PG_SERVER = process.env.CONCORD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -54,7 +54,7 @@ async function freshDatabase(name: string): Promise<string> {
 
 async function drain(mode: Mode, count: number): Promise<BenchRecord> {
   const uri = await freshDatabase(`concord_bench_drain_${mode}`);
-  const store = await openMysqlStore({ uri, logger: silentLogger, poolOptions: { connectionLimit: 20 } });
+  const store = await openMysqlStore({ connectionString: uri, logger: silentLogger, poolSize: 20 });
   const broker = new CountingBroker();
   const Counted = counterEvent('bench-drain');
   const relay = await createMysqlRelay({ mode, store, broker, logger: silentLogger, batchSize: 500 });
@@ -93,10 +93,10 @@ async function pipeline(mode: Mode): Promise<Pipeline> {
   const producerUri = await freshDatabase(`concord_bench_${mode}_orders`);
   const consumerUri = await freshDatabase(`concord_bench_${mode}_shipping`);
   const brokerUri = await freshDatabase(`concord_bench_${mode}_broker`);
-  const poolOptions = { connectionLimit: 24 };
-  const producer = await openMysqlStore({ uri: producerUri, logger: silentLogger, poolOptions });
-  const consumerStore: MysqlStore = await openMysqlStore({ uri: consumerUri, logger: silentLogger, poolOptions });
-  const broker = await openMysqlBroker({ uri: brokerUri, logger: silentLogger, poolOptions, pollIntervalMs: 20, maxBatchSize: 200 });
+  const poolSize = 24;
+  const producer = await openMysqlStore({ connectionString: producerUri, logger: silentLogger, poolSize });
+  const consumerStore: MysqlStore = await openMysqlStore({ connectionString: consumerUri, logger: silentLogger, poolSize });
+  const broker = await openMysqlBroker({ connectionString: brokerUri, logger: silentLogger, poolSize, pollIntervalMs: 20, maxBatchSize: 200 });
   await producer.driver.run((exec) => exec.execute('CREATE TABLE orders (id BIGINT PRIMARY KEY, k VARCHAR(32) NOT NULL)'));
   await consumerStore.driver.run((exec) => exec.execute('CREATE TABLE shipments (id BIGINT PRIMARY KEY, k VARCHAR(32) NOT NULL)'));
   const Counted = counterEvent('bench-e2e');

@@ -14,9 +14,9 @@ import {
   openPostgresStore,
   PostgresPollingRelay,
   PostgresTailingRelay,
-  withDatabase,
   type PostgresStore,
 } from '@concord/postgres';
+import { withDatabase } from '@concord/postgres/spi';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { nowMs, summarize } from '../lib/stats.js';
 

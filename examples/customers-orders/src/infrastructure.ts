@@ -59,9 +59,9 @@ export class Infrastructure {
       case 'sqlite':
         return openSqliteStore({ filename: join(this.config.dataDir, `${service}.db`), logger, instrumentation });
       case 'postgres':
-        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as Promise<SqlStore>;
+        return openPostgresStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation });
       case 'mysql':
-        return openMysqlStore({ uri: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation }) as unknown as Promise<SqlStore>;
+        return openMysqlStore({ connectionString: this.serviceDatabaseUrl(service), createDatabase: true, logger, instrumentation });
     }
   }
 
@@ -79,7 +79,7 @@ export class Infrastructure {
       case 'postgres':
         return openPostgresBroker({ connectionString: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
       case 'mysql':
-        return openMysqlBroker({ uri: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
+        return openMysqlBroker({ connectionString: this.serviceDatabaseUrl('broker'), createDatabase: true, logger });
       case 'sqlite':
         return openSqliteBroker({ filename: join(this.config.dataDir, 'broker.db'), logger });
     }

@@ -9,7 +9,7 @@ import { rawRequest } from '@concord/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../src/demo.js';
 import { createGateway } from '../src/distributed/gateway.js';
-import { freezeTable } from '../../../packages/cli/src/test-fixtures/sqlite-fault.js';
+import { freezeTable } from '../../../packages/cli/src/testing/sqlite-fault.js';
 import { DemoClient, waitUntil } from './demo-client.js';
 
 /** Every /admin route of the demo: each must answer 401 without the token, whatever else is wrong. */

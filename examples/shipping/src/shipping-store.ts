@@ -12,7 +12,7 @@ export async function openShippingStore(config: ShippingConfig, logger: Logger):
   if (/^postgres(ql)?:\/\//.test(url))
     return openPostgresStore({ connectionString: url, createDatabase: true, logger }) as Promise<SqlStore>;
   if (/^(mysql|mariadb):\/\//.test(url))
-    return openMysqlStore({ uri: url, createDatabase: true, logger }) as unknown as Promise<SqlStore>;
+    return openMysqlStore({ connectionString: url, createDatabase: true, logger });
   throw new InvalidArgumentError(
     `CONCORD_DATABASE_URL must start with postgres:// or mysql://, got "${url}"`,
   );

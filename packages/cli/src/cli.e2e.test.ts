@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startDemoProcess, type DemoProcess } from './test-fixtures/demo-process.js';
-import { runConcord } from './test-fixtures/run-concord.js';
-import { freezeTable } from './test-fixtures/sqlite-fault.js';
+import { REPO_ROOT, startDemoProcess, type DemoProcess } from './testing/demo-process.js';
+import { runConcord } from './testing/run-concord.js';
+import { freezeTable } from './testing/sqlite-fault.js';
 
 interface Saga {
   sagaId: string;

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startDemoProcess, type DemoProcess } from '../../cli/src/test-fixtures/demo-process.js';
-import { freezeTable } from '../../cli/src/test-fixtures/sqlite-fault.js';
+import { REPO_ROOT, startDemoProcess, type DemoProcess } from '../../cli/src/testing/demo-process.js';
+import { freezeTable } from '../../cli/src/testing/sqlite-fault.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'docs', 'images');

@@ -1,4 +1,7 @@
-/** Stable error codes. Match on `code`, never on message text. */
+/**
+ * Stable error codes. Match on `code`, never on message text. Every error of every Concord
+ * package carries one of these; an adapter adds its finer detail as a `reason` of its own.
+ */
 export const ConcordErrorCode = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
@@ -25,6 +28,8 @@ export const ConcordErrorCode = {
   RESERVATION_CANCELLED: 'RESERVATION_CANCELLED',
   /** Not enough quantity, or no such item free, in the pool. */
   RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
+  /** A server (broker, cache) refused the operation or could not be reached; it may be retried. */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 
@@ -143,5 +148,21 @@ export class RebuildInProgressError extends IllegalStateError {
   constructor(readonly group: string) {
     super(`a rebuild of consumer group ${group} is already running; try again when it has finished`);
     this.name = 'RebuildInProgressError';
+  }
+}
+
+/**
+ * Base of an adapter package's errors: a core `code` (what callers, retries and HTTP layers
+ * match on) plus the package's own stable `reason` for the detail only it knows.
+ */
+export class ConcordAdapterError<R extends string = string> extends ConcordError {
+  constructor(
+    code: ConcordErrorCode,
+    readonly reason: R,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'ConcordAdapterError';
   }
 }

@@ -1,6 +1,7 @@
 // Errors
 export {
   ClosedError,
+  ConcordAdapterError,
   ConcordError,
   ConcordErrorCode,
   ConcurrencyConflictError,
@@ -63,13 +64,13 @@ export type { OutboxWriter, SendOptions } from './outbox/outbox-writer.js';
 export type { Relay } from './outbox/relay.js';
 export { OutboxRelay, type OutboxRelayOptions, type OutboxRelayStats } from './outbox/outbox-relay.js';
 export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
-export { backoffDelay, defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
+export { defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 
 // SQL: the store users hold, the database-as-broker, and migrations for a service's own tables.
 // Drivers, dialects and SqlStore internals are the adapter SPI: '@concord/core/spi'.
 export type { SqlDialect, SqlExecutor } from './sql/sql-driver.js';
 export { SqlStore } from './sql/sql-store.js';
-export { SqlBroker, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
+export { SqlBroker, type SqlBrokerOptions } from './sql/sql-broker.js';
 export { runMigrations, type Migration } from './sql/migrations.js';
 
 // Retention

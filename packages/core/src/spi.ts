@@ -21,10 +21,30 @@ export type { SqlColumnTypes, SqlDialect, ListenOptions, SqlDriver, SqlExecutor,
 export { writeLater } from './sql/sql-driver.js';
 export { SqlStore, SqlStoreTransaction, MESSAGE_HEADER_REPLAY_FOR, OUTBOX_TOPIC, type SqlStoreOptions } from './sql/sql-store.js';
 export { SqlBroker, BROKER_TOPIC, type SqlBrokerOptions, type SqlBrokerSettings } from './sql/sql-broker.js';
-export { runMigrations, appliedMigrations, type Migration } from './sql/migrations.js';
+export { runMigrations, appliedMigrations, migrateOrClose, type Migration } from './sql/migrations.js';
 export { storeMigrations, OUTBOX_SHARDS } from './sql/store-schema.js';
 export { brokerMigrations } from './sql/broker-schema.js';
 export { sagaMigrations } from './saga/saga-schema.js';
+// The migration sets of core's modules, for tools that apply or inspect them one by one
+export { isolationMigrations, sagaExtensionMigrations } from './isolation/isolation-schema.js';
+export { timerMigrations } from './timers/timer-schema.js';
+export { reservationMigrations } from './reservations/reservation-schema.js';
+// Storage and state machines behind public classes, for tools and tests that reach below them
+export { TimerRepository, type ClaimedTimer, type NewTimer } from './timers/timer-repository.js';
+export {
+  DONE_STATE,
+  FAILED_STATE,
+  PENDING_STATES,
+  REQUESTED_STATE,
+  isPending,
+  onOutcome,
+  onRequest,
+  operationOf,
+  type RequestTransition,
+} from './remote-call/remote-call-state.js';
+export { findWaitCycles, type WaitCycle, type WaitEdge } from './isolation/waits-for-graph.js';
+// Retry delays, for adapters that retry on their own (connections, transactions)
+export { backoffDelay } from './consumer/backoff.js';
 export {
   ENVELOPE_COLUMNS,
   decodeEnvelopeRow,
@@ -34,6 +54,29 @@ export {
   type EnvelopeRow,
 } from './sql/envelope-row.js';
 export { SqlParkedOutbox } from './sql/parked-outbox.js';
+
+// The polling relay's seams: a database brings its read of the outbox and its shard locks
+export type { OutboxRelayPorts } from './outbox/outbox-relay.js';
+export {
+  decodeOutboxRows,
+  storeOutboxSource,
+  type OutboxRead,
+  type OutboxReadRequest,
+  type OutboxRow,
+  type OutboxSource,
+  type UndecodableOutboxRow,
+} from './outbox/outbox-source.js';
+export { sqlOutboxSource } from './sql/sql-outbox-source.js';
+export { lanesByShard } from './outbox/outbox-lanes.js';
+export { publishOrPark, type PublishedOrParked } from './outbox/publish-or-park.js';
+export {
+  ShardLeases,
+  type ShardLeaseOptions,
+  type ShardLockPort,
+  type ShardLockSession,
+  type ShardMembership,
+} from './outbox/shard-leases.js';
+export { InProcessShardLocks } from './outbox/in-process-shard-locks.js';
 
 // Helpers broker adapters share: partitioning, wake-ups
 export { hashPartitionKey, partitionFor } from './message/partition.js';

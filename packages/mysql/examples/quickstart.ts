@@ -11,9 +11,9 @@ export const OrderPlaced = defineEvent('shop.OrderPlaced', {
 
 /** `server` is e.g. mysql://root@127.0.0.1:3306; each service gets its own database. */
 export async function quickstart(server: string, suffix = ''): Promise<number> {
-  const shop = await openMysqlStore({ uri: `${server}/shop${suffix}`, createDatabase: true });
-  const billing = await openMysqlStore({ uri: `${server}/billing${suffix}`, createDatabase: true });
-  const broker = await openMysqlBroker({ uri: `${server}/broker${suffix}`, createDatabase: true });
+  const shop = await openMysqlStore({ connectionString: `${server}/shop${suffix}`, createDatabase: true });
+  const billing = await openMysqlStore({ connectionString: `${server}/billing${suffix}`, createDatabase: true });
+  const broker = await openMysqlBroker({ connectionString: `${server}/broker${suffix}`, createDatabase: true });
   await shop.transaction((tx) => tx.handle.query('CREATE TABLE IF NOT EXISTS orders (id VARCHAR(64) PRIMARY KEY, total INT)'));
   await billing.transaction((tx) => tx.handle.query('CREATE TABLE IF NOT EXISTS invoices (order_id VARCHAR(64) PRIMARY KEY, total INT)'));
 

@@ -5,7 +5,8 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type SqlBroker } from '@concord/core';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
-import { BinlogPositions, MysqlBinlogRelay, createMysqlRelay, openMysqlBroker, openMysqlStore, type MysqlStore } from './index.js';
+import { MysqlBinlogRelay, createMysqlRelay, openMysqlBroker, openMysqlStore, type MysqlStore } from './index.js';
+import { BinlogPositions } from './spi.js';
 import { createEffectsTable, effectsConsumer, effectsOf, expectExactlyOnceInOrder } from './testing/effects.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 
@@ -20,8 +21,8 @@ describe.skipIf(!available)('binlog-tailing relay on MariaDB', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('binlog');
-    store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
-    broker = await openMysqlBroker({ uri: db.uri, leaseMs: 1_000, pollIntervalMs: 20, logger: silentLogger });
+    store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
+    broker = await openMysqlBroker({ connectionString: db.uri, leaseMs: 1_000, pollIntervalMs: 20, logger: silentLogger });
     await createEffectsTable(store);
   });
   afterAll(async () => {
@@ -124,12 +125,12 @@ describe.skipIf(!available)('binlog-tailing relay on MariaDB', () => {
     try {
       const child = spawnSync(
         process.execPath,
-        ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'relay-crash.ts'), 'tailing', crashDb.uri, channel, '40'],
+        ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'relay-crash.ts'), 'tailing', crashDb.uri, channel, '40'],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(child.signal, child.stderr).toBe('SIGKILL');
-      const crashStore = await openMysqlStore({ uri: crashDb.uri, logger: silentLogger });
-      const crashBroker = await openMysqlBroker({ uri: crashDb.uri, leaseMs: 1_000, pollIntervalMs: 20, logger: silentLogger });
+      const crashStore = await openMysqlStore({ connectionString: crashDb.uri, logger: silentLogger });
+      const crashBroker = await openMysqlBroker({ connectionString: crashDb.uri, leaseMs: 1_000, pollIntervalMs: 20, logger: silentLogger });
       try {
         const copies = async () => {
           const rows = await crashBroker.driver.run((exec) => exec.query<{ n: string }>('SELECT COUNT(*) AS n FROM concord_broker_messages WHERE channel = ?', [channel]));

@@ -8,10 +8,10 @@ import {
   MysqlConfigReason,
   createMysqlPool,
   isMysqlConfigError,
-  openMysqlDriver,
   openMysqlStore,
   type MysqlStore,
 } from './index.js';
+import { openMysqlDriver } from './spi.js';
 import { createTestDatabase, TEST_SERVER_URI, type TestDatabase } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.mariadb);
@@ -22,7 +22,7 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('driver');
-    store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+    store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
     await store.driver.run((exec) => exec.execute('CREATE TABLE accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL)'));
     await store.driver.run((exec) => exec.execute('INSERT INTO accounts VALUES (1, 100), (2, 100)'));
   });
@@ -147,7 +147,7 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
   it('serializes concurrent migrations with GET_LOCK: many processes starting at once apply each version once', async () => {
     const fresh = await createTestDatabase('migrate');
     try {
-      const stores = await Promise.all(Array.from({ length: 4 }, () => openMysqlStore({ uri: fresh.uri, logger: silentLogger })));
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openMysqlStore({ connectionString: fresh.uri, logger: silentLogger })));
       expect(await appliedMigrations(stores[0]!.driver, 'store')).toEqual(storeMigrations.map((m) => m.version));
       await Promise.all(stores.map((s) => s.close()));
     } finally {
@@ -158,7 +158,7 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
   it('creates the database when asked, and refuses a URI without one', async () => {
     const name = uniqueName('concord_created');
     const uri = `${TEST_SERVER_URI}/${name}`;
-    const created = await openMysqlStore({ uri, createDatabase: true, logger: silentLogger });
+    const created = await openMysqlStore({ connectionString: uri, createDatabase: true, logger: silentLogger });
     try {
       expect(created.driver.database).toBe(name);
     } finally {
@@ -167,7 +167,7 @@ describe.skipIf(!available)('MySQL driver on the real server', () => {
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     }
-    await expect(openMysqlStore({ uri: TEST_SERVER_URI, logger: silentLogger })).rejects.toSatisfy((e) =>
+    await expect(openMysqlStore({ connectionString: TEST_SERVER_URI, logger: silentLogger })).rejects.toSatisfy((e) =>
       isMysqlConfigError(e, MysqlConfigReason.NO_DATABASE),
     );
   });

@@ -3,7 +3,6 @@ import {
   ClosedError,
   ConcordError,
   ConcordErrorCode,
-  backoffDelay,
   defaultLogger,
   systemClock,
   type Clock,
@@ -11,7 +10,7 @@ import {
   type SqlDialect,
   type SqlExecutor,
 } from '@concord/core';
-import { type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
+import { backoffDelay, type SqlDriver, type SqlTransactionOptions } from '@concord/core/spi';
 import { createMysqlDialect, type MysqlFlavor } from './mysql-dialect.js';
 import { isRetryableTransactionError, mysqlErrno, MysqlErrno } from './mysql-errors.js';
 import type { MysqlConnection, MysqlPool, MysqlResultHeader } from './mysql-pool.js';
@@ -25,8 +24,8 @@ export interface MysqlDriverOptions<C extends MysqlConnection = PoolConnection> 
   /** The service's database: the pool's default database. */
   readonly database: string;
   readonly flavor?: MysqlFlavor;
-  /** The URI the pool was made from, when known (the binlog relay connects with it). */
-  readonly uri?: string;
+  /** The connection string the pool was made from, when known (the binlog relay connects with it). */
+  readonly connectionString?: string;
   /** End the pool on `close()`. Default: true. */
   readonly ownsPool?: boolean;
   /** Isolation of Concord's transactions. Default: the server's (REPEATABLE READ). */
@@ -61,7 +60,7 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
   readonly pool: MysqlPool<C>;
   readonly database: string;
   readonly flavor: MysqlFlavor;
-  readonly uri: string | undefined;
+  readonly connectionString: string | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private closed = false;
@@ -70,7 +69,7 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
     this.pool = options.pool;
     this.database = options.database;
     this.flavor = options.flavor ?? 'mariadb';
-    this.uri = options.uri;
+    this.connectionString = options.connectionString;
     this.dialect = createMysqlDialect(this.flavor);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'mysql-driver' });
     this.clock = options.clock ?? systemClock;

@@ -1,4 +1,4 @@
-import { ConcordError, ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
 /** Why a MySQL/MariaDB server or pool cannot serve Concord as configured. Match on `reason`. */
 export const MysqlConfigReason = {
@@ -21,13 +21,9 @@ export type MysqlConfigReason = (typeof MysqlConfigReason)[keyof typeof MysqlCon
  * The server or the pool is configured in a way Concord cannot work with safely. It is an
  * `ILLEGAL_STATE` ConcordError; `reason` says which setting, the message says how to fix it.
  */
-export class MysqlConfigError extends ConcordError {
-  constructor(
-    readonly reason: MysqlConfigReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(ConcordErrorCode.ILLEGAL_STATE, message, options);
+export class MysqlConfigError extends ConcordAdapterError<MysqlConfigReason> {
+  constructor(reason: MysqlConfigReason, message: string, options?: { cause?: unknown }) {
+    super(ConcordErrorCode.ILLEGAL_STATE, reason, message, options);
     this.name = 'MysqlConfigError';
   }
 }

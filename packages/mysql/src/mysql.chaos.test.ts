@@ -46,8 +46,8 @@ describe.skipIf(!available)('MariaDB stopped and started under load', () => {
   for (const mode of ['polling', 'tailing'] as const) {
     it(`${mode} relay, in-database broker and consumer recover by themselves: nothing lost, nothing applied twice, order kept`, async () => {
       const db = await createTestDatabase(`chaos_${mode}`);
-      const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
-      const broker = await openMysqlBroker({ uri: db.uri, leaseMs: 3_000, pollIntervalMs: 50, logger: silentLogger });
+      const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
+      const broker = await openMysqlBroker({ connectionString: db.uri, leaseMs: 3_000, pollIntervalMs: 50, logger: silentLogger });
       const channel = uniqueName('chaos');
       await createEffectsTable(store);
       await store.driver.run((exec) => exec.execute('CREATE TABLE orders (id INT PRIMARY KEY)'));
@@ -98,12 +98,12 @@ describe.skipIf(!available)('MariaDB stopped and started under load', () => {
 
   it('refuses to create a tailing relay while the server logs statements, with a typed error', async () => {
     const db = await createTestDatabase('chaos_format');
-    const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+    const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
     const admin = await mysql.createConnection({ uri: TEST_SERVER_URI });
     try {
       for (const format of ['STATEMENT', 'MIXED']) {
         await admin.query(`SET GLOBAL binlog_format = '${format}'`);
-        const broker = await openMysqlBroker({ uri: db.uri, logger: silentLogger });
+        const broker = await openMysqlBroker({ connectionString: db.uri, logger: silentLogger });
         const error = await createMysqlRelay({ mode: 'tailing', store, broker, logger: silentLogger }).catch((e: unknown) => e);
         await broker.close();
         expect(error).toBeInstanceOf(MysqlConfigError);

@@ -29,23 +29,23 @@ describe.skipIf(!available)('MySQL/MariaDB store and in-database broker', () => 
 
   describeStoreConformance('mysql', async () => {
     const db = await createTestDatabase('conf_store');
-    const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+    const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
     return { store, cleanup: async () => (await store.close(), await db.drop()) };
   });
 
   describeBrokerConformance('mysql in-database broker', async () => {
-    const broker = await openMysqlBroker({ uri: shared.uri, ...brokerTimings });
+    const broker = await openMysqlBroker({ connectionString: shared.uri, ...brokerTimings });
     return {
       broker,
-      openPeer: () => openMysqlBroker({ uri: shared.uri, ...brokerTimings }),
+      openPeer: () => openMysqlBroker({ connectionString: shared.uri, ...brokerTimings }),
       cleanup: () => broker.close(),
     };
   });
 
   describeMessagingConformance('mysql store + mysql broker', async () => {
     const db = await createTestDatabase('conf_msg');
-    const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
-    const broker = await openMysqlBroker({ uri: db.uri, ...brokerTimings });
+    const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
+    const broker = await openMysqlBroker({ connectionString: db.uri, ...brokerTimings });
     return {
       store,
       broker,

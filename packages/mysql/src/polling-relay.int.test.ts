@@ -20,8 +20,8 @@ describe.skipIf(!available)('polling relay on MariaDB', () => {
     closing.push(v);
     return v;
   };
-  const openStore = () => open(openMysqlStore({ uri: db.uri, logger: silentLogger }));
-  const openBroker = () => open(openMysqlBroker({ uri: db.uri, ...brokerTimings }));
+  const openStore = () => open(openMysqlStore({ connectionString: db.uri, logger: silentLogger }));
+  const openBroker = () => open(openMysqlBroker({ connectionString: db.uri, ...brokerTimings }));
 
   beforeAll(async () => {
     db = await createTestDatabase('polling');
@@ -84,7 +84,7 @@ describe.skipIf(!available)('polling relay on MariaDB', () => {
     const channel = uniqueName('crash');
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'relay-crash.ts'), 'polling', db.uri, channel, '40'],
+      ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'relay-crash.ts'), 'polling', db.uri, channel, '40'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(child.signal, child.stderr).toBe('SIGKILL');

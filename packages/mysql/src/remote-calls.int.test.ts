@@ -10,7 +10,7 @@ describe.skipIf(!available)('MySQL/MariaDB remote calls', () => {
   if (!available) return;
   describeRemoteCallConformance('mysql', async () => {
     const db = await createTestDatabase('remote_calls');
-    const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+    const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
     await store.migrate();
     return { store, cleanup: async () => (await store.close(), await db.drop()) };
   });

@@ -19,9 +19,9 @@ if (available) {
     const orders = await createTestDatabase('saga_orders');
     const customers = await createTestDatabase('saga_customers');
     const messaging = await createTestDatabase('saga_broker');
-    const orchestratorStore = await openMysqlStore({ uri: orders.uri, logger: silentLogger });
-    const participantStore = await openMysqlStore({ uri: customers.uri, logger: silentLogger });
-    const broker = await openMysqlBroker({ uri: messaging.uri, leaseMs: 1_000, pollIntervalMs: 50, logger: silentLogger });
+    const orchestratorStore = await openMysqlStore({ connectionString: orders.uri, logger: silentLogger });
+    const participantStore = await openMysqlStore({ connectionString: customers.uri, logger: silentLogger });
+    const broker = await openMysqlBroker({ connectionString: messaging.uri, leaseMs: 1_000, pollIntervalMs: 50, logger: silentLogger });
     return {
       orchestratorStore: orchestratorStore as unknown as SqlStore,
       participantStore: participantStore as unknown as SqlStore,

@@ -4,6 +4,10 @@
  * '@concord/mysql'; see ARCHITECTURE.md, "Adapters".
  */
 export { createMysqlDialect, mysqlDialect, quoteIdentifier, concordTableName } from './mysql-dialect.js';
+export { CONCORD_POOL_DEFAULTS, databaseFromUri, type MysqlQueryOptions, type MysqlResultHeader } from './mysql-pool.js';
+export { inspectMysqlPool, openMysqlDriver, type MysqlServerInfo } from './mysql-connect.js';
+export { BinlogPositions } from './binlog/binlog-positions.js';
+export { currentBinlogEnd, verifyBinlogSettings } from './binlog/binlog-settings.js';
 export {
   MysqlDriver,
   changedRows,
@@ -12,5 +16,5 @@ export {
   type MysqlTransactionOptions,
 } from './mysql-driver.js';
 export { MysqlErrno, isRetryableTransactionError, mysqlErrno } from './mysql-errors.js';
-export { OutboxShardLeases, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
+export { mysqlShardLocks, type OutboxShardLeaseOptions } from './outbox-shard-leases.js';
 export { binlogRelayMigrations, BINLOG_RELAY_COMPONENT } from './binlog/binlog-positions.js';

@@ -7,7 +7,7 @@ const available = await serviceAvailable(services.mariadb);
 
 async function mysqlStore() {
   const db = await createTestDatabase('timers');
-  const store = await openMysqlStore({ uri: db.uri, logger: silentLogger });
+  const store = await openMysqlStore({ connectionString: db.uri, logger: silentLogger });
   return { store: store as unknown as SqlStore, cleanup: async () => (await store.close(), db.drop()) };
 }
 

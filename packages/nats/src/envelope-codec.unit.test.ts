@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope } from './envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope } from './spi.js';
 
 describe('envelope codec', () => {
   const envelope = {

@@ -47,7 +47,7 @@ function startMember(
   deliveries: Deliveries,
   onReport: (report: Report, child: ChildProcess) => void = () => {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', join(here, 'fixtures', 'failover-member.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'failover-member.ts')], {
     cwd: repoRoot,
     env: { ...process.env, STREAM_PREFIX: streamPrefix, GROUP: group, CHANNEL: channel, LEASE_MS: '1500', WORK_MS: '20' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

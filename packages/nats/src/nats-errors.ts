@@ -1,4 +1,4 @@
-import { ConcordError, ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
 /** Reasons carried by this package's errors, stable like `code`: match on them, never on text. */
 export const NatsErrorReason = {
@@ -9,14 +9,9 @@ export const NatsErrorReason = {
 export type NatsErrorReason = (typeof NatsErrorReason)[keyof typeof NatsErrorReason];
 
 /** Base of this package's errors: a core `code` plus a NATS-specific `reason`. */
-export class NatsBrokerError extends ConcordError {
-  constructor(
-    code: ConcordErrorCode,
-    readonly reason: NatsErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
+export class NatsBrokerError extends ConcordAdapterError<NatsErrorReason> {
+  constructor(code: ConcordErrorCode, reason: NatsErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'NatsBrokerError';
   }
 }

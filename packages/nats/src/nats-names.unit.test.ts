@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeToken, NatsNames } from './nats-names.js';
+import { encodeToken, NatsNames } from './spi.js';
 import { parseAckSubject } from './partition-puller.js';
 
 describe('NATS names', () => {

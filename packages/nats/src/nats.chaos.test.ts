@@ -6,7 +6,7 @@ import { type DeliveryBatch, type Subscription } from '@concord/core/spi';
 import { counterEvent, eventually, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { openSqliteStore } from '@concord/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startNatsServer, stopNatsServer } from './fixtures/nats-server.js';
+import { startNatsServer, stopNatsServer } from './testing/nats-server.js';
 import { openNatsBroker, type NatsBroker } from './index.js';
 
 const available = await serviceAvailable(services.nats);

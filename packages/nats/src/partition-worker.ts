@@ -1,5 +1,5 @@
-import { backoffDelay, defaultBackoff, isConcordError, systemClock, type Logger, type MessageEnvelope } from '@concord/core';
-import { type SubscribeOptions } from '@concord/core/spi';
+import { defaultBackoff, isConcordError, systemClock, type Logger, type MessageEnvelope } from '@concord/core';
+import { backoffDelay, type SubscribeOptions } from '@concord/core/spi';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, ReplayPolicy, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import type { BrokerContext } from './broker-context.js';
 import { decodeEnvelope } from './envelope-codec.js';

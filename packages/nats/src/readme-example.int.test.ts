@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@concord/core';
 import { serviceAvailable, services } from '@concord/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runExample } from './fixtures/readme-example.js';
+import { runExample } from './testing/readme-example.js';
 import { openNatsBroker } from './index.js';
 
 const available = await serviceAvailable(services.nats);
@@ -23,7 +23,7 @@ describe.skipIf(!available)('README example', () => {
 
   it('runs, and the README quotes it verbatim', async () => {
     expect(await runExample({ servers: '127.0.0.1:4222', streamPrefix, dataDir: dir })).toEqual([7]);
-    const example = readFileSync(join(here, 'fixtures', 'readme-example.ts'), 'utf8');
+    const example = readFileSync(join(here, 'testing', 'readme-example.ts'), 'utf8');
     const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
     expect(readme).toContain(example.trim());
   });

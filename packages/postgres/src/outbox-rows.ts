@@ -1,13 +1,20 @@
 import { type SqlExecutor } from '@concord/core';
-import { decodeEnvelopeRow, ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow, type OutboxRecord } from '@concord/core/spi';
+import {
+  decodeOutboxRows,
+  ENVELOPE_COLUMNS,
+  OUTBOX_SHARDS,
+  OUTBOX_TOPIC,
+  type OutboxRead,
+  type OutboxRow,
+  type OutboxSource,
+} from '@concord/core/spi';
+import type { PostgresPoolClient } from './postgres-pool.js';
+import type { PostgresStore } from './postgres-store.js';
+import { UnsentFloor } from './unsent-floor.js';
 
 export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', ')}`;
 
-export type OutboxRow = EnvelopeRow & { position: number | string; shard: number | string };
-
-export function recordFromRow(row: OutboxRow): OutboxRecord {
-  return { position: Number(row.position), shard: Number(row.shard), envelope: envelopeFromRow(row) };
-}
+export type { OutboxRow };
 
 /**
  * Unsent rows of the given shards, oldest first: per shard, always a prefix of what is unsent
@@ -20,7 +27,7 @@ export async function fetchUnsentInShards(
   limit: number,
   published: readonly number[] = [],
   from = 0,
-): Promise<{ records: OutboxRecord[]; undecodable: Array<{ position: number; reason: string }> }> {
+): Promise<OutboxRead> {
   // `position >= ?` starts the index scan past the sent rows still in it (see UnsentFloor).
   const rows =
     published.length === 0
@@ -34,36 +41,45 @@ export async function fetchUnsentInShards(
           [from, shards, published, limit],
         );
   // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
-  const records: OutboxRecord[] = [];
-  const undecodable: Array<{ position: number; reason: string }> = [];
-  for (const row of rows) {
-    try {
-      records.push({ position: Number(row.position), shard: Number(row.shard), envelope: decodeEnvelopeRow(row, `outbox row ${row.position}`) });
-    } catch (error) {
-      undecodable.push({ position: Number(row.position), reason: (error as Error).message });
-    }
-  }
-  return { records, undecodable };
+  return decodeOutboxRows(rows);
 }
 
-/** Below this many records per lane, one publish is cheaper than several in parallel. */
-const MIN_LANE = 500;
+/** Unsent rows of every shard, oldest first (the tailing relay's catch-up). */
+export function fetchUnsent(exec: SqlExecutor, table: string, limit: number): Promise<OutboxRead> {
+  return exec
+    .query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL ORDER BY position LIMIT ?`, [limit])
+    .then(decodeOutboxRows);
+}
 
 /**
- * Splits records into at most `maxLanes` groups by shard, each keeping its records' order;
- * small batches stay one group (each lane is a broker round trip of its own).
+ * The polling relay's read for core's relay loop, woken across processes by NOTIFY. It reads
+ * from a floor past the rows already sent (see UnsentFloor): the snapshot first, so the rows
+ * read after it include everything it counts as ended.
  */
-export function lanesByShard(records: readonly OutboxRecord[], maxLanes: number): OutboxRecord[][] {
-  const lanes = Math.max(1, Math.min(maxLanes, Math.ceil(records.length / MIN_LANE)));
-  if (lanes === 1) return records.length > 0 ? [[...records]] : [];
-  const out = new Map<number, OutboxRecord[]>();
-  for (const r of records) {
-    const lane = r.shard % lanes;
-    let list = out.get(lane);
-    if (!list) out.set(lane, (list = []));
-    list.push(r);
-  }
-  return [...out.values()];
+export function postgresOutboxSource<C extends PostgresPoolClient>(
+  store: PostgresStore<C>,
+  options: { readonly fullReadEveryMs?: number } = {},
+): OutboxSource {
+  const table = `${store.schema}.outbox`;
+  const every = Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+  const floor = new UnsentFloor(options.fullReadEveryMs ?? 5_000);
+  return {
+    skipsInFlight: true,
+    read: ({ shards, limit, inFlight }) =>
+      store.driver.run(async (exec) => {
+        const chosen = shards ?? every;
+        const from = floor.startFor(chosen, Date.now());
+        const [snapshot, read] = await Promise.all([
+          readOutboxSnapshot(exec, table),
+          fetchUnsentInShards(exec, table, chosen, limit, inFlight, from),
+        ]);
+        // Whatever this read returned may still fail to publish: the floor stays at or below it.
+        const returned = [...read.records.map((r) => r.position), ...read.undecodable.map((u) => u.position)];
+        floor.advance(snapshot, returned.length > 0 ? Math.min(...returned) : undefined);
+        return read;
+      }),
+    listen: (wake) => store.driver.listen(OUTBOX_TOPIC, wake),
+  };
 }
 
 export interface OutboxSnapshot {

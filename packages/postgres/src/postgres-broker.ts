@@ -1,7 +1,9 @@
 import type { PoolClient } from 'pg';
 import { ClosedError, SqlBroker, type MessageEnvelope, type SqlBrokerOptions } from '@concord/core';
-import { BROKER_TOPIC, partitionFor } from '@concord/core/spi';
+import { BROKER_TOPIC, migrateOrClose, partitionFor } from '@concord/core/spi';
+import { openPostgresDriver } from './postgres-connect.js';
 import type { PostgresDriver } from './postgres-driver.js';
+import type { PostgresBrokerOptions } from './postgres-options.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 
 /**
@@ -90,4 +92,15 @@ export class PostgresBroker<C extends PostgresPoolClient = PoolClient> extends S
     await super.close();
     await this.driver.close();
   }
+}
+
+/**
+ * Opens the in-database broker on PostgreSQL: partitioned channels, consumer groups with
+ * partition leases, woken across processes by LISTEN/NOTIFY.
+ */
+export async function openPostgresBroker<C extends PostgresPoolClient = PoolClient>(
+  options: PostgresBrokerOptions<C>,
+): Promise<PostgresBroker<C>> {
+  const driver = await openPostgresDriver(options, 'openPostgresBroker');
+  return migrateOrClose(new PostgresBroker<C>(driver, options), () => driver.close());
 }

@@ -23,7 +23,7 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
   /** Default `read committed`, PostgreSQL's own default. */
   readonly isolationLevel?: PostgresIsolationLevel;
   /** Runs of a transaction on serialization failures and deadlocks. Default 10. */
-  readonly maxAttempts?: number;
+  readonly maxTransactionAttempts?: number;
   /**
    * How long a transaction keeps retrying while the server cannot be reached (restart,
    * failover) before giving up with `ConnectionUnavailableError`. Default 30 s.
@@ -83,7 +83,7 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     this.dialect = postgresDialect(this.schema);
     this.pool = options.pool;
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'postgres-driver', schema: this.schema });
-    this.maxAttempts = options.maxAttempts ?? 10;
+    this.maxAttempts = options.maxTransactionAttempts ?? 10;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
     this.notifyMode = options.notifyMode ?? 'after-commit';
     this.notifyThrottleMs = options.notifyThrottleMs ?? 20;

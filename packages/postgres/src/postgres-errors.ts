@@ -1,4 +1,4 @@
-import { ConcordError, ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
 /** Reasons carried by this package's errors, stable like `code`; match on them, not on text. */
 export const PostgresErrorReason = {
@@ -12,14 +12,9 @@ export const PostgresErrorReason = {
 export type PostgresErrorReason = (typeof PostgresErrorReason)[keyof typeof PostgresErrorReason];
 
 /** Base of this package's errors: a core `code` plus a PostgreSQL-specific `reason`. */
-export class PostgresStoreError extends ConcordError {
-  constructor(
-    code: ConcordErrorCode,
-    readonly reason: PostgresErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
+export class PostgresStoreError extends ConcordAdapterError<PostgresErrorReason> {
+  constructor(code: ConcordErrorCode, reason: PostgresErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'PostgresStoreError';
   }
 }

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { serviceAvailable, services, uniqueName } from '@concord/core/testing';
-import { dropPostgresDatabase, withDatabase } from './index.js';
+import { dropPostgresDatabase } from './index.js';
+import { withDatabase } from './spi.js';
 import { testServerUrl } from './testing/test-database.js';
 
 const available = await serviceAvailable(services.postgres);

@@ -1,6 +1,5 @@
 import type { ClientConfig } from 'pg';
 import {
-  backoffDelay,
   defaultBackoff,
   defaultLogger,
   InvalidArgumentError,
@@ -11,9 +10,9 @@ import {
   type OutboxLag,
   type Relay,
 } from '@concord/core';
-import { type OutboxRecord } from '@concord/core/spi';
+import { backoffDelay, lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
-import { OUTBOX_COLUMNS_SQL, lanesByShard, recordFromRow, type OutboxRow } from './outbox-rows.js';
+import { fetchUnsent } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
 import type { PostgresPoolClient } from './postgres-pool.js';
 import type { PostgresConnectionConfig, PostgresStore } from './postgres-store.js';
@@ -59,6 +58,8 @@ export interface PostgresTailingRelayOptions<C extends PostgresPoolClient> {
 
 export interface PostgresTailingRelayStats {
   readonly published: number;
+  /** Messages moved to `store.parkedOutbox` (refused by the broker for good, or undecodable). */
+  readonly parked: number;
   readonly transactions: number;
   readonly confirmedLsn: string | null;
   readonly connects: number;
@@ -80,7 +81,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private readonly clock: Clock;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
-  private readonly stats = { published: 0, transactions: 0, connects: 0, failures: 0 };
+  private readonly stats = { published: 0, parked: 0, transactions: 0, connects: 0, failures: 0 };
   private confirmed: bigint | undefined;
   private lastRetention: SlotStatus | undefined;
   private lastPurge = 0;
@@ -210,15 +211,17 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private async catchUp(signal: AbortSignal): Promise<void> {
     const { store } = this.options;
     for (;;) {
-      const rows = await store.driver.run((exec) =>
-        exec.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${store.schema}.outbox WHERE sent_at IS NULL ORDER BY position LIMIT ?`,
-          [this.options.maxBatchSize ?? 2000],
-        ),
+      const { records, undecodable } = await store.driver.run((exec) =>
+        fetchUnsent(exec, `${store.schema}.outbox`, this.options.maxBatchSize ?? 2000),
       );
-      if (rows.length === 0) return;
-      await this.publishAndSettle(rows.map(recordFromRow), signal);
+      if (records.length === 0 && undecodable.length === 0) return;
+      await this.publishAndSettle({ records, undecodable }, signal);
     }
+  }
+
+  private parked(position: number, reason: string, log: string): void {
+    this.stats.parked++;
+    this.logger.error({ position, reason }, `${log}; the relay goes on without it`);
   }
 
   private async stream(confirmedLsn: bigint, signal: AbortSignal): Promise<void> {
@@ -229,7 +232,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
       stallTimeoutMs: this.options.stallTimeoutMs ?? 3_000,
       clock: this.clock,
       logger: this.logger,
-      publish: (records, abort, onConnectionLost) => this.publishAndSettle(records, abort, onConnectionLost),
+      publish: (batch, abort, onConnectionLost) => this.publishAndSettle(batch, abort, onConnectionLost),
       onConfirmed: (lsn, transactions) => {
         this.stats.transactions += transactions;
         if (lsn > (this.confirmed ?? 0n)) this.confirmed = lsn;
@@ -274,26 +277,38 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
 
   /** Publishes records (retrying until it works or `signal` aborts), then marks or deletes them. */
   private async publishAndSettle(
-    records: readonly OutboxRecord[],
+    { records, undecodable }: { records: readonly OutboxRecord[]; undecodable: readonly UndecodableOutboxRow[] },
     signal: AbortSignal,
     onConnectionLost?: (error: unknown) => void,
   ): Promise<void> {
+    const { store } = this.options;
+    for (const u of undecodable) {
+      const moved = await this.retrying(signal, onConnectionLost, () => store.outbox.park(u.position, u.reason));
+      if (moved) this.parked(u.position, u.reason, 'undecodable outbox row parked');
+    }
     const lanes = lanesByShard(records, Math.max(1, this.options.publishConcurrency ?? 4));
     const done = new Set<number>();
+    // A message the broker refuses for good is parked (its row leaves the outbox); the rest go on.
+    let parked = 0;
+    const onParked = (r: OutboxRecord, reason: string) => {
+      parked++;
+      this.parked(r.position, reason, 'broker refuses an outbox message: parked');
+    };
     await this.retrying(signal, onConnectionLost, async () => {
       const results = await Promise.allSettled(
-        lanes.map((lane, i) => (done.has(i) ? undefined : this.options.broker.publish(lane.map((r) => r.envelope)).then(() => done.add(i)))),
+        lanes.map((lane, i) =>
+          done.has(i) ? undefined : publishOrPark(this.options.broker, store.outbox, lane, onParked).then(() => done.add(i)),
+        ),
       );
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     });
     const positions = records.map((r) => r.position);
-    const { store } = this.options;
     await this.retrying(signal, onConnectionLost, async () => {
       if (this.options.onPublished !== 'delete') return store.outbox.markSent(positions);
       await store.driver.run((exec) => exec.execute(`DELETE FROM ${store.schema}.outbox WHERE position = ANY(?::bigint[])`, [positions]));
     });
-    this.stats.published += records.length;
+    this.stats.published += records.length - parked;
   }
 
   /** Runs `fn` until it succeeds; an attempt in flight always finishes, only the retries stop on abort. */

@@ -39,10 +39,10 @@ export class UnsentFloor {
   }
 
   /**
-   * After a read from `startFor`'s position that was taken under `snapshot` (read before the
-   * rows), and whose rows were all published (or parked): moves the floor where it is safe.
-   * `lowestLeft` is the lowest position that read left unsent (a failed lane, a full batch's
-   * tail), or undefined when it left nothing below `snapshot.top`.
+   * After a read from `startFor`'s position whose rows were read after `snapshot`: moves the
+   * floor where it is safe. `lowestLeft` is the lowest position that read returned (its rows
+   * may still fail to publish, and a full batch may have more behind it), or undefined when it
+   * returned nothing.
    */
   advance(snapshot: { readonly xmin: bigint; readonly xmax: bigint; readonly top: number }, lowestLeft: number | undefined): void {
     const reached = this.checkpoint !== undefined && snapshot.xmin >= this.checkpoint.xmax;

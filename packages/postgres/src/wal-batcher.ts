@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@concord/core';
-import type { OutboxRecord } from '@concord/core/spi';
+import type { OutboxRecord, UndecodableOutboxRow } from '@concord/core/spi';
 import type { WalStream, WalTransaction } from './wal-stream.js';
 
 export interface WalBatcherOptions {
@@ -10,10 +10,14 @@ export interface WalBatcherOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   /**
-   * Publishes and settles (marks or deletes) records, retrying until `signal` aborts;
-   * `onConnectionLost` closes the stream when PostgreSQL itself is unreachable.
+   * Parks the undecodable rows, publishes and settles (marks or deletes) records, retrying
+   * until `signal` aborts; `onConnectionLost` closes the stream when PostgreSQL itself is unreachable.
    */
-  readonly publish: (records: OutboxRecord[], signal: AbortSignal, onConnectionLost: (error: unknown) => void) => Promise<void>;
+  readonly publish: (
+    batch: { records: OutboxRecord[]; undecodable: UndecodableOutboxRow[] },
+    signal: AbortSignal,
+    onConnectionLost: (error: unknown) => void,
+  ) => Promise<void>;
   /** A position is safe to confirm: everything before it is published. */
   readonly onConfirmed: (lsn: bigint, transactions: number) => void;
 }
@@ -43,7 +47,7 @@ export class WalBatcher {
   push(tx: WalTransaction): void {
     const last = this.queue[this.queue.length - 1];
     // Consecutive positions with nothing to publish collapse into one.
-    if (tx.records.length === 0 && last && last.records.length === 0) this.queue[this.queue.length - 1] = tx;
+    if (isEmpty(tx) && last && isEmpty(last)) this.queue[this.queue.length - 1] = tx;
     else this.queue.push(tx);
     this.queued += tx.records.length;
     if (this.queued >= this.options.maxPendingMessages) this.wal?.pause();
@@ -96,15 +100,22 @@ export class WalBatcher {
       }
       const batch = this.queue.slice(0, take);
       const records = batch.flatMap((t) => t.records);
+      const undecodable = batch.flatMap((t) => t.undecodable);
       this.batchSince = clock.now();
-      if (records.length > 0) await this.options.publish(records, this.abort.signal, (error) => this.wal?.abort(error));
+      if (records.length > 0 || undecodable.length > 0) {
+        await this.options.publish({ records, undecodable }, this.abort.signal, (error) => this.wal?.abort(error));
+      }
       this.batchSince = undefined;
       this.queue.splice(0, take);
       this.queued -= records.length;
       const end = batch[batch.length - 1]!.endLsn;
-      this.options.onConfirmed(end, batch.filter((t) => t.records.length > 0).length);
+      this.options.onConfirmed(end, batch.filter((t) => !isEmpty(t)).length);
       this.wal?.acknowledge(end);
       if (this.queued < maxPendingMessages / 2) this.wal?.resume();
     }
   }
+}
+
+function isEmpty(tx: WalTransaction): boolean {
+  return tx.records.length === 0 && tx.undecodable.length === 0;
 }

@@ -1,13 +1,14 @@
 import type { ClientConfig } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '@concord/core';
-import type { OutboxRecord } from '@concord/core/spi';
+import { decodeOutboxRows, type OutboxRecord, type OutboxRow, type UndecodableOutboxRow } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
-import { recordFromRow, type OutboxRow } from './outbox-rows.js';
 
 /** One committed transaction's outbox inserts, or (no records) a position safe to confirm. */
 export interface WalTransaction {
   readonly records: OutboxRecord[];
+  /** Inserted rows that do not decode: the relay parks them. */
+  readonly undecodable: UndecodableOutboxRow[];
   /** `commitEndLsn` of the transaction, or the WAL position of a keepalive. */
   readonly endLsn: bigint;
 }
@@ -43,7 +44,7 @@ interface Socketed {
 export class WalStream {
   private readonly service: LogicalReplicationService;
   private readonly plugin: PgoutputPlugin;
-  private current: OutboxRecord[] | undefined;
+  private current: { records: OutboxRecord[]; undecodable: UndecodableOutboxRow[] } | undefined;
   private acknowledged: bigint;
   private paused = false;
   /** Settles when the stream ends: resolves on `stop()`, rejects on a failure. */
@@ -84,17 +85,20 @@ export class WalStream {
   private onMessage(message: Pgoutput.Message): void {
     switch (message.tag) {
       case 'begin':
-        this.current = [];
+        this.current = { records: [], undecodable: [] };
         return;
       case 'insert':
         if (message.relation.schema === this.options.schema && message.relation.name === this.options.table) {
-          (this.current ??= []).push(recordFromRow(message.new as OutboxRow));
+          const { records, undecodable } = decodeOutboxRows([message.new as OutboxRow]);
+          const current = (this.current ??= { records: [], undecodable: [] });
+          current.records.push(...records);
+          current.undecodable.push(...undecodable);
         }
         return;
       case 'commit': {
-        const records = this.current ?? [];
+        const current = this.current ?? { records: [], undecodable: [] };
         this.current = undefined;
-        this.options.onTransaction({ records, endLsn: parseLsn(message.commitEndLsn!) });
+        this.options.onTransaction({ ...current, endLsn: parseLsn(message.commitEndLsn!) });
         return;
       }
       default:
@@ -106,7 +110,7 @@ export class WalStream {
     // Between transactions, everything up to the keepalive's position has been received:
     // once the relay has published what came before, it may confirm this position too, so
     // WAL written by other tables is not pinned while the outbox is idle.
-    if (this.current === undefined) this.options.onTransaction({ records: [], endLsn: parseLsn(lsn) });
+    if (this.current === undefined) this.options.onTransaction({ records: [], undecodable: [], endLsn: parseLsn(lsn) });
     if (shouldRespond) {
       this.sendStatus(false);
       this.options.onReplyRequested?.();

@@ -4,7 +4,7 @@ export {
   BadEnvelopeError,
   PartitionMismatchError,
   RabbitError,
-  RabbitErrorCode,
+  RabbitErrorReason,
   RabbitPublishRejectedError,
   RabbitUnavailableError,
   isRabbitError,

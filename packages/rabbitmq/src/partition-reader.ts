@@ -1,5 +1,5 @@
-import { backoffDelay, defaultBackoff, type Logger, type MessageEnvelope } from '@concord/core';
-import { WakeSignal, type DeliveryBatch } from '@concord/core/spi';
+import { defaultBackoff, type Logger, type MessageEnvelope } from '@concord/core';
+import { backoffDelay, WakeSignal, type DeliveryBatch } from '@concord/core/spi';
 import type { AmqpChannel, AmqpMessage } from './amqp-client.js';
 import { decodeEnvelope } from './envelope-codec.js';
 import type { LeaseStart } from './partition-lease.js';

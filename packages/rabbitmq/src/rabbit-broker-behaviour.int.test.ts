@@ -1,10 +1,10 @@
-import { silentLogger, type MessageEnvelope } from '@concord/core';
+import { ConcordErrorCode, silentLogger, type MessageEnvelope } from '@concord/core';
 import { eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { connect } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   PartitionMismatchError,
-  RabbitErrorCode,
+  RabbitErrorReason,
   RabbitPublishRejectedError,
   openRabbitBroker,
   type RabbitBroker,
@@ -40,7 +40,7 @@ describe.skipIf(!available)('rabbitmq broker specifics', () => {
     const eight = await open({ partitions: 8 });
     const publishing = eight.publish([testEnvelope(channel, 'k', 1)]);
     await expect(publishing).rejects.toBeInstanceOf(PartitionMismatchError);
-    await expect(publishing).rejects.toMatchObject({ code: RabbitErrorCode.RABBIT_PARTITION_MISMATCH, expected: 8, actual: 4 });
+    await expect(publishing).rejects.toMatchObject({ code: ConcordErrorCode.ILLEGAL_STATE, reason: RabbitErrorReason.PARTITION_MISMATCH, expected: 8, actual: 4 });
     await expect(eight.subscribe({ group: uniqueName('g'), channels: [channel], handler: async () => {} })).rejects.toBeInstanceOf(
       PartitionMismatchError,
     );
@@ -55,7 +55,7 @@ describe.skipIf(!available)('rabbitmq broker specifics', () => {
 
     const again = broker.publish([testEnvelope(channel, 'k', 1)]);
     await expect(again).rejects.toBeInstanceOf(RabbitPublishRejectedError);
-    await expect(again).rejects.toMatchObject({ code: RabbitErrorCode.RABBIT_PUBLISH_REJECTED });
+    await expect(again).rejects.toMatchObject({ code: ConcordErrorCode.UNAVAILABLE, reason: RabbitErrorReason.PUBLISH_REJECTED });
     await broker.publish([testEnvelope(channel, 'k', 2)]);
 
     const seen: number[] = [];

@@ -1,25 +1,22 @@
-import { ConcordError, type ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
-/** Stable codes of the errors this package raises itself (core's codes cover the rest). */
-export const RabbitErrorCode = {
+/** Reasons carried by this package's errors, stable like `code`: match on them, never on text. */
+export const RabbitErrorReason = {
   /** No connection to RabbitMQ within the time allowed, or it dropped mid-operation; retry. */
-  RABBIT_UNAVAILABLE: 'RABBIT_UNAVAILABLE',
+  UNAVAILABLE: 'UNAVAILABLE',
   /** RabbitMQ refused (nacked) or could not route a message; nothing was stored for it. */
-  RABBIT_PUBLISH_REJECTED: 'RABBIT_PUBLISH_REJECTED',
+  PUBLISH_REJECTED: 'PUBLISH_REJECTED',
   /** This instance's partition count differs from the one the channel was created with. */
-  RABBIT_PARTITION_MISMATCH: 'RABBIT_PARTITION_MISMATCH',
+  PARTITION_MISMATCH: 'PARTITION_MISMATCH',
   /** A message on a Concord stream that is not a Concord envelope. */
-  RABBIT_BAD_ENVELOPE: 'RABBIT_BAD_ENVELOPE',
+  BAD_ENVELOPE: 'BAD_ENVELOPE',
 } as const;
-export type RabbitErrorCode = (typeof RabbitErrorCode)[keyof typeof RabbitErrorCode];
+export type RabbitErrorReason = (typeof RabbitErrorReason)[keyof typeof RabbitErrorReason];
 
-/**
- * Base of this package's errors. Core's `ConcordErrorCode` has no broker-specific member, so
- * the code is widened here; match with `isRabbitError(error, code)`.
- */
-export class RabbitError extends ConcordError {
-  constructor(code: RabbitErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code as unknown as ConcordErrorCode, message, options);
+/** Base of this package's errors: a core `code` plus a RabbitMQ-specific `reason`. */
+export class RabbitError extends ConcordAdapterError<RabbitErrorReason> {
+  constructor(code: ConcordErrorCode, reason: RabbitErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'RabbitError';
   }
 }
@@ -27,7 +24,8 @@ export class RabbitError extends ConcordError {
 export class RabbitUnavailableError extends RabbitError {
   constructor(operation: string, cause?: unknown) {
     super(
-      RabbitErrorCode.RABBIT_UNAVAILABLE,
+      ConcordErrorCode.UNAVAILABLE,
+      RabbitErrorReason.UNAVAILABLE,
       `rabbitmq ${operation} failed: ${cause === undefined ? 'not connected' : errorMessage(cause)}`,
       { cause },
     );
@@ -35,13 +33,18 @@ export class RabbitUnavailableError extends RabbitError {
   }
 }
 
+/**
+ * Not core's MessageRejectedError (which parks the message for good): a nack or a deleted
+ * stream passes, and the next publish of the same message may succeed.
+ */
 export class RabbitPublishRejectedError extends RabbitError {
   constructor(
     readonly queue: string,
     reason: 'nacked' | 'unroutable',
   ) {
     super(
-      RabbitErrorCode.RABBIT_PUBLISH_REJECTED,
+      ConcordErrorCode.UNAVAILABLE,
+      RabbitErrorReason.PUBLISH_REJECTED,
       reason === 'nacked' ? `rabbitmq refused a message for ${queue}` : `no queue ${queue} to route a message to (deleted?)`,
     );
     this.name = 'RabbitPublishRejectedError';
@@ -55,7 +58,8 @@ export class PartitionMismatchError extends RabbitError {
     readonly actual: number,
   ) {
     super(
-      RabbitErrorCode.RABBIT_PARTITION_MISMATCH,
+      ConcordErrorCode.ILLEGAL_STATE,
+      RabbitErrorReason.PARTITION_MISMATCH,
       `channel ${channel} has ${actual} partitions but this broker is configured with ${expected}; ` +
         'every instance must use the same count (or delete the channel to change it)',
     );
@@ -65,13 +69,13 @@ export class PartitionMismatchError extends RabbitError {
 
 export class BadEnvelopeError extends RabbitError {
   constructor(where: string, detail: string) {
-    super(RabbitErrorCode.RABBIT_BAD_ENVELOPE, `not a Concord envelope on ${where}: ${detail}`);
+    super(ConcordErrorCode.UNDECODABLE_MESSAGE, RabbitErrorReason.BAD_ENVELOPE, `not a Concord envelope on ${where}: ${detail}`);
     this.name = 'BadEnvelopeError';
   }
 }
 
-export function isRabbitError(error: unknown, code?: RabbitErrorCode): error is RabbitError {
-  return error instanceof RabbitError && (code === undefined || (error.code as string) === code);
+export function isRabbitError(error: unknown, reason?: RabbitErrorReason): error is RabbitError {
+  return error instanceof RabbitError && (reason === undefined || error.reason === reason);
 }
 
 export function errorMessage(error: unknown): string {

@@ -21,7 +21,7 @@ const PER_KEY = 100;
 function startChild(env: Record<string, string>): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=development', join(here, 'test-fixtures', 'consumer-process.ts')],
+    ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'consumer-process.ts')],
     { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

@@ -1,5 +1,5 @@
-import { ConcordError, backoffDelay, newId, type Logger } from '@concord/core';
-import { type SubscribeOptions, type Subscription } from '@concord/core/spi';
+import { ConcordError, newId, type Logger } from '@concord/core';
+import { backoffDelay, type SubscribeOptions, type Subscription } from '@concord/core/spi';
 import type { ChannelTopology } from './channel-topology.js';
 import { GroupSession } from './group-session.js';
 import type { RabbitConnection } from './rabbit-connection.js';

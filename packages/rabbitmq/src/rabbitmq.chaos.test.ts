@@ -4,12 +4,12 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OutboxRelay, silentLogger } from '@concord/core';
+import { ConcordErrorCode, OutboxRelay, silentLogger } from '@concord/core';
 import { type DeliveryBatch } from '@concord/core/spi';
 import { counterEvent, eventually, serviceAvailable, services, testEnvelope, uniqueName } from '@concord/core/testing';
 import { openSqliteStore } from '@concord/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RabbitErrorCode, openRabbitBroker, type RabbitBroker } from './index.js';
+import { RabbitErrorReason, openRabbitBroker, type RabbitBroker } from './index.js';
 
 /**
  * RabbitMQ stopped and started again (the whole node, `rabbitmqctl stop`) while an outbox
@@ -106,7 +106,7 @@ describe.skipIf(!available)('rabbitmq broker chaos: RabbitMQ restarted during lo
       await run('rabbitmqctl', ['stop'], { timeout: 60_000 });
       await waitForPort(false, 30_000);
       // While it is down, a publish fails with a typed, retryable error once its time is up.
-      await expect(probe.publish([testEnvelope(channel, 'probe', 0)])).rejects.toMatchObject({ code: RabbitErrorCode.RABBIT_UNAVAILABLE });
+      await expect(probe.publish([testEnvelope(channel, 'probe', 0)])).rejects.toMatchObject({ code: ConcordErrorCode.UNAVAILABLE, reason: RabbitErrorReason.UNAVAILABLE });
       await run('rabbitmq-server', ['-detached']);
       await waitForPort(true, 90_000);
       const writtenAtRestart = written;

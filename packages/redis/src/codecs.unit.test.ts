@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@concord/core';
 import { testEnvelope } from '@concord/core/testing';
 import { describe, expect, it } from 'vitest';
-import { envelopeFields, envelopeFromFields } from './envelope-fields.js';
+import { envelopeFields, envelopeFromFields } from './envelope-codec.js';
 import { RedisUnexpectedReplyError } from './redis-errors.js';
 import { flatten, unflatten } from './view-paths.js';
 

@@ -1,13 +1,8 @@
-export { RedisBroker, defaultRedisBrokerSettings, type RedisBrokerSettings } from './redis-broker.js';
-export {
-  openRedisBroker,
-  detectDurability,
-  type RedisBrokerOptions,
-  type RedisConnectionOptions,
-} from './redis-broker-factory.js';
+export { RedisBroker, openRedisBroker } from './redis-broker.js';
+export { defaultRedisBrokerSettings, type RedisBrokerOptions, type RedisBrokerSettings, type RedisConnectionOptions } from './redis-options.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export type { RedisClient } from './redis-client.js';
-export { RedisCommandError, RedisError, RedisErrorCode, RedisUnexpectedReplyError, isRedisError } from './redis-errors.js';
+export { RedisCommandError, RedisError, RedisErrorReason, RedisUnexpectedReplyError, isRedisError } from './redis-errors.js';
 export {
   RedisViewStore,
   openRedisViewStore,

@@ -6,7 +6,7 @@ import { serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { deleteKeysWithPrefix } from './index.js';
-import { runExample } from './test-fixtures/readme-example.js';
+import { runExample } from './testing/readme-example.js';
 
 const available = await serviceAvailable(services.redis);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,7 +27,7 @@ describe.skipIf(!available)('README example', () => {
       await deleteKeysWithPrefix(admin, keyPrefix);
       admin.disconnect();
     }
-    const source = readFileSync(join(here, 'test-fixtures', 'readme-example.ts'), 'utf8');
+    const source = readFileSync(join(here, 'testing', 'readme-example.ts'), 'utf8');
     const region = source.split('// #region example\n')[1]!.split('// #endregion example')[0]!;
     const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
     expect(readme).toContain(

@@ -14,7 +14,7 @@ import {
 import { openSqliteStore } from '@concord/sqlite';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { envelopeFields } from './envelope-fields.js';
+import { envelopeFields } from './envelope-codec.js';
 import { deleteKeysWithPrefix, openRedisBroker, type RedisBroker, type RedisBrokerOptions } from './index.js';
 
 const available = await serviceAvailable(services.redis);

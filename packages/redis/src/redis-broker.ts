@@ -1,13 +1,4 @@
-import {
-  ClosedError,
-  InvalidArgumentError,
-  defaultLogger,
-  systemClock,
-  type Broker,
-  type Clock,
-  type Logger,
-  type MessageEnvelope,
-} from '@concord/core';
+import { ClosedError, InvalidArgumentError, type Broker, type MessageEnvelope } from '@concord/core';
 import {
   PartitionWakers,
   type WakeSignal,
@@ -16,33 +7,14 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@concord/core/spi';
-import { envelopeFields } from './envelope-fields.js';
+import { envelopeFields } from './envelope-codec.js';
 import type { RedisBrokerClient, RedisSubscriberClient } from './redis-client.js';
 import { RedisCommandError, RedisUnexpectedReplyError } from './redis-errors.js';
 import { RedisBrokerKeys } from './redis-keys.js';
+import { connect, detectDurability } from './redis-connect.js';
 import { RedisBrokerSubscription } from './redis-subscription.js';
-import { assertChannel } from './names.js';
-
-export interface RedisBrokerSettings {
-  readonly keyPrefix: string;
-  /** Partitions of a channel first used by this instance; the first count recorded wins. */
-  readonly partitions: number;
-  readonly leaseMs: number;
-  /** Fallback poll of an idle partition when no Pub/Sub wake-up came. */
-  readonly pollIntervalMs: number;
-  readonly maxBatchSize: number;
-  /**
-   * Target length per partition stream: above it, every entry that ALL groups acknowledged is
-   * trimmed at once, whatever its age. Entries some group has not acknowledged are never
-   * trimmed (there is no cap on XADD). null: trim by `retentionMs` only.
-   */
-  readonly maxLen: number | null;
-  /** Entries older than this AND acknowledged by every group are trimmed; null: never. */
-  readonly retentionMs: number | null;
-  readonly trimIntervalMs: number;
-  readonly logger: Logger;
-  readonly clock: Clock;
-}
+import { assertChannel } from './redis-names.js';
+import { resolveSettings, type RedisBrokerOptions, type RedisBrokerSettings } from './redis-options.js';
 
 /**
  * The Broker port on Redis Streams: one stream per (channel, partition), Redis consumer
@@ -192,49 +164,15 @@ export async function execPipeline(
   return results.map(([, value]) => value);
 }
 
-export const defaultRedisBrokerSettings = {
-  keyPrefix: 'concord:',
-  partitions: 16,
-  leaseMs: 10_000,
-  pollIntervalMs: 500,
-  maxBatchSize: 256,
-  maxLen: 100_000,
-  retentionMs: 24 * 3_600_000,
-  trimIntervalMs: 30_000,
-} as const;
-
-export function resolveSettings(
-  options: Partial<Omit<RedisBrokerSettings, 'logger' | 'clock'>> & { logger?: Logger; clock?: Clock },
-): RedisBrokerSettings {
-  const d = defaultRedisBrokerSettings;
-  const settings: RedisBrokerSettings = {
-    keyPrefix: options.keyPrefix ?? d.keyPrefix,
-    partitions: options.partitions ?? d.partitions,
-    leaseMs: options.leaseMs ?? d.leaseMs,
-    pollIntervalMs: options.pollIntervalMs ?? d.pollIntervalMs,
-    maxBatchSize: options.maxBatchSize ?? d.maxBatchSize,
-    maxLen: options.maxLen === undefined ? d.maxLen : options.maxLen,
-    retentionMs: options.retentionMs === undefined ? d.retentionMs : options.retentionMs,
-    trimIntervalMs: options.trimIntervalMs ?? d.trimIntervalMs,
-    logger: (options.logger ?? defaultLogger()).child({ component: 'redis-broker' }),
-    clock: options.clock ?? systemClock,
-  };
-  const positive = (name: string, value: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
-    }
-  };
-  positive('partitions', settings.partitions, 1024);
-  positive('leaseMs', settings.leaseMs);
-  positive('pollIntervalMs', settings.pollIntervalMs);
-  positive('maxBatchSize', settings.maxBatchSize, 1000);
-  positive('trimIntervalMs', settings.trimIntervalMs);
-  if (settings.maxLen !== null) positive('maxLen', settings.maxLen);
-  if (settings.retentionMs !== null) positive('retentionMs', settings.retentionMs);
-  if (typeof settings.keyPrefix !== 'string' || /[{}\s]/.test(settings.keyPrefix)) {
-    throw new InvalidArgumentError(
-      `keyPrefix must be a string without braces or spaces, got "${settings.keyPrefix}"`,
-    );
+/** Connects (or adopts `redis`), checks the server answers, and returns the broker. */
+export async function openRedisBroker(options: RedisBrokerOptions): Promise<RedisBroker> {
+  const settings = resolveSettings(options);
+  const { redis, owned } = connect(options, 'concord-broker');
+  try {
+    const durable = options.durable ?? (await detectDurability(redis));
+    return new RedisBroker(redis, settings, { partitionedConsumers: true, durable }, owned);
+  } catch (error) {
+    if (owned) await redis.quit().catch(() => undefined);
+    throw error;
   }
-  return settings;
 }

@@ -1,21 +1,18 @@
-import { ConcordError, type ConcordErrorCode } from '@concord/core';
+import { ConcordAdapterError, ConcordErrorCode } from '@concord/core';
 
-/** Stable codes of the errors this package raises itself (core's codes cover the rest). */
-export const RedisErrorCode = {
+/** Reasons carried by this package's errors, stable like `code`: match on them, never on text. */
+export const RedisErrorReason = {
   /** Redis refused a command or could not be reached; the operation may be retried. */
-  REDIS_COMMAND_FAILED: 'REDIS_COMMAND_FAILED',
+  COMMAND_FAILED: 'COMMAND_FAILED',
   /** Redis answered with something this package does not understand (a foreign key layout?). */
-  REDIS_UNEXPECTED_REPLY: 'REDIS_UNEXPECTED_REPLY',
+  UNEXPECTED_REPLY: 'UNEXPECTED_REPLY',
 } as const;
-export type RedisErrorCode = (typeof RedisErrorCode)[keyof typeof RedisErrorCode];
+export type RedisErrorReason = (typeof RedisErrorReason)[keyof typeof RedisErrorReason];
 
-/**
- * Base of this package's errors. Core's `ConcordErrorCode` has no broker-specific member yet,
- * so the code is widened here; match with `isRedisError(error, code)`.
- */
-export class RedisError extends ConcordError {
-  constructor(code: RedisErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code as unknown as ConcordErrorCode, message, options);
+/** Base of this package's errors: a core `code` plus a Redis-specific `reason`. */
+export class RedisError extends ConcordAdapterError<RedisErrorReason> {
+  constructor(code: ConcordErrorCode, reason: RedisErrorReason, message: string, options?: { cause?: unknown }) {
+    super(code, reason, message, options);
     this.name = 'RedisError';
   }
 }
@@ -26,7 +23,7 @@ export class RedisCommandError extends RedisError {
     readonly operation: string,
     cause: unknown,
   ) {
-    super(RedisErrorCode.REDIS_COMMAND_FAILED, `redis ${operation} failed: ${errorMessage(cause)}`, {
+    super(ConcordErrorCode.UNAVAILABLE, RedisErrorReason.COMMAND_FAILED, `redis ${operation} failed: ${errorMessage(cause)}`, {
       cause,
     });
     this.name = 'RedisCommandError';
@@ -35,13 +32,13 @@ export class RedisCommandError extends RedisError {
 
 export class RedisUnexpectedReplyError extends RedisError {
   constructor(what: string, reply: unknown) {
-    super(RedisErrorCode.REDIS_UNEXPECTED_REPLY, `unexpected reply for ${what}: ${safeJson(reply)}`);
+    super(ConcordErrorCode.UNDECODABLE_MESSAGE, RedisErrorReason.UNEXPECTED_REPLY, `unexpected reply for ${what}: ${safeJson(reply)}`);
     this.name = 'RedisUnexpectedReplyError';
   }
 }
 
-export function isRedisError(error: unknown, code?: RedisErrorCode): error is RedisError {
-  return error instanceof RedisError && (code === undefined || (error.code as string) === code);
+export function isRedisError(error: unknown, reason?: RedisErrorReason): error is RedisError {
+  return error instanceof RedisError && (reason === undefined || error.reason === reason);
 }
 
 export function errorMessage(error: unknown): string {

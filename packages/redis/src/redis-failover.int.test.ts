@@ -25,7 +25,7 @@ function startChild(env: Record<string, string>): {
 } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=development', join(here, 'test-fixtures', 'consumer-process.ts')],
+    ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'consumer-process.ts')],
     { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

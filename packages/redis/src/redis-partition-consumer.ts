@@ -1,6 +1,6 @@
-import { ConcordErrorCode, backoffDelay, isConcordError, defaultBackoff, type MessageEnvelope } from '@concord/core';
-import { WakeSignal, type SubscribeOptions } from '@concord/core/spi';
-import { envelopeFromFields } from './envelope-fields.js';
+import { ConcordErrorCode, isConcordError, defaultBackoff, type MessageEnvelope } from '@concord/core';
+import { backoffDelay, WakeSignal, type SubscribeOptions } from '@concord/core/spi';
+import { envelopeFromFields } from './envelope-codec.js';
 import { isReplyError } from './redis-client.js';
 import type { RedisBroker } from './redis-broker.js';
 import { RedisUnexpectedReplyError } from './redis-errors.js';

@@ -4,7 +4,7 @@ import { isReplyError } from './redis-client.js';
 import { execPipeline, type RedisBroker } from './redis-broker.js';
 import { RedisPartitionConsumer } from './redis-partition-consumer.js';
 import { heartbeatScript, releaseScript, renewScript } from './redis-script.js';
-import { assertGroup } from './names.js';
+import { assertGroup } from './redis-names.js';
 
 /**
  * One member of a consumer group, like SqlBroker's: a heartbeat in the group's members set,

@@ -1,11 +1,12 @@
 import { InvalidArgumentError } from '@concord/core';
-import { connect, type RedisConnectionOptions } from './redis-broker-factory.js';
+import { connect } from './redis-connect.js';
+import type { RedisConnectionOptions } from './redis-options.js';
 import { execPipeline } from './redis-broker.js';
 import type { RedisArg, RedisClient } from './redis-client.js';
 import { replyPairs } from './redis-client.js';
 import { deleteKeysWithPrefix } from './delete-keys.js';
 import { RedisCommandError, RedisUnexpectedReplyError } from './redis-errors.js';
-import { assertName } from './names.js';
+import { assertName } from './redis-names.js';
 import { applyViewUpdateScript } from './view-script.js';
 import { assertPath, flatten, unflatten, type DeepPartial } from './view-paths.js';
 

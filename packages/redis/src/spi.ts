@@ -6,4 +6,5 @@
 export { PARTITION_CONSUMER } from './redis-partition-consumer.js';
 export { RedisBrokerKeys } from './redis-keys.js';
 export type { RedisArg, RedisBrokerClient, RedisPipelineLike, RedisSubscriberClient } from './redis-client.js';
-export { envelopeFields, envelopeFromFields } from './envelope-fields.js';
+export { envelopeFields, envelopeFromFields } from './envelope-codec.js';
+export { detectDurability } from './redis-connect.js';

@@ -38,7 +38,7 @@ describe('delivery guarantees on SQLite files', () => {
     const channel = uniqueName('crash');
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'crash-after-publish.ts'), storeFile, brokerFile, channel, '40'],
+      ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'crash-after-publish.ts'), storeFile, brokerFile, channel, '40'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(child.signal, child.stderr).toBe('SIGKILL');

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '@concord/core/testing';
-import { newBuild, oldBuild } from '../test/fixtures/saga-deploy-contracts.js';
+import { newBuild, oldBuild } from './testing/saga-deploy-contracts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'concord-saga-deploy-'));
@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function deploy(role: 'old' | 'new-alone' | 'new', prefix: string, count: number): Record<string, unknown> {
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--conditions=development', join(here, '..', 'test', 'fixtures', 'saga-deploy-process.ts'), role, dir, prefix, String(count)],
+    ['--import', 'tsx', '--conditions=development', join(here, 'testing', 'saga-deploy-process.ts'), role, dir, prefix, String(count)],
     { encoding: 'utf8', timeout: 90_000 },
   );
   expect(child.status, child.stderr).toBe(0);

@@ -5,3 +5,4 @@
  */
 export { sqliteDialect } from './sqlite-dialect.js';
 export { SqliteDriver, type SqliteDriverOptions } from './sqlite-driver.js';
+export { openSqliteDriver } from './sqlite-connect.js';

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ClosedError, type SqlExecutor } from '@concord/core';
-import { type SqlDriver } from '@concord/core/spi';
+import { type ListenOptions, type SqlDriver } from '@concord/core/spi';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 export type SqliteDatabase = Database.Database;
@@ -17,6 +17,17 @@ export interface SqliteDriverOptions {
   readonly busyTimeoutMs?: number;
   /** Most transactions sharing one COMMIT (group commit). 1 turns grouping off. Default 128. */
   readonly maxGroupCommit?: number;
+  /**
+   * While something listens (`listen`), how often the file is checked for commits of other
+   * processes (`PRAGMA data_version`, which reads no table). Default 5 ms.
+   */
+  readonly changeCheckMs?: number;
+}
+
+interface Listener {
+  readonly topic: string;
+  readonly callback: () => void;
+  readonly includeLocalCommits: boolean;
 }
 
 interface PendingTransaction {
@@ -54,6 +65,12 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
   private readonly busyTimeoutMs: number;
   private readonly pendingTransactions: PendingTransaction[] = [];
   private readonly maxGroupSize: number;
+  private readonly listeners = new Set<Listener>();
+  private readonly changeCheckMs: number;
+  private changeTimer: ReturnType<typeof setInterval> | undefined;
+  private dataVersion = 0;
+  /** Topics the transactions of the group being committed notified. */
+  private notified = new Set<string>();
 
   constructor(options: SqliteDriverOptions) {
     this.db = new Database(options.filename);
@@ -62,6 +79,7 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     this.db.pragma('busy_timeout = 0');
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.maxGroupSize = options.maxGroupCommit ?? 128;
+    this.changeCheckMs = options.changeCheckMs ?? 5;
     this.db.pragma('foreign_keys = ON');
     // Outbox, inbox and broker tables are write-heavy: a larger page cache and memory-mapped
     // reads keep hot B-tree pages out of syscalls.
@@ -170,6 +188,60 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
       return;
     }
     for (const d of done) d.member.resolve(d.value);
+    this.wakeLocal();
+  }
+
+  /** Recorded for the listeners of this process; other processes notice the commit itself. */
+  async notify(_exec: SqlExecutor, topic: string): Promise<void> {
+    this.notified.add(topic);
+  }
+
+  /**
+   * Wake-ups across processes without a server: SQLite cannot say what another process
+   * committed, only that it did (`PRAGMA data_version` changes), so such a commit wakes every
+   * listener of this driver, whatever its topic; this process's own commits wake the topics
+   * they notified. A missed wake-up cannot happen: any commit of another connection moves the
+   * version.
+   */
+  async listen(topic: string, callback: () => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
+    if (this.closed) throw new ClosedError('sqlite store');
+    const listener: Listener = { topic, callback, includeLocalCommits: options.includeLocalCommits !== false };
+    this.listeners.add(listener);
+    if (!this.changeTimer) {
+      this.dataVersion = this.readDataVersion();
+      this.changeTimer = setInterval(() => this.checkForChanges(), this.changeCheckMs);
+      this.changeTimer.unref?.();
+    }
+    return async () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopWatching();
+    };
+  }
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma('data_version', { simple: true }));
+  }
+
+  private checkForChanges(): void {
+    if (this.closed) return;
+    const version = this.readDataVersion();
+    if (version === this.dataVersion) return;
+    this.dataVersion = version;
+    for (const listener of [...this.listeners]) call(listener.callback);
+  }
+
+  private wakeLocal(): void {
+    if (this.notified.size === 0) return;
+    const topics = this.notified;
+    this.notified = new Set();
+    for (const listener of [...this.listeners]) {
+      if (listener.includeLocalCommits && topics.has(listener.topic)) call(listener.callback);
+    }
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.changeTimer);
+    this.changeTimer = undefined;
   }
 
   /** Statements outside a transaction; the whole `fn` is retried while the database is busy. */
@@ -186,8 +258,19 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
     if (this.closed) return;
     await this.tail;
     this.closed = true;
+    this.listeners.clear();
+    this.stopWatching();
     this.statements.clear();
     this.db.close();
+  }
+}
+
+/** A listener that throws must not stop the others (nor the commit that woke them). */
+function call(callback: () => void): void {
+  try {
+    callback();
+  } catch {
+    // the listener's own business
   }
 }
 

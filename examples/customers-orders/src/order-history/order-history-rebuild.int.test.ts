@@ -21,7 +21,7 @@ const brokers: Array<{ name: string; skip: boolean; open: (dir: string) => Promi
     skip: !pgAvailable,
     open: async () => {
       await ensurePostgresDatabase(pgUrl);
-      return openPostgresBroker({ connectionString: pgUrl, poolSize: 4, ...timings }) as unknown as Promise<SqlBroker>;
+      return openPostgresBroker({ connectionString: pgUrl, poolSize: 4, ...timings });
     },
     drop: () => dropPostgresDatabase(pgUrl),
   },

@@ -46,7 +46,7 @@ const databases: Record<string, { available: boolean; create(): Promise<Database
     create: async () => {
       const uri = `mysql://root@127.0.0.1:3306/${uniqueName('service_schema')}`;
       await ensureMysqlDatabase(uri);
-      return { open: () => openMysqlStore({ uri }), inConcord: (name) => `concord_${name}`, drop: () => dropMysqlDatabase(uri) };
+      return { open: () => openMysqlStore({ connectionString: uri }), inConcord: (name) => `concord_${name}`, drop: () => dropMysqlDatabase(uri) };
     },
   },
 };

@@ -18,7 +18,7 @@ const BROKER_LEASE_MS = 5_000;
  * not in Redis: this Redis keeps nothing on disk, and a message must outlive a Redis restart.
  */
 export async function openInventoryStore(uri: string, logger: Logger): Promise<{ store: InventoryStore; broker: SqlBroker }> {
-  const store = await openMysqlStore({ uri, createDatabase: true, logger, poolOptions: { connectionLimit: 20 } });
+  const store = await openMysqlStore({ connectionString: uri, createDatabase: true, logger, poolSize: 20 });
   try {
     await migrateServiceSchema(store, inventorySchema);
     const broker = new SqlBroker(store.driver, { logger, partitions: 8, leaseMs: BROKER_LEASE_MS });

@@ -10,8 +10,6 @@ export {
 } from './semantic-locks.js';
 export { DeadlockDetector, type DeadlockDetectorOptions } from './deadlock-detector.js';
 export { lockGraphSource, type LockGraphSource } from './lock-graph-source.js';
-export { findWaitCycles, type WaitCycle, type WaitEdge } from './waits-for-graph.js';
-export { isolationMigrations, sagaExtensionMigrations } from './isolation-schema.js';
 export { BoundedCounter, BoundExceededError, type BoundedCounterOptions } from './bounded-counter.js';
 export { RereadValue, StaleVersionError, type VersionedTable } from './reread-value.js';
 export {

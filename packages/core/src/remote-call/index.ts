@@ -1,16 +1,4 @@
-export {
-  DONE_STATE,
-  FAILED_STATE,
-  PENDING_STATES,
-  REQUESTED_STATE,
-  isPending,
-  onOutcome,
-  onRequest,
-  operationOf,
-  type RemoteCallState,
-  type RemoteOperation,
-  type RequestTransition,
-} from './remote-call-state.js';
+export type { RemoteCallState, RemoteOperation } from './remote-call-state.js';
 export {
   RemoteCallRejectedError,
   defineRemoteCall,

@@ -67,3 +67,18 @@ export async function appliedMigrations(driver: SqlDriver, component: string): P
     return rows.map((r) => Number(r.version));
   });
 }
+
+/**
+ * Applies the migrations of a store or broker an adapter has just opened. When they fail,
+ * `close` releases what was opened (its pool or file) before the error goes on, so a failed
+ * `open<X>Store` / `open<X>Broker` leaks no connection.
+ */
+export async function migrateOrClose<T extends { migrate(): Promise<void> }>(opened: T, close: () => Promise<void>): Promise<T> {
+  try {
+    await opened.migrate();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return opened;
+}

@@ -41,17 +41,20 @@ export class SqlParkedOutbox implements ParkedOutboxStore {
   }
 
   /** Moves outbox row `position` here with `reason`; false if it was no longer in the outbox. */
-  async park(position: number, reason: string): Promise<boolean> {
-    return this.driver.transaction(async (exec) => {
-      const moved = await exec.execute(
-        `INSERT INTO ${this.t('outbox_parked')} (outbox_position, ${RAW_COLUMNS.join(', ')}, error, parked_at) ` +
-          `SELECT position, ${RAW_COLUMNS.join(', ')}, ?, ? FROM ${this.t('outbox')} WHERE position = ? AND sent_at IS NULL`,
-        [reason.slice(0, 4000), this.now(), position],
-      );
-      if (moved === 0) return false;
-      await exec.execute(`DELETE FROM ${this.t('outbox')} WHERE position = ?`, [position]);
-      return true;
-    });
+  park(position: number, reason: string): Promise<boolean> {
+    return this.driver.transaction((exec) => this.parkIn(exec, position, reason));
+  }
+
+  /** `park` inside the caller's transaction (a relay that holds the row's lock). */
+  async parkIn(exec: SqlExecutor, position: number, reason: string): Promise<boolean> {
+    const moved = await exec.execute(
+      `INSERT INTO ${this.t('outbox_parked')} (outbox_position, ${RAW_COLUMNS.join(', ')}, error, parked_at) ` +
+        `SELECT position, ${RAW_COLUMNS.join(', ')}, ?, ? FROM ${this.t('outbox')} WHERE position = ? AND sent_at IS NULL`,
+      [reason.slice(0, 4000), this.now(), position],
+    );
+    if (moved === 0) return false;
+    await exec.execute(`DELETE FROM ${this.t('outbox')} WHERE position = ?`, [position]);
+    return true;
   }
 
   list(filter: ParkedOutboxFilter = {}): Promise<ParkedOutboxRow[]> {

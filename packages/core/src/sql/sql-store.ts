@@ -336,9 +336,10 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   /** Outbox rows written; read-only outside: a commit with writes wakes the relays. */
   private writes = 0;
   /**
-   * Where the driver queues writes (`enqueue`), the envelopes sent by this transaction wait
-   * here and go out as one multi-row insert with the commit; elsewhere they are inserted at
-   * once. A savepoint keeps its own list and hands it up only when it is released.
+   * On a server database the envelopes sent by this transaction wait here and go out as one
+   * multi-row insert just before the commit (queued with it where the driver can): one
+   * statement instead of one per message. SQLite, in process, inserts them at once. A
+   * savepoint keeps its own list and hands it up only when it is released.
    */
   private pendingOutbox: MessageEnvelope[] = [];
   private afterCommitHooks: Array<() => void> | undefined;
@@ -400,7 +401,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   /** Writes envelopes into the outbox in one multi-row insert (bulk producers, replays). */
   async insertOutbox(envelopes: readonly MessageEnvelope[]): Promise<void> {
     const root = this.enclosing ?? this;
-    if (this.exec.enqueue) root.pendingOutbox.push(...envelopes);
+    if (this.store.driver.dialect.name !== 'sqlite') root.pendingOutbox.push(...envelopes);
     else await this.store.insertOutbox(this.exec, envelopes);
     root.writes += envelopes.length;
   }

@@ -13,3 +13,4 @@ export { describeCountermeasuresConformance, type CountermeasuresUnderTest } fro
 export { describeRemoteCallConformance, type RemoteCallUnderTest } from './remote-call-conformance.js';
 export { describeTimerConformance, ManualClock, type TimersUnderTest } from './timer-conformance.js';
 export { describeReservationConformance } from './reservation-conformance.js';
+export { describeRelayConformance, unusedBroker, writeUndecodableOutboxRow, type RelayUnderTest } from './relay-conformance.js';

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'mysql2';
 import {
-  backoffDelay,
   defaultLogger,
   systemClock,
   type Broker,
@@ -10,7 +9,7 @@ import {
   type Relay,
   type SqlExecutor,
 } from '@concord/core';
-import { ENVELOPE_COLUMNS, envelopeFromRow, hashPartitionKey, type EnvelopeRow } from '@concord/core/spi';
+import { backoffDelay, decodeOutboxRows, ENVELOPE_COLUMNS, hashPartitionKey, publishOrPark, type OutboxRecord, type OutboxRow } from '@concord/core/spi';
 import { concordTableName } from '../mysql-dialect.js';
 import { MysqlConfigError, MysqlConfigReason, mysqlErrno, MysqlErrno } from '../mysql-errors.js';
 import { lockName, SessionLock } from '../mysql-locks.js';
@@ -39,6 +38,8 @@ export interface MysqlBinlogRelayOptions {
 
 export interface MysqlBinlogRelayStats {
   readonly published: number;
+  /** Messages moved to `store.parkedOutbox` (refused by the broker for good, or undecodable). */
+  readonly parked: number;
   readonly bootstraps: number;
   readonly sessions: number;
   readonly failures: number;
@@ -67,7 +68,7 @@ export class MysqlBinlogRelay implements Relay {
   private readonly batchSize: number;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
-  private stats = { published: 0, bootstraps: 0, sessions: 0, failures: 0 };
+  private stats = { published: 0, parked: 0, bootstraps: 0, sessions: 0, failures: 0 };
   private tailing = false;
   private readonly tailingWaiters = new Set<() => void>();
 
@@ -94,14 +95,14 @@ export class MysqlBinlogRelay implements Relay {
     if (!this.connection()) {
       throw new MysqlConfigError(
         MysqlConfigReason.NO_DATABASE,
-        'binlog tailing needs connection settings for the replication stream: open the store with `uri`, or pass `connection`',
+        'binlog tailing needs connection settings for the replication stream: open the store with `connectionString`, or pass `connection`',
       );
     }
     await this.positions.migrate();
   }
 
   private connection(): string | ConnectionOptions | undefined {
-    return this.options.connection ?? this.driver.uri;
+    return this.options.connection ?? this.driver.connectionString;
   }
 
   start(): void {
@@ -229,8 +230,12 @@ export class MysqlBinlogRelay implements Relay {
   /** Broker first, then (one transaction) the position and the deletion of the published rows. */
   private async publish(commits: readonly OutboxCommit[], signal: AbortSignal): Promise<BinlogPosition> {
     const records = commits.flatMap((c) => c.records);
+    for (const u of commits.flatMap((c) => c.undecodable)) {
+      if (await this.options.store.outbox.park(u.position, u.reason)) this.onParked(u, u.reason);
+    }
     const started = this.clock.now();
-    if (records.length > 0) await this.options.broker.publish(records.map((r) => r.envelope));
+    // A message the broker refuses for good is parked (its row leaves the outbox); the rest go on.
+    const { parked } = await publishOrPark(this.options.broker, this.options.store.outbox, records, this.onParked);
     const published = this.clock.now();
     const last = commits[commits.length - 1]!;
     // Rows the log holds only as SQL text are still in the table (nothing deletes unpublished
@@ -241,7 +246,7 @@ export class MysqlBinlogRelay implements Relay {
       await this.positions.save(exec, this.name, at, this.clock.now());
       await deleteRows(exec, this.driver.dialect.table('outbox'), records.map((r) => r.position));
     });
-    this.stats.published += records.length;
+    this.stats.published += records.length - parked.length;
     this.logger.debug({ messages: records.length, publishMs: published - started, saveMs: this.clock.now() - published, at }, 'published');
     return at;
   }
@@ -273,14 +278,22 @@ export class MysqlBinlogRelay implements Relay {
       // taken, so producers carry on meanwhile.
       const scanned = await this.driver.transaction(
         async (exec) => {
-          const rows = await exec.query<EnvelopeRow & { position: string; sent_at: string | null }>(
-            `SELECT position, sent_at, ${ENVELOPE_COLUMNS.join(', ')} FROM ${table} WHERE position > ? ORDER BY position LIMIT ? FOR UPDATE`,
+          const rows = await exec.query<OutboxRow & { sent_at: string | null }>(
+            `SELECT position, shard, sent_at, ${ENVELOPE_COLUMNS.join(', ')} FROM ${table} WHERE position > ? ORDER BY position LIMIT ? FOR UPDATE`,
             [after, this.batchSize],
           );
-          const unsent = rows.filter((r) => r.sent_at === null);
-          if (unsent.length > 0) await this.options.broker.publish(unsent.map(envelopeFromRow));
+          // This transaction holds the rows' locks: what cannot flow is parked inside it.
+          const parkedOutbox = this.options.store.parkedOutbox;
+          const park = async (position: number, reason: string) => {
+            const moved = await parkedOutbox.parkIn(exec, position, reason);
+            if (moved) this.onParked({ position }, reason);
+            return moved;
+          };
+          const { records, undecodable } = decodeOutboxRows(rows.filter((r) => r.sent_at === null));
+          for (const u of undecodable) await park(u.position, u.reason);
+          const sent = await publishOrPark(this.options.broker, { park }, records, () => undefined);
           await deleteRows(exec, table, rows.map((r) => Number(r.position)));
-          return { rows, unsent: unsent.length };
+          return { rows, unsent: sent.published.length };
         },
         { isolationLevel: 'READ COMMITTED' },
       );
@@ -291,6 +304,11 @@ export class MysqlBinlogRelay implements Relay {
     }
     return published;
   }
+
+  private readonly onParked = (record: Pick<OutboxRecord, 'position'>, reason: string): void => {
+    this.stats.parked++;
+    this.logger.error({ position: record.position, reason }, 'outbox row parked (refused by the broker, or undecodable); the relay goes on without it');
+  };
 
   private async classify(error: unknown): Promise<unknown> {
     const privileges = binlogPrivilegeError(error);

@@ -1,13 +1,15 @@
 import ZongJi, { type AnyBinlogEvent, type QueryEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
 import { type Logger } from '@concord/core';
-import { ENVELOPE_COLUMNS, WakeSignal, envelopeFromRow, type EnvelopeRow, type OutboxRecord } from '@concord/core/spi';
+import { ENVELOPE_COLUMNS, WakeSignal, decodeOutboxRows, type OutboxRecord, type OutboxRow, type UndecodableOutboxRow } from '@concord/core/spi';
 import { MysqlConfigError, MysqlConfigReason } from '../mysql-errors.js';
 import type { BinlogPosition } from './binlog-settings.js';
 
 /** The outbox rows one committed transaction wrote, and where the log stands after it. */
 export interface OutboxCommit {
   readonly records: readonly OutboxRecord[];
+  /** Inserted rows that do not decode: the relay parks them. */
+  readonly undecodable: readonly UndecodableOutboxRow[];
   readonly at: BinlogPosition;
   /**
    * The transaction also inserted outbox rows logged as SQL text (a session with a statement
@@ -41,6 +43,7 @@ export class BinlogTail {
   private readonly queue: OutboxCommit[] = [];
   private readonly wakeSignal = new WakeSignal();
   private current: OutboxRecord[] = [];
+  private currentUndecodable: UndecodableOutboxRow[] = [];
   private currentStatementLogged = false;
   private queuedMessages = 0;
   private paused = false;
@@ -126,8 +129,10 @@ export class BinlogTail {
         }
       }
       const text = (v: unknown) => (Buffer.isBuffer(v) ? v.toString('utf8') : v);
-      const fields = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)])) as unknown as EnvelopeRow & { position: unknown; shard: unknown };
-      this.current.push({ position: Number(fields.position), shard: Number(fields.shard), envelope: envelopeFromRow(fields) });
+      const fields = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)])) as unknown as OutboxRow;
+      const { records, undecodable } = decodeOutboxRows([fields]);
+      this.current.push(...records);
+      this.currentUndecodable.push(...undecodable);
     }
   }
 
@@ -135,10 +140,11 @@ export class BinlogTail {
     const file = this.zongji.options.filename;
     if (!file || nextPosition <= 0) return;
     this.lastCommit = { file, position: nextPosition };
-    if (this.current.length === 0 && !this.currentStatementLogged) return;
-    this.queue.push({ records: this.current, at: this.lastCommit, statementLogged: this.currentStatementLogged });
+    if (this.current.length === 0 && this.currentUndecodable.length === 0 && !this.currentStatementLogged) return;
+    this.queue.push({ records: this.current, undecodable: this.currentUndecodable, at: this.lastCommit, statementLogged: this.currentStatementLogged });
     this.queuedMessages += this.current.length;
     this.current = [];
+    this.currentUndecodable = [];
     this.currentStatementLogged = false;
     this.wakeSignal.wake();
     if (!this.paused && this.queuedMessages >= this.options.maxPendingMessages) {

@@ -1,7 +1,7 @@
 export { type MysqlFlavor } from './mysql-dialect.js';
 export { createMysqlPool, dropMysqlDatabase, ensureMysqlDatabase, type MysqlConnection, type MysqlPool } from './mysql-pool.js';
 export { type MysqlBrokerOptions, type MysqlConnectionOptions, type MysqlStoreOptions } from './mysql-options.js';
-export { openMysqlStore, type MysqlStore } from './mysql-store.js';
+export { openMysqlStore, type MysqlStore, type MysqlTransaction } from './mysql-store.js';
 export { MysqlBroker, openMysqlBroker } from './mysql-broker.js';
 export { MysqlConfigError, MysqlConfigReason, isMysqlConfigError } from './mysql-errors.js';
 export { SessionLock, lockName } from './mysql-locks.js';

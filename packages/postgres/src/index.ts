@@ -9,7 +9,7 @@ export {
 } from './postgres-errors.js';
 export { dropPostgresDatabase, ensurePostgresDatabase } from './postgres-database.js';
 export { type PostgresBrokerOptions, type PostgresConnectionOptions, type PostgresStoreOptions } from './postgres-options.js';
-export { PostgresStore, openPostgresStore, type PostgresConnectionConfig } from './postgres-store.js';
+export { PostgresStore, openPostgresStore, type PostgresConnectionConfig, type PostgresTransaction } from './postgres-store.js';
 export { PostgresBroker, openPostgresBroker } from './postgres-broker.js';
 export { PostgresPollingRelay, type PostgresPollingRelayOptions, type PostgresPollingRelayStats } from './polling-relay.js';
 export { PostgresTailingRelay, type PostgresTailingRelayOptions, type PostgresTailingRelayStats } from './tailing-relay.js';

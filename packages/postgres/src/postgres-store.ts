@@ -1,5 +1,5 @@
 import type { ClientConfig, PoolClient } from 'pg';
-import { SqlStore } from '@concord/core';
+import { SqlStore, type Transaction } from '@concord/core';
 import { migrateOrClose, type SqlStoreOptions } from '@concord/core/spi';
 import { openPostgresDriver } from './postgres-connect.js';
 import type { PostgresDriver } from './postgres-driver.js';
@@ -8,6 +8,9 @@ import type { PostgresPoolClient } from './postgres-pool.js';
 
 /** How to open a replication (or other dedicated) connection to the same database. */
 export type PostgresConnectionConfig = string | ClientConfig;
+
+/** A PostgreSQL store's transaction: `tx.handle` is the pool client (a saga's `.transactionType<PostgresTransaction>()`). */
+export type PostgresTransaction<C extends PostgresPoolClient = PoolClient> = Transaction<C>;
 
 /** A `SqlStore` on PostgreSQL, with the driver and connection details the relays need. */
 export class PostgresStore<C extends PostgresPoolClient = PoolClient> extends SqlStore<C> {

@@ -34,7 +34,7 @@ const ReserveCourier = defineCommand('shop.ReserveCourier', {
 });
 
 // Create: lock the order, then reserve stock and a courier in parallel.
-const createOrder = defineSaga('shop.CreateOrder', Order)
+const createOrder = defineSaga('shop.CreateOrder', Order, { failures: ['NO_COURIER'] })
   .step('create', { invoke: CreateOrder.with((d) => d), onReply: { Created: ok() } })
   .parallel('reserve', (g) =>
     g
@@ -81,9 +81,9 @@ export async function semanticLockExample(
   const until = async (check: () => Promise<boolean>) => {
     while (!(await check())) await new Promise((r) => setTimeout(r, 20));
   };
-  const create = await orchestrator.begin(createOrder, { orderId: 'o-1' });
+  const create = await orchestrator.begin('shop.CreateOrder', { orderId: 'o-1' });
   await until(async () => (await warehouse.pendingReplies()).length === 1); // the courier question is open
-  const cancel = await orchestrator.begin(cancelOrder, { orderId: 'o-1' });
+  const cancel = await orchestrator.begin('shop.CancelOrder', { orderId: 'o-1' });
   await until(async () => (await orchestrator.get(cancel))?.status === 'COMPENSATED'); // refused: o-1 is locked
   const [question] = await warehouse.pendingReplies();
   await warehouse.answer(ReserveCourier, question!.deferredId, (reply) => reply.Reserved({}));

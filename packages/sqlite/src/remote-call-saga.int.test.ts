@@ -52,18 +52,18 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
     schema: schema<{ shipmentId: number }>(),
     replies: { LabelVoided: schema<{ labelId: string | null }>() },
   });
-  const ship = defineSaga('test.Ship', schema<ShipData>())
+  const ship = defineSaga('test.Ship', schema<ShipData>(), { failures: ['REFUSED'] })
     .step('label', {
-      invoke: CreateLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })),
+      invoke: CreateLabel.with((d) => ({ shipmentId: d.shipmentId })),
       onReply: {
         LabelRefused: fail('REFUSED'),
         LabelCreated: (_tx, d, r) => ({ ...d, labelId: r.labelId }),
       },
-      compensate: { invoke: VoidLabel.with((d: ShipData) => ({ shipmentId: d.shipmentId })) },
+      compensate: { invoke: VoidLabel.with((d) => ({ shipmentId: d.shipmentId })) },
     })
     .step('book', {
       kind: 'pivot',
-      local: (_tx, d: ShipData) => {
+      local: (_tx, d) => {
         if (d.shipmentId >= 100) throw new Error('no truck');
       },
     })
@@ -154,7 +154,7 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
   it('replies when the call settles, after lost answers, with one label for the step key', async () => {
     loseNext = 2;
     const before = creates;
-    const sagaId = await orchestrator.begin(ship, { shipmentId: 1 });
+    const sagaId = await orchestrator.begin('test.Ship', { shipmentId: 1 });
     const saga = await finished(sagaId);
     expect(saga).toMatchObject({ status: 'COMPLETED', data: { shipmentId: 1, labelId: 'L1' } });
     expect(creates - before).toBe(3);
@@ -162,14 +162,14 @@ describe('a saga step whose participant is a tracked remote call (SQLite)', () =
   });
 
   it('compensates by voiding the label when a later step fails', async () => {
-    const sagaId = await orchestrator.begin(ship, { shipmentId: 100 });
+    const sagaId = await orchestrator.begin('test.Ship', { shipmentId: 100 });
     const saga = await finished(sagaId);
     expect(saga.status).toBe('COMPENSATED');
     expect(labels.get(`${sagaId}:label`)).toMatchObject({ voided: true });
   });
 
   it('turns a refused call into the step failure reply', async () => {
-    const sagaId = await orchestrator.begin(ship, { shipmentId: 7 }, { sagaId: uniqueName('refused') });
+    const sagaId = await orchestrator.begin('test.Ship', { shipmentId: 7 }, { sagaId: uniqueName('refused') });
     const saga = await finished(sagaId);
     expect(saga).toMatchObject({ status: 'COMPENSATED', failureReason: 'REFUSED' });
   });

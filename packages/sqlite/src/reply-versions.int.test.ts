@@ -31,7 +31,7 @@ const HoldV3 = defineCommand('stock.Hold', {
 const Data = z.object({ orderId: z.string(), holdId: z.string().optional(), until: z.number().optional() });
 type Data = z.infer<typeof Data>;
 const saga = defineSaga('HoldForOrder', Data)
-  .step('hold', { kind: 'pivot', invoke: HoldV2.with((d: Data) => ({ orderId: d.orderId })), onReply: { Held: (_tx, d, held) => ({ ...d, ...held }) } })
+  .step('hold', { kind: 'pivot', invoke: HoldV2.with((d) => ({ orderId: d.orderId })), onReply: { Held: (_tx, d, held) => ({ ...d, ...held }) } })
   .build();
 
 /** Backoff without waiting, so the reply consumer's ten attempts take no time. */
@@ -55,7 +55,7 @@ async function run(
     await participant.start();
     await orchestrator.start();
     for (const relay of relays) relay.start();
-    await check(orchestrator, await orchestrator.begin(saga, { orderId: 'o1' }), shop);
+    await check(orchestrator, await orchestrator.begin('HoldForOrder', { orderId: 'o1' }), shop);
   } finally {
     for (const relay of relays) await relay.stop();
     await orchestrator.stop();

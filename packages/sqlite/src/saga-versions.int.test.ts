@@ -31,7 +31,7 @@ async function open(name: string) {
   const stock = await openSqliteStore({ filename: join(dir, `${name}-stock.db`), logger: silentLogger });
   const relays = [shop, stock].map((store) => new OutboxRelay({ store, broker, logger: silentLogger, pollIntervalMs: 10 }));
   const orchestrator = (sagas: SagaDefinition<Data>[], previousVersions: SagaDefinition<Data>[] = []) =>
-    new SagaOrchestrator<SqliteDatabase>({ name: `${name}-shop`, store: shop, broker, sagas, previousVersions, logger: silentLogger, clock: instantClock, schedulerIntervalMs: 20 });
+    new SagaOrchestrator({ name: `${name}-shop`, store: shop, broker, sagas, previousVersions, logger: silentLogger, clock: instantClock, schedulerIntervalMs: 20 });
   const close = async () => {
     for (const relay of relays) await relay.stop();
     await shop.close();
@@ -61,7 +61,7 @@ describe('saga definition versions (SQLite)', () => {
       for (const relay of env.relays) relay.start();
       // The new build begins a saga (on v2) while only the old build consumes replies.
       const newProcess = env.orchestrator([w.v2], [w.v1]);
-      const sagaId = await newProcess.begin(w.v2, { id: 'h1', trail: [] });
+      const sagaId = await newProcess.begin('Hold', { id: 'h1', trail: [] });
       const [letter] = await eventually(async () => {
         const letters = await env.shop.deadLetters.list();
         return letters.length > 0 ? letters : undefined;
@@ -91,7 +91,7 @@ describe('saga definition versions (SQLite)', () => {
       reply.Reserved({}),
     );
     const first = env.orchestrator([w.v1]);
-    await first.begin(w.v1, { id: 'l1', trail: [] }, { sagaId: 'legacy-1' });
+    await first.begin('Hold', { id: 'l1', trail: [] }, { sagaId: 'legacy-1' });
     expect((await first.get('legacy-1'))?.definitionVersion).toBe('1');
     // As a row written before the saga-versions migration would be.
     await env.shop.driver.run((exec) => exec.execute("UPDATE concord_saga_instances SET definition_version = NULL WHERE saga_id = 'legacy-1'"));
@@ -114,7 +114,7 @@ describe('saga definition versions (SQLite)', () => {
     const w = world();
     const env = await open(uniqueName('stuck'));
     try {
-      await env.orchestrator([w.v1]).begin(w.v1, { id: 's1', trail: [] }, { sagaId: 'stuck-1' });
+      await env.orchestrator([w.v1]).begin('Hold', { id: 's1', trail: [] }, { sagaId: 'stuck-1' });
       await env.shop.driver.run((exec) => exec.execute("UPDATE concord_saga_instances SET status = 'STUCK' WHERE saga_id = 'stuck-1'"));
       await expect(env.orchestrator([w.v2]).start()).rejects.toMatchObject({
         code: 'SAGA_VERSION_NOT_REGISTERED',

@@ -29,7 +29,7 @@ const count = async (store: SqlStore, sql: string) =>
  */
 export function paymentScenario(options: { receiptAfterCommit: boolean }): SagaScenario<Services, Runtime> {
   let receipts: string[] = [];
-  const payment = defineSaga('Payment', PaymentData)
+  const payment = defineSaga('Payment', PaymentData, { failures: ['REFUSED'] })
     .step('debit', { kind: 'pivot', invoke: Debit.with((d) => d), onReply: { Debited: ok(), Refused: fail('REFUSED') } })
     .step('record', {
       kind: 'retriable',
@@ -65,7 +65,7 @@ export function paymentScenario(options: { receiptAfterCommit: boolean }): SagaS
       await participant.stop();
     },
     act: async ({ orchestrator }) => {
-      await orchestrator.begin(payment, { paymentId: 'p1', amount: 5 }, { sagaId: 'payment-p1' });
+      await orchestrator.begin('Payment', { paymentId: 'p1', amount: 5 }, { sagaId: 'payment-p1' });
     },
     invariants: {
       'the saga completed': async ({ stores, actCompleted }) => {

@@ -24,8 +24,8 @@ const rows = <T>(store: SqlStore, sql: string) => store.driver.run((exec) => exe
 function holdScenario(): SagaScenario<'shop' | 'stock', { orchestrator: SagaOrchestrator; participant: SagaParticipant }> {
   const saga = defineSaga('HoldStock', OrderData)
     .step('hold', {
-      invoke: Hold.with((d: z.infer<typeof OrderData>) => d), onReply: { Held: ok() },
-      compensate: { invoke: Release.with((d: z.infer<typeof OrderData>) => d) },
+      invoke: Hold.with((d) => d), onReply: { Held: ok() },
+      compensate: { invoke: Release.with((d) => d) },
       timeoutMs: 1_000,
     })
     .step('done', { kind: 'pivot', local: () => undefined })
@@ -56,7 +56,7 @@ function holdScenario(): SagaScenario<'shop' | 'stock', { orchestrator: SagaOrch
       await orchestrator.stop();
       await participant.stop();
     },
-    act: async ({ orchestrator }) => void (await orchestrator.begin(saga, { orderId: 'o1' }, { sagaId: 'hold-o1' })),
+    act: async ({ orchestrator }) => void (await orchestrator.begin('HoldStock', { orderId: 'o1' }, { sagaId: 'hold-o1' })),
     invariants: {
       'stock is held exactly when the saga completed': async ({ stores }) => {
         const sagas = await rows<{ status: string }>(stores.shop, 'SELECT status FROM concord_saga_instances');

@@ -17,18 +17,19 @@ export const CreateOrderData = z.object({
 });
 export type CreateOrderData = z.infer<typeof CreateOrderData>;
 
-const rejectionReason = (why: string): RejectionReason => (why === 'UNKNOWN_CUSTOMER' ? 'UNKNOWN_CUSTOMER' : 'INSUFFICIENT_CREDIT');
-
 /**
  * Eventuate's CreateOrderSaga: the order is created PENDING (its state is the semantic lock),
  * credit is reserved (the pivot), then the order is approved (retriable). A refused
- * reservation rejects the order with the reason.
+ * reservation rejects the order with the reason (any other failure, a timeout say, counts as
+ * insufficient credit).
  */
 export function createOrderSaga(orders: OrderLifecycle) {
-  return defineSaga('CreateOrder', CreateOrderData)
+  return defineSaga('CreateOrder', CreateOrderData, { failures: ['UNKNOWN_CUSTOMER', 'INSUFFICIENT_CREDIT'] })
     .step('create-order', {
       local: (tx, d) => orders.createPending(tx, d.orderId, d.customerId, d.orderTotal),
-      compensate: { local: (tx, d, why) => orders.reject(tx, d.orderId, rejectionReason(why)) },
+      compensate: {
+        local: (tx, d, why) => orders.reject(tx, d.orderId, why === 'UNKNOWN_CUSTOMER' ? 'UNKNOWN_CUSTOMER' : 'INSUFFICIENT_CREDIT'),
+      },
     })
     .step('reserve-credit', {
       kind: 'pivot',
@@ -61,3 +62,6 @@ export function cancelOrderSaga(orders: OrderLifecycle) {
     })
     .build();
 }
+
+/** The sagas the order service's orchestrator runs. */
+export type OrderSagas = ReturnType<typeof createOrderSaga> | ReturnType<typeof cancelOrderSaga>;

@@ -27,7 +27,7 @@ import type { Cents } from '../money.js';
 import { OrderLockedError, OrderNotCancellableError } from './order-errors.js';
 import { serviceSql } from '../service-schema/index.js';
 import { OrderRepository, orderSchema } from './order-repository.js';
-import { cancelOrderSaga, createOrderSaga, type OrderLifecycle } from './order-sagas.js';
+import { cancelOrderSaga, createOrderSaga, type OrderLifecycle, type OrderSagas } from './order-sagas.js';
 
 export interface OrderServiceOptions {
   readonly store: SqlStore;
@@ -69,9 +69,7 @@ export class OrderService implements OrderLifecycle {
   private polling = false;
   private readonly stops: Array<() => Promise<void>> = [];
   private readonly running: Array<{ isRunning(): boolean }> = [];
-  readonly orchestrator: SagaOrchestrator | undefined;
-  private readonly createSaga;
-  private readonly cancelSaga;
+  readonly orchestrator: SagaOrchestrator<unknown, OrderSagas> | undefined;
 
   constructor(private readonly options: OrderServiceOptions) {
     const sql = serviceSql(options.store, orderSchema.name);
@@ -82,14 +80,12 @@ export class OrderService implements OrderLifecycle {
       scope: 'orders.create',
       ttlMs: options.idempotencyTtlMs ?? 24 * 3_600_000,
     });
-    this.createSaga = createOrderSaga(this);
-    this.cancelSaga = cancelOrderSaga(this);
     if (options.mode === 'orchestration') {
       this.orchestrator = new SagaOrchestrator({
         name: 'order-service',
         store: options.store,
         broker: options.broker,
-        sagas: [this.createSaga, this.cancelSaga],
+        sagas: [createOrderSaga(this), cancelOrderSaga(this)],
         logger: options.logger,
         instrumentation: options.instrumentation,
       });
@@ -189,7 +185,7 @@ export class OrderService implements OrderLifecycle {
     return this.options.store.transaction(async (tx) => {
       const create = async () => {
         const data = { orderId, customerId, orderTotal: total };
-        if (this.orchestrator) await this.orchestrator.begin(this.createSaga, data, { tx, sagaId: createOrderSagaId(orderId) });
+        if (this.orchestrator) await this.orchestrator.begin('CreateOrder', data, { tx, sagaId: createOrderSagaId(orderId) });
         else await this.createPending(tx, orderId, customerId, total);
         return orderId;
       };
@@ -207,7 +203,7 @@ export class OrderService implements OrderLifecycle {
       if (order.state === 'PENDING') throw new OrderLockedError(orderId);
       if (order.state !== 'APPROVED') throw new OrderNotCancellableError(orderId, order.state);
       if (this.orchestrator) {
-        await this.orchestrator.begin(this.cancelSaga, { orderId, customerId: order.customerId }, { tx, sagaId: cancelOrderSagaId(orderId) });
+        await this.orchestrator.begin('CancelOrder', { orderId, customerId: order.customerId }, { tx, sagaId: cancelOrderSagaId(orderId) });
       } else {
         await this.cancel(tx, orderId);
       }

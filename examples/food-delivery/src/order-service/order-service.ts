@@ -27,19 +27,17 @@ export class OrderService implements FoodOrderLifecycle {
   private readonly orders: OrderRepository;
   private readonly ids: IdAllocator;
   private readonly listeners = new Set<(order: FoodOrder) => void>();
-  readonly orchestrator: SagaOrchestrator;
-  private readonly saga;
+  readonly orchestrator: SagaOrchestrator<unknown, ReturnType<typeof placeOrderSaga>>;
 
   constructor(private readonly options: OrderServiceOptions) {
     const sql = serviceSql(options.store, orderSchema.name);
     this.orders = new OrderRepository(sql);
     this.ids = new IdAllocator(options.store, sql, 'food-order');
-    this.saga = placeOrderSaga(this);
     this.orchestrator = new SagaOrchestrator({
       name: 'food-order-service',
       store: options.store,
       broker: options.broker,
-      sagas: [this.saga],
+      sagas: [placeOrderSaga(this)],
       logger: options.logger,
       // Transient failures of a step's command are retried by the participants' consumers;
       // a saga step itself is retried this many times before it is STUCK for a person.
@@ -74,7 +72,7 @@ export class OrderService implements FoodOrderLifecycle {
         if (earlier && earlier.kitchenId !== kitchenId) throw new IdempotencyKeyReusedError(idempotencyKey);
         if (earlier) return earlier.orderId;
       }
-      await this.orchestrator.begin(this.saga, { orderId, kitchenId, agentId: null }, { tx, sagaId: placeOrderSagaId(orderId) });
+      await this.orchestrator.begin('PlaceFoodOrder', { orderId, kitchenId, agentId: null }, { tx, sagaId: placeOrderSagaId(orderId) });
       return orderId;
     });
   }

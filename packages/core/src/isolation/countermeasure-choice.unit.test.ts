@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, ok } from '../saga/saga-definition.js';
+import { defineSaga } from '../saga/saga-definition.js';
+import { ok } from '../saga/saga-failure.js';
 import { objectSchema } from '../testing/object-schema.js';
 import { byValue } from './by-value.js';
 import { pessimisticView } from './pessimistic-view.js';

@@ -1,5 +1,10 @@
-import type { SagaDefinition } from '../saga/saga-definition.js';
-import { SagaDefinitionError } from '../saga/saga-definition.js';
+import { SagaDefinitionError, type StepKind } from '../saga/saga-definition.js';
+
+/** What the check reads of a built saga (any saga has it, whatever its data, failures and transaction). */
+interface SagaSteps {
+  readonly name: string;
+  readonly steps: ReadonlyArray<{ readonly name: string; readonly kind: StepKind; readonly index: number }>;
+}
 
 /**
  * Pessimistic view (seed 003): a step that *gives back* something other sagas read (credit,
@@ -8,10 +13,7 @@ import { SagaDefinitionError } from '../saga/saga-definition.js';
  * part of the definition: each named step must be retriable (after the pivot, never
  * compensated) and come after every compensatable step. Returns the definition unchanged.
  */
-export function pessimisticView<D>(
-  definition: SagaDefinition<D>,
-  options: { readonly releases: readonly string[] },
-): SagaDefinition<D> {
+export function pessimisticView<S extends SagaSteps>(definition: S, options: { readonly releases: readonly string[] }): S {
   const problems: string[] = [];
   const lastCompensatable = definition.steps.reduce((last, s, i) => (s.kind !== 'retriable' ? i : last), -1);
   for (const name of options.releases) {

@@ -11,23 +11,27 @@ export {
 } from './command-definition.js';
 export {
   defineSaga,
-  fail,
-  ok,
   SagaBuilder,
   SagaDefinitionError,
+  type AnySagaDefinition,
+  type AnyTransaction,
   type Compensation,
-  type FailAction,
-  type OkAction,
+  type LocalAction,
+  type LocalCompensation,
   type ReplyAction,
   type ReplyHandler,
   type InvokeStepInput,
   type LocalStepInput,
   type OnReply,
   type SagaDefinition,
+  type SagaDefinitionFor,
   type SagaDefinitionOptions,
+  type SagaInputOf,
+  type StepCompensation,
   type StepDefinition,
   type StepKind,
 } from './saga-definition.js';
+export { fail, ok, type FailAction, type OkAction, type SagaFailureCode, type SagaFailureReason } from './saga-failure.js';
 export { StepGroupBuilder, type InvokeBranchInput, type LocalBranchInput } from './step-group.js';
 export { deferredReplyId, type DeferredReply, type PendingReply } from './deferred-replies.js';
 export { commandChannels } from './saga-ended.js';
@@ -39,7 +43,9 @@ export {
   type SagaHistoryEntry,
   type SagaHistoryEvent,
   type SagaInstance,
+  type SagaInstanceOf,
   type SagaView,
+  type SagaViewOf,
 } from './saga-instance.js';
 export { SagaOrchestrator, type ManualActionOptions, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaParticipant, type CommandHandler, type ParticipantReplies, type SagaParticipantOptions } from './saga-participant.js';

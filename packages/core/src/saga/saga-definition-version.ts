@@ -1,5 +1,14 @@
 import { InvalidArgumentError } from '../errors.js';
-import type { Compensation, StepDefinition } from './saga-definition.js';
+import type { StepKind } from './saga-definition.js';
+
+/** What a step's shape is made of (any step definition has it, whatever its data and handlers). */
+interface StepShape {
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly invoke?: { readonly command: { readonly type: string } };
+  readonly compensate?: { readonly invoke?: { readonly command: { readonly type: string } } };
+  readonly branches?: readonly StepShape[];
+}
 
 /**
  * What identifies the shape of a saga definition: each step's name, kind, what it does (the
@@ -7,10 +16,10 @@ import type { Compensation, StepDefinition } from './saga-definition.js';
  * Handlers are code and cannot be compared, so they are not part of it: a change inside a
  * handler keeps the fingerprint; give an explicit `version` when that matters.
  */
-export function stepsShape(steps: readonly StepDefinition<unknown>[]): string {
-  const compensation = (c: Compensation<unknown> | undefined) =>
+export function stepsShape(steps: readonly StepShape[]): string {
+  const compensation = (c: StepShape['compensate']) =>
     !c ? '-' : c.invoke ? `invoke:${c.invoke.command.type}` : 'local';
-  const step = (s: StepDefinition<unknown>): string => {
+  const step = (s: StepShape): string => {
     if (s.branches) return `${s.name}|group(${s.branches.map(step).join(',')})`;
     const does = s.invoke ? `invoke:${s.invoke.command.type}` : 'local';
     return `${s.name}|${s.kind}|${does}|${compensation(s.compensate)}`;
@@ -23,7 +32,7 @@ export function stepsShape(steps: readonly StepDefinition<unknown>[]): string {
  * in any JavaScript runtime, so it does not use node:crypto; collisions only need to be
  * unlikely between the few versions one saga type ever has.
  */
-export function stepsFingerprint(steps: readonly StepDefinition<unknown>[]): string {
+export function stepsFingerprint(steps: readonly StepShape[]): string {
   const text = stepsShape(steps);
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, fail, ok, SagaDefinitionError, type FailAction, type ReplyHandler } from './saga-definition.js';
+import { defineSaga, SagaDefinitionError, type ReplyHandler } from './saga-definition.js';
+import { fail, ok, type FailAction } from './saga-failure.js';
 
 const Reserve = defineCommand('t.Reserve', {
   channel: 'customers',
@@ -24,7 +25,7 @@ function problems(build: () => unknown): string[] {
 
 describe('saga definitions are validated when built', () => {
   it('accepts compensatable steps, one pivot, then retriable steps', () => {
-    const saga = defineSaga('Ok', counterSchema)
+    const saga = defineSaga('Ok', counterSchema, { failures: ['REFUSED'] })
       .step('a', { local: () => undefined, compensate: { local: () => undefined } })
       .step('b', { invoke, onReply: { Reserved: ok(), Refused: fail('REFUSED') }, compensate: { invoke: Release.with((d) => ({ key: d.key, seq: 1 })) } })
       .step('c', { kind: 'pivot', invoke, onReply: { Reserved: ok(), Refused: fail('REFUSED') } })
@@ -68,7 +69,7 @@ describe('saga definitions are validated when built', () => {
     expect(problems(() => defineSaga('Empty', counterSchema).build())).toEqual(['a saga needs at least one step']);
     expect(
       problems(() =>
-        defineSaga('Bad', counterSchema)
+        defineSaga('Bad', counterSchema, { failures: ['X'] })
           .step('x', { local: () => undefined })
           .step('x', { local: () => undefined })
           .step('both', { local: () => undefined, invoke, onReply: { Reserved: ok(), Refused: ok() } } as never)

@@ -9,10 +9,10 @@ import type { Broker } from '../ports/broker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
-import { validatePayload, type SchemaInput } from '../schema.js';
+import { validatePayload } from '../schema.js';
 import { DurableTimers } from '../timers/durable-timers.js';
-import type { SagaDefinition } from './saga-definition.js';
-import type { SagaInstance, SagaView } from './saga-instance.js';
+import type { AnySagaDefinition, SagaDefinitionFor, SagaInputOf, SagaNamed } from './saga-definition.js';
+import type { SagaInstance, SagaInstanceOf, SagaView, SagaViewOf } from './saga-instance.js';
 import { upcastReplyBody } from './reply-versions.js';
 import { sagaReplyMessage, type SagaReplyPayload } from './saga-messages.js';
 import { SagaRepository, type SagaListFilter } from './saga-repository.js';
@@ -27,19 +27,25 @@ import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versi
 import { assertInFlightVersionsRegistered } from './saga-version-check.js';
 import type { SagaStore } from './saga-store.js';
 
-export interface SagaOrchestratorOptions<H> {
+export interface SagaOrchestratorOptions<
+  H,
+  S extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+  P extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+> {
   /** Names the reply channel and the reply consumer; stable across restarts. */
   readonly name: string;
   readonly store: SagaStore<H>;
   readonly broker: Broker;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
-  readonly sagas: ReadonlyArray<SagaDefinition<any>>;
+  /**
+   * The sagas this orchestrator runs: the one place they are registered. `begin` takes their
+   * names; a saga whose steps need another store's transaction does not compile here.
+   */
+  readonly sagas: readonly S[];
   /**
    * Older definitions of the same saga types, kept so the instances that started on them finish
    * on them (a deployment that changed a saga's steps). New sagas always run on `sagas`.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
-  readonly previousVersions?: ReadonlyArray<SagaDefinition<any>>;
+  readonly previousVersions?: readonly P[];
   /** Default `<name>.saga-replies`. */
   readonly replyChannel?: string;
   /** Attempts of a retriable step or a compensation before the saga is STUCK. Default 5. */
@@ -61,15 +67,17 @@ export interface ManualActionOptions {
   readonly note?: string;
 }
 
-type AnySaga = SagaDefinition<unknown>;
-
 /**
  * Runs orchestrated sagas: persists each instance in the service's own database, sends step
  * commands through the outbox, consumes replies, retries, times out, compensates, and parks
  * what cannot finish as STUCK for a person. Every transition (state, outgoing commands, the
  * consumed reply's id) commits in one local transaction with optimistic versioning.
  */
-export class SagaOrchestrator<H = unknown> {
+export class SagaOrchestrator<
+  H = unknown,
+  S extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+  P extends SagaDefinitionFor<H> = SagaDefinitionFor<H>,
+> {
   readonly replyChannel: string;
   private readonly sagas: SagaVersionRegistry;
   private readonly repository: SagaRepository;
@@ -79,12 +87,12 @@ export class SagaOrchestrator<H = unknown> {
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly backoff: BackoffPolicy;
-  private readonly listeners = new Set<(instance: SagaInstance) => void>();
+  private readonly listeners = new Set<(instance: SagaInstanceOf<S | P>) => void>();
   /** Retries and reply deadlines are durable timers: fired once across all instances. */
   private readonly timers: DurableTimers<H>;
   private readonly wakeKind: string;
 
-  constructor(private readonly options: SagaOrchestratorOptions<H>) {
+  constructor(private readonly options: SagaOrchestratorOptions<H, S, P>) {
     assertName('orchestrator name', options.name);
     this.replyChannel = options.replyChannel ?? `${options.name}.saga-replies`;
     this.sagas = new SagaVersionRegistry(options.sagas, options.previousVersions ?? []);
@@ -148,30 +156,34 @@ export class SagaOrchestrator<H = unknown> {
     });
   }
 
-  /** Called after each committed transition, with the instance as committed. */
-  onChange(listener: (instance: SagaInstance) => void): () => void {
+  /**
+   * Called after each committed transition, with the instance as committed: one of this
+   * orchestrator's sagas, its data and failure reason typed (narrow on `sagaType`).
+   */
+  onChange(listener: (instance: SagaInstanceOf<S | P>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /**
-   * Starts a saga: validates its data, runs its first local steps and sends its first command,
-   * all in `tx` when given (so the saga starts atomically with the caller's own writes) or in a
-   * new transaction. With a caller-assigned `sagaId`, starting the same saga again is a no-op.
+   * Starts the registered saga named `sagaType`: validates its data, runs its first local steps
+   * and sends its first command, all in `tx` when given (so the saga starts atomically with the
+   * caller's own writes) or in a new transaction. With a caller-assigned `sagaId`, starting the
+   * same saga again is a no-op. A name that is not registered does not compile.
    */
-  async begin<D>(
-    saga: SagaDefinition<D>,
-    data: SchemaInput<SagaDefinition<D>['schema']> | D,
+  async begin<N extends S['name']>(
+    sagaType: N,
+    data: SagaInputOf<S, N>,
     options: { sagaId?: string; tx?: Transaction<H> } = {},
   ): Promise<string> {
-    const definition = this.sagas.newest(saga.name);
-    if (!definition) throw new InvalidArgumentError(`saga ${saga.name} is not registered with orchestrator ${this.options.name}`);
-    const parsed = await validatePayload(definition.schema, data, `saga ${saga.name}`, 'send');
+    const definition = this.sagas.newest(sagaType);
+    if (!definition) throw new InvalidArgumentError(`saga ${sagaType} is not registered with orchestrator ${this.options.name}`);
+    const parsed = await validatePayload(definition.schema, data, `saga ${sagaType}`, 'send');
     const sagaId = options.sagaId ?? newId();
     const run = async (tx: Transaction<H>) => {
       const existing = await this.repository.load(tx.sql, sagaId);
       if (existing) {
-        if (existing.sagaType !== saga.name) {
+        if (existing.sagaType !== sagaType) {
           throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
         }
         return;
@@ -179,7 +191,7 @@ export class SagaOrchestrator<H = unknown> {
       const now = this.clock.now();
       const t = this.transition(tx, definition, {
         sagaId,
-        sagaType: saga.name,
+        sagaType,
         definitionVersion: definition.version,
         data: parsed,
         status: 'RUNNING',
@@ -206,21 +218,30 @@ export class SagaOrchestrator<H = unknown> {
     // The saga's trace starts here: its first commands (and events) carry this span's context.
     const inSpan = this.options.instrumentation?.inSpan;
     if (inSpan) {
-      await inSpan.call(this.options.instrumentation, { name: `saga ${saga.name}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': saga.name } }, begin);
+      await inSpan.call(this.options.instrumentation, { name: `saga ${sagaType}`, kind: 'internal', attributes: { 'concord.saga.id': sagaId, 'concord.saga.type': sagaType } }, begin);
     } else {
       await begin();
     }
     return sagaId;
   }
 
-  async get(sagaId: string): Promise<SagaView | undefined> {
+  /**
+   * A saga and its history. Given its `sagaType`, the view is typed as that registered saga's
+   * (data, failure reasons), and a saga of another type is not returned.
+   */
+  get<N extends S['name']>(sagaId: string, sagaType: N): Promise<SagaViewOf<SagaNamed<S | P, N>> | undefined>;
+  get(sagaId: string): Promise<SagaView | undefined>;
+  async get(sagaId: string, sagaType?: string): Promise<SagaView | undefined> {
     return this.options.store.read(async (exec) => {
       const instance = await this.repository.load(exec, sagaId);
-      if (!instance) return undefined;
+      if (!instance || (sagaType !== undefined && instance.sagaType !== sagaType)) return undefined;
       return { ...instance, history: await this.repository.history(exec, sagaId) };
     });
   }
 
+  /** Sagas, newest first; filtered on a registered `sagaType`, typed as that saga's instances. */
+  list<N extends S['name']>(filter: SagaListFilter & { readonly sagaType: N }): Promise<SagaInstanceOf<SagaNamed<S | P, N>>[]>;
+  list(filter?: SagaListFilter): Promise<SagaInstance[]>;
   list(filter: SagaListFilter = {}): Promise<SagaInstance[]> {
     return this.options.store.read((exec) => this.repository.list(exec, filter));
   }
@@ -314,7 +335,7 @@ export class SagaOrchestrator<H = unknown> {
   }
 
   /** The definition the instance started on: never another one, whose steps would not match. */
-  private definitionOf(instance: SagaInstance): AnySaga {
+  private definitionOf(instance: SagaInstance): AnySagaDefinition {
     const definition = this.sagas.resolve(instance.sagaType, instance.definitionVersion);
     if (definition) return definition;
     if (!this.sagas.types().includes(instance.sagaType)) {
@@ -325,7 +346,7 @@ export class SagaOrchestrator<H = unknown> {
     ]);
   }
 
-  private transition(tx: Transaction<H>, definition: AnySaga, instance: SagaInstance): SagaTransition {
+  private transition(tx: Transaction<H>, definition: AnySagaDefinition, instance: SagaInstance): SagaTransition {
     return new SagaTransition(
       {
         repository: this.repository,
@@ -359,7 +380,8 @@ export class SagaOrchestrator<H = unknown> {
     const signals = instrumentation?.sagaTransition ? t.signals() : undefined;
     tx.afterCommit(() => {
       if (signals) instrumentation!.sagaTransition!(signals);
-      for (const listener of this.listeners) listener(committed);
+      // Every transition here runs a registered definition (S or P), whose types the instance has.
+      for (const listener of this.listeners) listener(committed as SagaInstanceOf<S | P>);
     });
   }
 

@@ -132,13 +132,17 @@ export class SagaRepository {
       `SELECT id, at, step, event, detail FROM ${this.d.table('saga_history')} WHERE saga_id = ? ORDER BY id`,
       [sagaId],
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: Number(r.at),
-      step: (r.step ?? null) as string | null,
-      event: String(r.event) as SagaHistoryEvent,
-      detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
-    }));
+    // The detail is what the transition recorded for that event (a reason for the failure events).
+    return rows.map(
+      (r) =>
+        ({
+          id: Number(r.id),
+          at: Number(r.at),
+          step: (r.step ?? null) as string | null,
+          event: String(r.event) as SagaHistoryEvent,
+          detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+        }) as SagaHistoryEntry,
+    );
   }
 
   async list(exec: SqlExecutor, filter: SagaListFilter = {}): Promise<SagaInstance[]> {

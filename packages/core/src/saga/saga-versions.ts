@@ -1,9 +1,9 @@
 import { ConcordError, ConcordErrorCode, InvalidArgumentError } from '../errors.js';
-import type { SagaDefinition } from './saga-definition.js';
+import type { AnySagaDefinition, SagaDefinitionFor } from './saga-definition.js';
 
-type AnySaga = SagaDefinition<unknown>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any data type
-type SagaOfAnyData = SagaDefinition<any>;
+type AnySaga = AnySagaDefinition;
+/** Any saga, whatever its transaction type (the orchestrator checked it against its store's). */
+type SagaOfAnyStore = SagaDefinitionFor<never>;
 
 /** An instance, or a group of instances, whose recorded definition version is not registered. */
 export interface UnregisteredSagaVersion {
@@ -46,16 +46,17 @@ export class SagaVersionRegistry {
   private readonly current = new Map<string, AnySaga>();
   private readonly byType = new Map<string, Map<string, AnySaga>>();
 
-  constructor(current: readonly SagaOfAnyData[], previous: readonly SagaOfAnyData[]) {
-    for (const saga of current) {
+  constructor(current: readonly SagaOfAnyStore[], previous: readonly SagaOfAnyStore[]) {
+    // Typed as any data and reasons from here on: each instance runs on its own definition only.
+    for (const saga of current as readonly AnySaga[]) {
       if (this.current.has(saga.name)) throw new InvalidArgumentError(`saga ${saga.name} is registered twice`);
       this.current.set(saga.name, saga);
       this.add(saga);
     }
-    for (const saga of previous) this.add(saga);
+    for (const saga of previous as readonly AnySaga[]) this.add(saga);
   }
 
-  private add(saga: SagaOfAnyData): void {
+  private add(saga: AnySaga): void {
     const versions = this.byType.get(saga.name) ?? new Map<string, AnySaga>();
     const version = versionOf(saga);
     const existing = versions.get(version);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, ok } from './saga-definition.js';
+import { defineSaga } from './saga-definition.js';
+import { ok } from './saga-failure.js';
 import { stepsShape } from './saga-definition-version.js';
 import { SagaVersionNotRegisteredError, SagaVersionRegistry } from './saga-versions.js';
 
@@ -28,7 +29,7 @@ describe('saga definition versions', () => {
     expect(v1().version).toMatch(/^fp-[0-9a-f]{14}$/);
     expect(v1().version).toBe(v1().version);
     const otherHandler = defineSaga('Order', counterSchema)
-      .step('reserve', { invoke: Reserve.with((d: { key: string }) => ({ key: `${d.key}!`, seq: 2 })), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } })
+      .step('reserve', { invoke: Reserve.with((d) => ({ key: `${d.key}!`, seq: 2 })), onReply: { Reserved: ok() }, compensate: { invoke: Release.with(to) } })
       .step('confirm', { kind: 'pivot', local: () => ({ key: 'x', seq: 0 }) })
       .build();
     expect(otherHandler.version).toBe(v1().version);

@@ -3,6 +3,7 @@ import { assertName } from '../message/message-definition.js';
 import type { CommandDefinition, CommandInvocation } from './command-definition.js';
 import {
   buildStepBody,
+  type AnyTransaction,
   type Compensation,
   type LocalAction,
   type OnReply,
@@ -10,34 +11,34 @@ import {
 } from './saga-definition.js';
 
 /** A branch that sends a command: like an invoke step, without a kind (branches are compensatable) or its own timeout. */
-export interface InvokeBranchInput<D, C extends CommandDefinition> {
+export interface InvokeBranchInput<D, C extends CommandDefinition, F extends string = string, T extends AnyTransaction = AnyTransaction> {
   readonly invoke: CommandInvocation<D, C>;
-  readonly onReply: OnReply<D, C>;
-  readonly compensate?: Compensation<D>;
+  readonly onReply: OnReply<D, C, F, T>;
+  readonly compensate?: Compensation<D, F, T>;
   readonly kind?: never;
   readonly timeoutMs?: never;
 }
 
-export interface LocalBranchInput<D> {
-  readonly local: LocalAction<D>;
-  readonly compensate?: Compensation<D>;
+export interface LocalBranchInput<D, F extends string = string, T extends AnyTransaction = AnyTransaction> {
+  readonly local: LocalAction<D, T>;
+  readonly compensate?: Compensation<D, F, T>;
   readonly kind?: never;
 }
 
-type BranchInput<D> = InvokeBranchInput<D, any> | LocalBranchInput<D>;
+type BranchInput<D, F extends string, T extends AnyTransaction> = InvokeBranchInput<D, any, F, T> | LocalBranchInput<D, F, T>;
 
-export interface GroupInput<D> {
-  readonly group: ReadonlyArray<{ readonly name: string; readonly input: BranchInput<D> }>;
+export interface GroupInput<D, F extends string = string, T extends AnyTransaction = AnyTransaction> {
+  readonly group: ReadonlyArray<{ readonly name: string; readonly input: BranchInput<D, F, T> }>;
   readonly timeoutMs?: number;
 }
 
 /** Collects the branches of `SagaBuilder.parallel(name, (g) => g.branch(...).branch(...))`. */
-export class StepGroupBuilder<D> {
-  readonly entries: Array<{ name: string; input: BranchInput<D> }> = [];
+export class StepGroupBuilder<D, F extends string = string, T extends AnyTransaction = AnyTransaction> {
+  readonly entries: Array<{ name: string; input: BranchInput<D, F, T> }> = [];
 
-  branch<C extends CommandDefinition>(name: string, branch: InvokeBranchInput<D, C>): StepGroupBuilder<D>;
-  branch(name: string, branch: LocalBranchInput<D>): StepGroupBuilder<D>;
-  branch(name: string, branch: BranchInput<D>): StepGroupBuilder<D> {
+  branch<C extends CommandDefinition>(name: string, branch: InvokeBranchInput<D, C, F, T>): this;
+  branch(name: string, branch: LocalBranchInput<D, F, T>): this;
+  branch(name: string, branch: BranchInput<D, F, T>): this {
     this.entries.push({ name, input: branch });
     return this;
   }
@@ -47,15 +48,16 @@ export class StepGroupBuilder<D> {
 export const BRANCH_SEPARATOR = '.';
 
 /** Validates a group's branches; each becomes a compensatable step named `<group>.<branch>`. */
-export function buildGroup<D>(
+export function buildGroup<D, F extends string, T extends AnyTransaction>(
   groupName: string,
   where: string,
-  input: GroupInput<D>,
+  input: GroupInput<D, F, T>,
+  failures: readonly string[],
   problems: string[],
-): Pick<StepDefinition<D>, 'branches' | 'timeoutMs'> {
+): Pick<StepDefinition<D, F, T>, 'branches' | 'timeoutMs'> {
   if (input.group.length < 2) problems.push(`${where}: a parallel group needs at least two branches`);
   const seen = new Set<string>();
-  const branches = input.group.map(({ name, input: branch }, position): StepDefinition<D> => {
+  const branches = input.group.map(({ name, input: branch }, position): StepDefinition<D, F, T> => {
     const at = `${where} branch "${name}"`;
     try {
       assertName('branch name', name);
@@ -68,7 +70,7 @@ export function buildGroup<D>(
       problems.push(`${at}: branches are compensatable, give no kind`);
     if ('timeoutMs' in branch && branch.timeoutMs !== undefined)
       problems.push(`${at}: the timeout is the group's (parallel(name, branches, { timeoutMs }))`);
-    const body = buildStepBody<D>(at, branch as LocalBranchInput<D>, problems);
+    const body = buildStepBody<D, F, T>(at, branch as LocalBranchInput<D, F, T>, failures, problems);
     return Object.freeze({
       name: `${groupName}${BRANCH_SEPARATOR}${name}`,
       index: position,

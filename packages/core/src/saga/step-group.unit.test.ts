@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterSchema } from '../testing/test-messages.js';
 import { defineCommand } from './command-definition.js';
-import { defineSaga, fail, ok, SagaDefinitionError } from './saga-definition.js';
+import { defineSaga, SagaDefinitionError } from './saga-definition.js';
+import { fail, ok } from './saga-failure.js';
 import type { CommandHandler } from './saga-participant.js';
 
 const Reserve = defineCommand('g.Reserve', { channel: 'kitchen', schema: counterSchema, replies: { Reserved: counterSchema, Refused: counterSchema } });
@@ -22,7 +23,7 @@ function problems(build: () => unknown): string[] {
 
 describe('parallel step groups', () => {
   it('builds a group as one compensatable step whose branches are named group.branch', () => {
-    const saga = defineSaga('G', counterSchema)
+    const saga = defineSaga('G', counterSchema, { failures: ['REFUSED', 'X'] })
       .parallel('reserve', (g) => g.branch('packet', { invoke, onReply, compensate }).branch('agent', { local: () => undefined }), { timeoutMs: 500 })
       .step('place', { kind: 'pivot', local: () => undefined })
       .build();
@@ -34,7 +35,7 @@ describe('parallel step groups', () => {
   it('refuses a group after the pivot, a lone branch, twin names, and a reply the command does not declare', () => {
     expect(
       problems(() =>
-        defineSaga('G', counterSchema)
+        defineSaga('G', counterSchema, { failures: ['REFUSED', 'X'] })
           .step('pivot', { kind: 'pivot', local: () => undefined })
           .parallel('late', (g) =>
             g

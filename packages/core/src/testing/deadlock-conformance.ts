@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, ok } from '../saga/saga-definition.js';
+import { defineSaga } from '../saga/saga-definition.js';
+import { ok } from '../saga/saga-failure.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant, type CommandHandler } from '../saga/saga-participant.js';
 import type { SqlStore } from '../sql/sql-store.js';
@@ -53,12 +54,12 @@ export function describeDeadlockConformance(name: string, factory: () => Promise
       b2: lockCommand('b2'),
     };
     const aThenB = defineSaga('dl.AThenB', pairData)
-      .step('first', { invoke: Lock.a1.with((d: PairData) => ({ resource: d.first })), onReply: { Locked: ok() } })
-      .step('second', { invoke: Lock.b2.with((d: PairData) => ({ resource: d.second })), onReply: { Locked: ok() } })
+      .step('first', { invoke: Lock.a1.with((d) => ({ resource: d.first })), onReply: { Locked: ok() } })
+      .step('second', { invoke: Lock.b2.with((d) => ({ resource: d.second })), onReply: { Locked: ok() } })
       .build();
     const bThenA = defineSaga('dl.BThenA', pairData)
-      .step('first', { invoke: Lock.b1.with((d: PairData) => ({ resource: d.first })), onReply: { Locked: ok() } })
-      .step('second', { invoke: Lock.a2.with((d: PairData) => ({ resource: d.second })), onReply: { Locked: ok() } })
+      .step('first', { invoke: Lock.b1.with((d) => ({ resource: d.first })), onReply: { Locked: ok() } })
+      .step('second', { invoke: Lock.a2.with((d) => ({ resource: d.second })), onReply: { Locked: ok() } })
       .build();
     let orchestrator: SagaOrchestrator;
     let ordersDb: SqlStore;
@@ -128,10 +129,10 @@ export function describeDeadlockConformance(name: string, factory: () => Promise
       );
       const r1 = uniqueName('r1');
       const r2 = uniqueName('r2');
-      const older = await orchestrator.begin(aThenB, { first: r1, second: r2 });
+      const older = await orchestrator.begin('dl.AThenB', { first: r1, second: r2 });
       await eventually(async () => (await orchestrator.get(older))?.currentStep === 1);
       await new Promise((r) => setTimeout(r, 5)); // a later start: this one is the youngest
-      const younger = await orchestrator.begin(bThenA, { first: r2, second: r1 });
+      const younger = await orchestrator.begin('dl.BThenA', { first: r2, second: r1 });
       await eventually(async () => (await orchestrator.get(younger))?.currentStep === 1);
 
       const a2: SagaParticipant = new SagaParticipant({

@@ -4,7 +4,8 @@ import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { SqlExecutor } from '../sql/sql-driver.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail, ok } from '../saga/saga-definition.js';
+import { defineSaga } from '../saga/saga-definition.js';
+import { fail, ok } from '../saga/saga-failure.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { byValue } from '../isolation/by-value.js';
@@ -80,7 +81,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       'lock',
     );
 
-    const createOrder = defineSaga('iso.CreateOrder', orderData)
+    const createOrder = defineSaga('iso.CreateOrder', orderData, { failures: ['INSUFFICIENT_CREDIT'] })
       .step('create', {
         invoke: CreateOrder.with(toOrder), onReply: { Created: ok() },
         compensate: { invoke: RejectOrder.with(toOrder) },
@@ -103,7 +104,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
       replies: { Untouched: empty },
     });
     // A saga whose compensation needs an order another saga holds.
-    const touchThenFail = defineSaga('iso.TouchThenFail', orderData)
+    const touchThenFail = defineSaga('iso.TouchThenFail', orderData, { failures: ['BOOM'] })
       .step('touch', { invoke: Touch.with(toOrder), onReply: { Touched: ok() }, compensate: { invoke: Untouch.with(toOrder) } })
       .step('boom', {
         local: () => {
@@ -111,7 +112,7 @@ export function describeIsolationConformance(name: string, factory: () => Promis
         },
       })
       .build();
-    const cancelOrder = defineSaga('iso.CancelOrder', orderData)
+    const cancelOrder = defineSaga('iso.CancelOrder', orderData, { failures: ['NO_SUCH_ORDER'] })
       .step('cancel', { invoke: CancelOrder.with(toOrder), onReply: { Cancelled: ok(), NoSuchOrder: fail('NO_SUCH_ORDER') } })
       .step('release-credit', { kind: 'retriable', invoke: ReleaseCredit.with(toOrder), onReply: { Released: ok() } })
       .build();
@@ -259,9 +260,9 @@ export function describeIsolationConformance(name: string, factory: () => Promis
         ]),
       );
       const data = { orderId, customerId, total, onLocked };
-      const createId = await orchestrator.begin(createOrder, data);
+      const createId = await orchestrator.begin('iso.CreateOrder', data);
       await eventually(async () => (await orchestrator.get(createId))?.currentStep === 1);
-      const cancelId = await orchestrator.begin(cancelOrder, data);
+      const cancelId = await orchestrator.begin('iso.CancelOrder', data);
       if (onLocked === 'wait') await eventually(async () => (await count(ordersDb, 'lock_waits')) > 0);
       else await eventually(async () => (await orchestrator.get(cancelId))!.currentStep !== 0);
       if (whileParked) await whileParked();
@@ -362,9 +363,9 @@ export function describeIsolationConformance(name: string, factory: () => Promis
         ]),
       );
       const data = { orderId, customerId, total: 40, onLocked: 'fail' as const };
-      const holder = await orchestrator.begin(createOrder, data); // holds order:<id>, waits for the Customer service
+      const holder = await orchestrator.begin('iso.CreateOrder', data); // holds order:<id>, waits for the Customer service
       await eventually(async () => (await orchestrator.get(holder))?.currentStep === 1);
-      const touched = await orchestrator.begin(touchThenFail, data);
+      const touched = await orchestrator.begin('iso.TouchThenFail', data);
       const stuck = await eventually(async () => {
         const saga = await orchestrator.get(touched);
         return saga?.status === 'STUCK' ? saga : undefined;

@@ -4,7 +4,8 @@ import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { Broker } from '../ports/broker.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail, ok } from '../saga/saga-definition.js';
+import { defineSaga } from '../saga/saga-definition.js';
+import { fail, ok } from '../saga/saga-failure.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
@@ -55,7 +56,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     let localCompensationFails = 0;
     let confirmFails = 0;
 
-    const transfer = defineSaga('test.Transfer', transferData)
+    const transfer = defineSaga('test.Transfer', transferData, { failures: ['INSUFFICIENT_FUNDS', 'REJECTED'] })
       .step('note', {
         local: (_tx, d) => ({ ...d, log: [...d.log, 'noted'] }),
         compensate: {
@@ -69,13 +70,13 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
         },
       })
       .step('debit', {
-        invoke: Debit.with((d: TransferData) => ({ account: d.account, amount: d.amount })),
+        invoke: Debit.with((d) => ({ account: d.account, amount: d.amount })),
         onReply: { Debited: ok(), Insufficient: fail('INSUFFICIENT_FUNDS') },
-        compensate: { invoke: Refund.with((d: TransferData) => ({ account: d.account, amount: d.amount })) },
+        compensate: { invoke: Refund.with((d) => ({ account: d.account, amount: d.amount })) },
       })
       .step('reserve', {
         kind: 'pivot',
-        invoke: Reserve.with((d: TransferData) => ({ account: d.account, amount: d.amount })),
+        invoke: Reserve.with((d) => ({ account: d.account, amount: d.amount })),
         onReply: { Rejected: fail('REJECTED'), Reserved: (_tx, d) => ({ ...d, log: [...d.log, 'reserved'] }) },
       })
       .step('confirm', {
@@ -90,10 +91,10 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       })
       .build();
 
-    const waitsFor = (sagaName: string, timeoutMs: number) =>
+    const waitsFor = <N extends string>(sagaName: N, timeoutMs: number) =>
       defineSaga(sagaName, transferData)
         .step('before', { local: () => undefined, compensate: { local: () => void effects.push('before compensated') } })
-        .step('silent', { invoke: Never.with((d: TransferData) => ({ account: d.account, amount: d.amount })), onReply: { Done: ok() }, timeoutMs })
+        .step('silent', { invoke: Never.with((d) => ({ account: d.account, amount: d.amount })), onReply: { Done: ok() }, timeoutMs })
         .build();
     const waitsForever = waitsFor('test.WaitsForever', 100);
     // Long enough that a loaded machine never times it out before the test acts on it.
@@ -145,7 +146,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       }, 20_000);
 
     it('runs every step forward to COMPLETED, keeping data and history', async () => {
-      const id = await orchestrator.begin(transfer, { account: 'a1', amount: 10, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a1', amount: 10, log: [] });
       const saga = await finished(id, 'COMPLETED');
       expect(saga.data).toEqual({ account: 'a1', amount: 10, log: ['noted', 'reserved', 'confirmed'] });
       expect(effects).toContain('debit a1 10');
@@ -156,7 +157,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('compensates the steps before a failed pivot, in reverse order', async () => {
-      const id = await orchestrator.begin(transfer, { account: 'a2', amount: 13, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a2', amount: 13, log: [] });
       const saga = await finished(id, 'COMPENSATED');
       expect(saga.failureReason).toBe('REJECTED');
       const mine = effects.filter((e) => e.includes('a2') || e === 'note compensated');
@@ -164,7 +165,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('does not compensate a step whose participant replied with a failure', async () => {
-      const id = await orchestrator.begin(transfer, { account: 'a3', amount: 500, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a3', amount: 500, log: [] });
       const saga = await finished(id, 'COMPENSATED');
       expect(saga.failureReason).toBe('INSUFFICIENT_FUNDS');
       expect(effects.filter((e) => e.includes('a3'))).toEqual([]);
@@ -172,8 +173,8 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('is idempotent for a caller-assigned saga id', async () => {
       const sagaId = uniqueName('saga');
-      await orchestrator.begin(transfer, { account: 'a4', amount: 1, log: [] }, { sagaId });
-      await orchestrator.begin(transfer, { account: 'a4', amount: 1, log: [] }, { sagaId });
+      await orchestrator.begin('test.Transfer', { account: 'a4', amount: 1, log: [] }, { sagaId });
+      await orchestrator.begin('test.Transfer', { account: 'a4', amount: 1, log: [] }, { sagaId });
       await finished(sagaId, 'COMPLETED');
       expect(effects.filter((e) => e === 'debit a4 1')).toHaveLength(1);
     });
@@ -282,7 +283,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('tells participants when a saga finished, and their barrier rows go after the retention', async () => {
-      const id = await orchestrator.begin(transfer, { account: 'a12', amount: 3, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a12', amount: 3, log: [] });
       await finished(id, 'COMPLETED');
       const d = sut.participantStore.driver.dialect;
       await eventually(async () => {
@@ -300,10 +301,10 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('purges finished sagas past their retention, never a STUCK one', async () => {
       localCompensationFails = 1_000;
-      const stuck = await orchestrator.begin(transfer, { account: 'a13', amount: 500, log: [] });
+      const stuck = await orchestrator.begin('test.Transfer', { account: 'a13', amount: 500, log: [] });
       await finished(stuck, 'STUCK');
       localCompensationFails = 0;
-      const done = await orchestrator.begin(transfer, { account: 'a14', amount: 1, log: [] });
+      const done = await orchestrator.begin('test.Transfer', { account: 'a14', amount: 1, log: [] });
       await finished(done, 'COMPLETED');
       const task = orchestrator.retentionTask({ finishedSagasMs: 30 * DAY });
       await task.sweep(Date.now() + DAY);
@@ -316,7 +317,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('parks a saga whose compensation keeps failing as STUCK, then resolve completes it', async () => {
       localCompensationFails = 1_000;
-      const id = await orchestrator.begin(transfer, { account: 'a6', amount: 500, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a6', amount: 500, log: [] });
       const stuck = await finished(id, 'STUCK');
       expect(stuck.direction).toBe('backward');
       expect(stuck.lastError).toBe('compensation store unavailable');
@@ -351,7 +352,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('retries a retriable step, parks it as STUCK past the limit, and a manual retry finishes it', async () => {
       confirmFails = 3;
-      const id = await orchestrator.begin(transfer, { account: 'a7', amount: 2, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a7', amount: 2, log: [] });
       const stuck = await finished(id, 'STUCK');
       expect(stuck.direction).toBe('forward');
       expect(stuck.history.at(-1)).toMatchObject({ event: 'STUCK', step: 'confirm' });
@@ -362,7 +363,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('times out a step without a reply and compensates, the timed-out step included', async () => {
-      const id = await orchestrator.begin(waitsForever, { account: 'a8', amount: 1, log: [] });
+      const id = await orchestrator.begin('test.WaitsForever', { account: 'a8', amount: 1, log: [] });
       const saga = await finished(id, 'COMPENSATED');
       expect(saga.failureReason).toBe('TIMEOUT');
       expect(saga.history.map((h) => h.event)).toContain('TIMEOUT');
@@ -370,7 +371,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('aborts a STUCK saga on request, with a required note, and lists by status', async () => {
       localCompensationFails = 1_000;
-      const id = await orchestrator.begin(transfer, { account: 'a9', amount: 500, log: [] });
+      const id = await orchestrator.begin('test.Transfer', { account: 'a9', amount: 500, log: [] });
       await finished(id, 'STUCK');
       localCompensationFails = 0;
       await expect(orchestrator.abort(id, { note: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -383,7 +384,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     it('refuses retry, resolve and abort of a saga that is not STUCK (RUNNING, COMPENSATING, final)', async () => {
       // Held where it is: no timer, so the scheduler leaves it alone while the actions are tried.
       const hold = async (status: string, direction: string) => {
-        const id = await orchestrator.begin(waitsForever, { account: 'a10', amount: 1, log: [] });
+        const id = await orchestrator.begin('test.WaitsForever', { account: 'a10', amount: 1, log: [] });
         const d = sut.orchestratorStore.driver.dialect;
         await sut.orchestratorStore.driver.run((exec) =>
           exec.execute(`UPDATE ${d.table('saga_instances')} SET status = ?, direction = ?, wake_at = NULL WHERE saga_id = ?`, [
@@ -396,7 +397,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
       };
       const compensating = await hold('COMPENSATING', 'backward');
       const running = await hold('RUNNING', 'forward');
-      const completed = await orchestrator.begin(transfer, { account: 'a11', amount: 1, log: [] });
+      const completed = await orchestrator.begin('test.Transfer', { account: 'a11', amount: 1, log: [] });
       await finished(completed, 'COMPLETED');
       for (const [id, status] of [
         [compensating, 'COMPENSATING'],
@@ -416,7 +417,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     });
 
     it('refuses saga data that fails its schema, naming the problem', async () => {
-      await expect(orchestrator.begin(transfer, { account: 1, amount: 1, log: [] } as never)).rejects.toMatchObject({
+      await expect(orchestrator.begin('test.Transfer', { account: 1, amount: 1, log: [] } as never)).rejects.toMatchObject({
         code: 'INVALID_PAYLOAD',
       });
     });

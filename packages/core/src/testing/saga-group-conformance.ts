@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { defineCommand } from '../saga/command-definition.js';
-import { defineSaga, fail, ok } from '../saga/saga-definition.js';
+import { defineSaga } from '../saga/saga-definition.js';
+import { fail, ok } from '../saga/saga-failure.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
 import { objectSchema } from './object-schema.js';
@@ -64,7 +65,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
     const mine = (orderId: string) =>
       effects.filter((e) => e.endsWith(` ${orderId}`)).map((e) => e.slice(0, -orderId.length - 1));
 
-    const placeOrder = defineSaga('test.PlaceOrder', orderData)
+    const placeOrder = defineSaga('test.PlaceOrder', orderData, { failures: ['NO_AGENT'] })
       .step('open', {
         local: (_tx, d) => ({ ...d, log: [...d.log, 'opened'] }),
         compensate: { local: (_tx, d) => void effects.push(`open undone ${d.orderId}`) },
@@ -74,28 +75,28 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
         (g) =>
           g
             .branch('packet', {
-              invoke: ReservePacket.with((d: OrderData) => ({ orderId: d.orderId })), onReply: { PacketReserved: ok() },
-              compensate: { invoke: ReleasePacket.with((d: OrderData) => ({ orderId: d.orderId })) },
+              invoke: ReservePacket.with((d) => ({ orderId: d.orderId })), onReply: { PacketReserved: ok() },
+              compensate: { invoke: ReleasePacket.with((d) => ({ orderId: d.orderId })) },
             })
             .branch('agent', {
-              invoke: ReserveAgent.with((d: OrderData) => ({ orderId: d.orderId, noAgent: d.noAgent })),
+              invoke: ReserveAgent.with((d) => ({ orderId: d.orderId, noAgent: d.noAgent })),
               onReply: {
                 NoAgent: fail('NO_AGENT'),
                 AgentReserved: (_tx, d, r) => ({ ...d, log: [...d.log, `agent ${r.agentId}`] }),
               },
-              compensate: { invoke: ReleaseAgent.with((d: OrderData) => ({ orderId: d.orderId })) },
+              compensate: { invoke: ReleaseAgent.with((d) => ({ orderId: d.orderId })) },
             }),
         { timeoutMs: 10_000 },
       )
       .step('place', { kind: 'retriable', local: (_tx, d) => ({ ...d, log: [...d.log, 'placed'] }) })
       .build();
 
-    const approval = (sagaName: string, timeoutMs: number) =>
-      defineSaga(sagaName, orderData)
+    const approval = <N extends string>(sagaName: N, timeoutMs: number) =>
+      defineSaga(sagaName, orderData, { failures: ['REFUSED'] })
         .step('approve', {
-          invoke: Approve.with((d: OrderData) => ({ orderId: d.orderId })),
+          invoke: Approve.with((d) => ({ orderId: d.orderId })),
           onReply: { Approved: ok(), Refused: fail('REFUSED') },
-          compensate: { invoke: Withdraw.with((d: OrderData) => ({ orderId: d.orderId })) },
+          compensate: { invoke: Withdraw.with((d) => ({ orderId: d.orderId })) },
           timeoutMs,
         })
         .step('done', { kind: 'pivot', local: () => undefined })
@@ -188,7 +189,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
     it('runs both branches of a group and joins before the next step', async () => {
       const orderId = uniqueName('o');
       const saga = await finished(
-        await orchestrator.begin(placeOrder, { orderId, noAgent: false, log: [] }),
+        await orchestrator.begin('test.PlaceOrder', { orderId, noAgent: false, log: [] }),
         'COMPLETED',
       );
       expect((saga.data as OrderData).log).toEqual(['opened', 'agent a-1', 'placed']);
@@ -216,7 +217,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
     it('compensates the first branch when the second fails, then the steps before the group', async () => {
       const orderId = uniqueName('o');
       const saga = await finished(
-        await orchestrator.begin(placeOrder, { orderId, noAgent: true, log: [] }),
+        await orchestrator.begin('test.PlaceOrder', { orderId, noAgent: true, log: [] }),
         'COMPENSATED',
       );
       expect(saga.failureReason).toBe('NO_AGENT');
@@ -233,7 +234,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
 
     it('waits for a deferred reply and goes on when the participant answers later', async () => {
       const orderId = uniqueName('o');
-      const id = await orchestrator.begin(approvedByHand, { orderId, noAgent: false, log: [] });
+      const id = await orchestrator.begin('test.ApprovedByHand', { orderId, noAgent: false, log: [] });
       const pending = await eventually(async () =>
         (await participant.pendingReplies()).find((p) => p.sagaId === id),
       );
@@ -251,7 +252,7 @@ export function describeSagaGroupConformance(name: string, factory: () => Promis
 
     it('gives up on a deferred reply at the step timeout, compensates, and refuses the late answer', async () => {
       const orderId = uniqueName('o');
-      const id = await orchestrator.begin(approvalTimesOut, { orderId, noAgent: false, log: [] });
+      const id = await orchestrator.begin('test.ApprovalTimesOut', { orderId, noAgent: false, log: [] });
       const pending = await eventually(async () =>
         (await participant.pendingReplies()).find((p) => p.sagaId === id),
       );

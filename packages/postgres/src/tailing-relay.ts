@@ -10,7 +10,7 @@ import {
   type OutboxLag,
   type Relay,
 } from '@concord/core';
-import { backoffDelay, lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
+import { BackgroundLoop, backoffDelay, lanesByShard, publishOrPark, type OutboxRecord, type UndecodableOutboxRow } from '@concord/core/spi';
 import { formatLsn, parseLsn } from './lsn.js';
 import { fetchUnsent } from './outbox-rows.js';
 import { checkLogicalReplication, isConnectionError, LogicalReplicationOffError, ReplicationSlotBusyError, sqlState } from './postgres-errors.js';
@@ -79,8 +79,7 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   private readonly connection: ClientConfig;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
   private readonly stats = { published: 0, parked: 0, transactions: 0, connects: 0, failures: 0 };
   private confirmed: bigint | undefined;
   private lastRetention: SlotStatus | undefined;
@@ -102,16 +101,12 @@ export class PostgresTailingRelay<C extends PostgresPoolClient = PostgresPoolCli
   }
 
   start(): void {
-    if (this.loop) return;
-    const abort = (this.abort = new AbortController());
-    this.loop = this.run(abort.signal);
+    this.loop.start();
   }
 
   /** Publishes what is in flight, confirms it, closes the stream (and drops the slot if configured). */
   async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     if (this.options.dropSlotOnStop) await this.dropSlot();
   }
 

@@ -9,6 +9,7 @@ import {
 } from './remote-call-definition.js';
 import type { RemoteCallRecord, RemoteCallRepository } from './remote-call-repository.js';
 import { operationOf, type RemoteOperation } from './remote-call-state.js';
+import { BackgroundLoop } from '../util/background-loop.js';
 
 const idOf = (r: RemoteCallRecord) => `${r.type}\u0000${r.key}`;
 
@@ -38,8 +39,7 @@ export class RemoteCallRunner {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** One controller per call in flight: stopping aborts them all (no listener per call on a shared signal). */
   private readonly calls = new Set<AbortController>();
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
 
   constructor(private readonly o: RemoteCallRunnerOptions) {}
 
@@ -48,17 +48,14 @@ export class RemoteCallRunner {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort?.abort();
-    for (const controller of this.calls) controller.abort(new Error('tracker stopping'));
-    this.signal.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop(() => {
+      for (const controller of this.calls) controller.abort(new Error('tracker stopping'));
+      this.signal.wake();
+    });
   }
 
   private async run(signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import { WakeSignal } from '../util/wake-signal.js';
 import { defaultLogger } from '../logging.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { BackgroundLoop } from '../util/background-loop.js';
 
 /** One kind of clean-up: deletes what its rules allow and says how many rows of each table went. */
 export interface RetentionTask {
@@ -34,8 +35,7 @@ export class RetentionSweeper {
   private readonly intervalMs: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
   private last: RetentionReport | undefined;
 
   constructor(private readonly options: RetentionSweeperOptions) {
@@ -46,15 +46,11 @@ export class RetentionSweeper {
 
   /** Starts sweeping: a first round at once, then every `intervalMs`. */
   start(): void {
-    if (this.loop) return;
-    const abort = (this.abort = new AbortController());
-    this.loop = this.run(abort.signal);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
   }
 
   /** The last round's report, for status pages. */

@@ -9,7 +9,7 @@ import {
   type Relay,
   type SqlExecutor,
 } from '@concord/core';
-import { backoffDelay, decodeOutboxRows, ENVELOPE_COLUMNS, hashPartitionKey, publishOrPark, type OutboxRecord, type OutboxRow } from '@concord/core/spi';
+import { BackgroundLoop, backoffDelay, decodeOutboxRows, ENVELOPE_COLUMNS, hashPartitionKey, publishOrPark, type OutboxRecord, type OutboxRow } from '@concord/core/spi';
 import { concordTableName } from '../mysql-dialect.js';
 import { MysqlConfigError, MysqlConfigReason, mysqlErrno, MysqlErrno } from '../mysql-errors.js';
 import { lockName, SessionLock } from '../mysql-locks.js';
@@ -66,8 +66,7 @@ export class MysqlBinlogRelay implements Relay {
   private readonly name: string;
   private readonly serverId: number;
   private readonly batchSize: number;
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
   private stats = { published: 0, parked: 0, bootstraps: 0, sessions: 0, failures: 0 };
   private tailing = false;
   private readonly tailingWaiters = new Set<() => void>();
@@ -106,15 +105,11 @@ export class MysqlBinlogRelay implements Relay {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
   }
 
   lag(): Promise<OutboxLag> {

@@ -219,7 +219,8 @@ export class SqliteDriver implements SqlDriver<SqliteDatabase> {
   }
 
   private readDataVersion(): number {
-    return Number(this.db.pragma('data_version', { simple: true }));
+    // Prepared once (through the statement cache): this runs every few milliseconds.
+    return Number(this.prepare('PRAGMA data_version').pluck().get());
   }
 
   private checkForChanges(): void {

@@ -25,6 +25,26 @@ export interface RemoteCallRecord<P = unknown> {
   readonly updatedAt: number;
 }
 
+/** A record nothing has happened to yet: no answer, no attempt, stamped `now`. */
+export function newRemoteCallRecord(type: string, key: string, state: RemoteCallState, payload: unknown, now: number, version: number): RemoteCallRecord {
+  return {
+    type,
+    key,
+    state,
+    payload,
+    remoteId: null,
+    result: null,
+    attempts: 0,
+    nextAttemptAt: null,
+    parkedAt: null,
+    lastError: null,
+    version,
+    requestedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export interface RemoteCallHistoryEntry {
   readonly at: number;
   readonly event: string;

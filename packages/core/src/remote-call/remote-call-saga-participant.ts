@@ -17,7 +17,7 @@ import type { SagaAction } from '../saga/saga-instance.js';
 import { SAGA_ATTEMPT_HEADER, sagaReplyMessage } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import type { RemoteCallDefinition, RemoteCallFunction } from './remote-call-definition.js';
-import type { RemoteCallRecord } from './remote-call-repository.js';
+import { newRemoteCallRecord, type RemoteCallRecord } from './remote-call-repository.js';
 import { isPending, onRequest } from './remote-call-state.js';
 import { RemoteCallTracker, type RemoteCallTrackerOptions } from './remote-call-tracker.js';
 
@@ -176,7 +176,7 @@ export class RemoteCallSagaParticipant {
       return this.send(
         tx,
         replyTo,
-        this.compensationReply(step, { ...blank(step.type, key), payload: input }),
+        this.compensationReply(step, { ...newRemoteCallRecord(step.type, key, 'deleted', input, 0, 1) }),
       );
     }
     let transition;
@@ -240,23 +240,4 @@ export class RemoteCallSagaParticipant {
       body: token.payload,
     });
   }
-}
-
-function blank(type: string, key: string): RemoteCallRecord {
-  return {
-    type,
-    key,
-    state: 'deleted',
-    payload: null,
-    remoteId: null,
-    result: null,
-    attempts: 0,
-    nextAttemptAt: null,
-    parkedAt: null,
-    lastError: null,
-    version: 1,
-    requestedAt: 0,
-    createdAt: 0,
-    updatedAt: 0,
-  };
 }

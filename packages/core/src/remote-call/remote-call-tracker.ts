@@ -12,6 +12,7 @@ import type { Transaction } from '../ports/store.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import type { RemoteCallAnswer, RemoteCallDefinition } from './remote-call-definition.js';
 import {
+  newRemoteCallRecord,
   RemoteCallRepository,
   type RemoteCallFilter,
   type RemoteCallHistoryEntry,
@@ -101,22 +102,7 @@ export class RemoteCallTracker {
     const current = await this.repo.find(tx.sql, req.type, req.key, true);
     const step = onRequest(current?.state, req.operation, `${req.type}/${req.key}`);
     if (step.kind === 'unchanged') return current as RemoteCallRecord<P>;
-    const base: RemoteCallRecord = current ?? {
-      type: req.type,
-      key: req.key,
-      state: step.state,
-      payload: null,
-      remoteId: null,
-      result: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      parkedAt: null,
-      lastError: null,
-      version: 0,
-      requestedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const base: RemoteCallRecord = current ?? newRemoteCallRecord(req.type, req.key, step.state, null, now, 0);
     const next: RemoteCallRecord = {
       ...base,
       state: step.state,
@@ -174,22 +160,7 @@ export class RemoteCallTracker {
    */
   async block(tx: Transaction<unknown>, type: string, key: string, payload: unknown): Promise<void> {
     const now = this.clock.now();
-    const r: RemoteCallRecord = {
-      type,
-      key,
-      state: 'deleted',
-      payload,
-      remoteId: null,
-      result: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      parkedAt: null,
-      lastError: null,
-      version: 1,
-      requestedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const r = newRemoteCallRecord(type, key, 'deleted', payload, now, 1);
     await this.repo.insert(tx.sql, r);
     await this.repo.addHistory(tx.sql, r, now, 'blocked before any create', {});
   }

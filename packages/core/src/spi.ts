@@ -101,4 +101,5 @@ export { partitionName } from './consumer-group/ports.js';
 export { planRebalance, type RebalancePlan } from './consumer-group/fair-share.js';
 export { ConsumerGroupMember, type ConsumerGroupMemberOptions } from './consumer-group/consumer-group-member.js';
 export { joinConsumerGroup, type JoinConsumerGroup } from './consumer-group/join-consumer-group.js';
+export { GroupSubscription, startTracked, type GroupSubscriptionBroker } from './consumer-group/group-subscription.js';
 export { BackgroundLoop } from './util/background-loop.js';

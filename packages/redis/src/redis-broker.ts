@@ -6,14 +6,19 @@ import {
   type BrokerCapabilities,
   type SubscribeOptions,
   type Subscription,
+  GroupSubscription,
+  startTracked,
+  type LeaseTable,
+  type PartitionSource,
 } from '@concord/core/spi';
 import { envelopeFields } from './envelope-codec.js';
 import type { RedisBrokerClient, RedisSubscriberClient } from './redis-client.js';
 import { RedisCommandError, RedisUnexpectedReplyError } from './redis-errors.js';
 import { RedisBrokerKeys } from './redis-keys.js';
 import { connect, detectDurability } from './redis-connect.js';
-import { RedisBrokerSubscription } from './redis-subscription.js';
-import { assertChannel } from './redis-names.js';
+import { RedisLeaseTable } from './redis-lease-table.js';
+import { RedisPartitionSource } from './redis-partition-source.js';
+import { assertChannel, assertGroup } from './redis-names.js';
 import { resolveSettings, type RedisBrokerOptions, type RedisBrokerSettings } from './redis-options.js';
 
 /**
@@ -26,7 +31,7 @@ export class RedisBroker implements Broker {
   readonly keys: RedisBrokerKeys;
   private readonly channelPartitions = new Map<string, number>();
   private readonly wakers = new PartitionWakers();
-  private readonly subscriptions = new Set<RedisBrokerSubscription>();
+  private readonly subscriptions = new Set<GroupSubscription<true>>();
   private notifier: RedisSubscriberClient | undefined;
   private readonly notifyChannels = new Set<string>();
   private closed = false;
@@ -86,23 +91,13 @@ export class RedisBroker implements Broker {
     if (options.channels.length === 0)
       throw new InvalidArgumentError('subscribe: channels must not be empty');
     options.channels.forEach(assertChannel);
-    const subscription = new RedisBrokerSubscription(this, options);
-    this.subscriptions.add(subscription);
-    try {
-      await this.listen(options.channels);
-      await subscription.start();
-    } catch (error) {
-      this.subscriptions.delete(subscription);
-      await subscription.close();
-      throw error;
-    }
-    return {
-      assignedPartitions: () => subscription.assignedPartitions(),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    assertGroup(options.group);
+    return startTracked(this.subscriptions, new GroupSubscription<true>(this, options), () => this.listen(options.channels));
+  }
+
+  /** @internal A member's ports: lease keys and partition streams (GroupSubscription). */
+  ports(group: string, memberId: string): { leases: LeaseTable<true>; source: PartitionSource } {
+    return { leases: new RedisLeaseTable(this, group), source: new RedisPartitionSource(this, group, memberId) };
   }
 
   /** @internal A partition worker registers to be woken when its partition gets entries. */

@@ -14,7 +14,10 @@ import { ENVELOPE_COLUMNS, envelopeValues, valuesPlaceholders } from './envelope
 import { runMigrations } from './migrations.js';
 import type { SqlDriver } from './sql-driver.js';
 import { GroupEpochs } from './group-epochs.js';
-import { SqlBrokerSubscription } from './sql-broker-subscription.js';
+import { GroupSubscription, startTracked } from '../consumer-group/group-subscription.js';
+import type { LeaseTable, PartitionSource } from '../consumer-group/ports.js';
+import { SqlLeaseTable } from './sql-lease-table.js';
+import { SqlPartitionSource } from './sql-partition-source.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export const BROKER_TOPIC = 'concord_broker';
@@ -58,7 +61,7 @@ export class SqlBroker implements Broker {
   readonly settings: SqlBrokerSettings;
   private readonly channelPartitions = new Map<string, number>();
   private readonly wakers = new PartitionWakers();
-  private readonly subscriptions = new Set<SqlBrokerSubscription>();
+  private readonly subscriptions = new Set<GroupSubscription<true>>();
   /** Members' heads polls, run when another process publishes (see `subscribe`). */
   private readonly headPollers = new Set<() => void>();
   readonly epochs: GroupEpochs;
@@ -271,37 +274,25 @@ export class SqlBroker implements Broker {
     assertName('consumer group', options.group);
     if (options.channels.length === 0) throw new InvalidArgumentError('subscribe: channels must not be empty');
     if (!this.unlisten && this.driver.listen) {
-      // Other processes' publishes wake every local partition consumer; this process's own
-      // publishes wake exactly the partitions they wrote (see publish), not all of them.
       // A publish of another process: one read of the heads per member, then only the readers
-      // behind them read, instead of every reader reading its partition.
+      // behind them read (this process's own publishes wake exactly their partitions).
       this.unlisten = await this.driver.listen(BROKER_TOPIC, () => this.headPollers.forEach((poll) => poll()), { includeLocalCommits: false });
     }
-    const subscription = new SqlBrokerSubscription(this, options);
-    this.subscriptions.add(subscription);
-    try {
-      await subscription.start();
-    } catch (error) {
-      // The member cleaned up after itself; only our bookkeeping is left.
-      this.subscriptions.delete(subscription);
-      throw error;
-    }
-    return {
-      assignedPartitions: () => subscription.assignedPartitions(),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return startTracked(this.subscriptions, new GroupSubscription<true>(this, options));
   }
 
-  /** @internal Wakes `signal` when this process publishes to the partition. */
-  /** Registers a member's heads poll for other processes' publishes; returns the unregister. */
+  /** @internal A member's ports: the broker's lease table and partitions (GroupSubscription). */
+  ports(group: string, memberId: string, options: SubscribeOptions): { leases: LeaseTable<true>; source: PartitionSource } {
+    return { leases: new SqlLeaseTable(this, group), source: new SqlPartitionSource(this, group, options.channels, memberId) };
+  }
+
+  /** @internal Registers a member's heads poll for other processes' publishes; returns the unregister. */
   addHeadPoller(poll: () => void): () => void {
     this.headPollers.add(poll);
     return () => this.headPollers.delete(poll);
   }
 
+  /** @internal Wakes `signal` when this process publishes to the partition. */
   addWaker(channel: string, partition: number, signal: WakeSignal): () => void {
     return this.wakers.add(channel, partition, signal);
   }

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '@concord/core';
+import { IllegalStateError, type SqlExecutor } from '@concord/core';
 import type { PostgresPoolClient, PostgresQueryResult } from './postgres-pool.js';
 import type { PlaceholderRewriter } from './placeholders.js';
 
@@ -48,17 +48,12 @@ export class PipelinedTransaction {
     };
   }
 
-  /** Whether anything reached the server (a ROLLBACK is needed only then). */
-  get begun(): boolean {
-    return this.began;
-  }
-
   /** Writes what is queued and COMMIT together; throws when any of it failed (nothing committed). */
   async commit(): Promise<void> {
     const result = await this.send({ text: 'COMMIT' });
     // COMMIT of an aborted transaction answers ROLLBACK without an error.
     if ((result as { command?: string }).command === 'ROLLBACK') {
-      throw this.failure ?? new Error('PostgreSQL rolled the transaction back at COMMIT');
+      throw this.failure ?? new IllegalStateError('PostgreSQL rolled the transaction back at COMMIT');
     }
   }
 

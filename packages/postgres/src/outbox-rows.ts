@@ -17,8 +17,11 @@ export const OUTBOX_COLUMNS_SQL = `position, shard, ${ENVELOPE_COLUMNS.join(', '
 export type { OutboxRow };
 
 /**
- * Unsent rows of the given shards, oldest first: per shard, always a prefix of what is unsent
- * once `published` (rows the broker already accepted, still being marked) count as sent.
+ * Unsent rows of the given shards, oldest first (per shard, always a prefix of what is unsent
+ * once `published`, the rows the broker already accepted and still being marked, count as
+ * sent), from position `from` on, together with the statement's snapshot (see UnsentFloor):
+ * one statement, so one round trip and one transaction. The snapshot's row comes back even
+ * when no outbox row does.
  */
 export async function fetchUnsentInShards(
   exec: SqlExecutor,
@@ -27,21 +30,21 @@ export async function fetchUnsentInShards(
   limit: number,
   published: readonly number[] = [],
   from = 0,
-): Promise<OutboxRead> {
-  // `position >= ?` starts the index scan past the sent rows still in it (see UnsentFloor).
-  const rows =
-    published.length === 0
-      ? await exec.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[]) ORDER BY position LIMIT ?`,
-          [from, shards, limit],
-        )
-      : await exec.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[]) ` +
-            `AND NOT (position = ANY(?::bigint[])) ORDER BY position LIMIT ?`,
-          [from, shards, published, limit],
-        );
+): Promise<OutboxRead & { snapshot: OutboxSnapshot }> {
+  const skipPublished = published.length === 0 ? '' : ' AND NOT (position = ANY(?::bigint[]))';
+  // `position >= ?` starts the index scan past the sent rows still in it.
+  const rows = await exec.query<Partial<OutboxRow> & { snap_xmin: string; snap_xmax: string; snap_top: string | number }>(
+    `WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin, ` +
+      `pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax, (SELECT COALESCE(MAX(position), 0) FROM ${table}) AS snap_top) ` +
+      `SELECT s.snap_xmin, s.snap_xmax, s.snap_top, o.* FROM s LEFT JOIN LATERAL (` +
+      `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[])${skipPublished} ` +
+      `ORDER BY position LIMIT ?) AS o ON true ORDER BY o.position`,
+    published.length === 0 ? [from, shards, limit] : [from, shards, published, limit],
+  );
+  const first = rows[0]!;
+  const snapshot = { xmin: BigInt(first.snap_xmin), xmax: BigInt(first.snap_xmax), top: Number(first.snap_top) };
   // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
-  return decodeOutboxRows(rows);
+  return { ...decodeOutboxRows(rows.filter((r): r is typeof r & OutboxRow => r.position != null)), snapshot };
 }
 
 /** Unsent rows of every shard, oldest first (the tailing relay's catch-up). */
@@ -53,8 +56,8 @@ export function fetchUnsent(exec: SqlExecutor, table: string, limit: number): Pr
 
 /**
  * The polling relay's read for core's relay loop, woken across processes by NOTIFY. It reads
- * from a floor past the rows already sent (see UnsentFloor): the snapshot first, so the rows
- * read after it include everything it counts as ended.
+ * from a floor past the rows already sent (see UnsentFloor), with the snapshot the read ran
+ * under, so the rows it returns include everything the snapshot counts as ended.
  */
 export function postgresOutboxSource<C extends PostgresPoolClient>(
   store: PostgresStore<C>,
@@ -69,14 +72,11 @@ export function postgresOutboxSource<C extends PostgresPoolClient>(
       store.driver.run(async (exec) => {
         const chosen = shards ?? every;
         const from = floor.startFor(chosen, Date.now());
-        const [snapshot, read] = await Promise.all([
-          readOutboxSnapshot(exec, table),
-          fetchUnsentInShards(exec, table, chosen, limit, inFlight, from),
-        ]);
+        const read = await fetchUnsentInShards(exec, table, chosen, limit, inFlight, from);
         // Whatever this read returned may still fail to publish: the floor stays at or below it.
         const returned = [...read.records.map((r) => r.position), ...read.undecodable.map((u) => u.position)];
-        floor.advance(snapshot, returned.length > 0 ? Math.min(...returned) : undefined);
-        return read;
+        floor.advance(read.snapshot, returned.length > 0 ? Math.min(...returned) : undefined);
+        return { records: read.records, undecodable: read.undecodable };
       }),
     listen: (wake) => store.driver.listen(OUTBOX_TOPIC, wake),
   };
@@ -87,14 +87,4 @@ export interface OutboxSnapshot {
   readonly xmax: bigint;
   /** The highest position visible (sent or not), 0 when the table is empty. */
   readonly top: number;
-}
-
-/** The current snapshot's bounds and the highest visible position, in one statement (see UnsentFloor). */
-export async function readOutboxSnapshot(exec: SqlExecutor, table: string): Promise<OutboxSnapshot> {
-  const rows = await exec.query<{ xmin: string; xmax: string; top: string | number }>(
-    `SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax, ` +
-      `(SELECT COALESCE(MAX(position), 0) FROM ${table}) AS top FROM pg_current_snapshot() AS s`,
-  );
-  const r = rows[0]!;
-  return { xmin: BigInt(r.xmin), xmax: BigInt(r.xmax), top: Number(r.top) };
 }

@@ -3,6 +3,7 @@
  * SQLite files under CONCORD_DATA_DIR (default ./data), HTTP on PORT (default 8080).
  */
 import { createLogger } from '@concord/core';
+import { guardProcess } from '@concord/http';
 import { readConfig } from './config.js';
 import { startFoodDelivery } from './food-delivery.js';
 
@@ -19,17 +20,6 @@ const shown = app.url.replace('//127.0.0.1:', '//localhost:');
 console.log(`Concord food delivery ready: ${shown}`);
 if (app.adminToken.secret) console.log(`  admin token for /admin/* (made at start; set CONCORD_ADMIN_TOKEN to choose one): ${app.adminToken.secret}`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// SIGTERM/SIGINT stop the service cleanly (bounded); an unhandled rejection or uncaught
+// exception is logged and stops it the same way.
+guardProcess({ logger, stop: () => app.stop() });

@@ -3,6 +3,7 @@
  * service (Redis, CONCORD_REDIS_URL) in one process, HTTP on PORT (default 8080).
  */
 import { createLogger } from '@concord/core';
+import { guardProcess } from '@concord/http';
 import { readConfig } from './config.js';
 import { startInventory } from './inventory-app.js';
 
@@ -19,17 +20,6 @@ const shown = (u: string) => u.replace('//127.0.0.1:', '//localhost:');
 // A generated admin token is shown once, in the console's address (as Jupyter does).
 console.log(`Concord inventory ready: ${shown(app.url)}\n  reconciliation console: ${shown(app.consoleUrl)}`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// SIGTERM/SIGINT stop the service cleanly (bounded); an unhandled rejection or uncaught
+// exception is logged and stops it the same way.
+guardProcess({ logger, stop: () => app.stop() });

@@ -4,7 +4,7 @@
  * names another. CONCORD_CARRIER_LOSS (0..1) makes the carrier lose that share of answers.
  */
 import { createLogger } from '@concord/core';
-import { AdminToken } from '@concord/http';
+import { AdminToken, guardProcess } from '@concord/http';
 import { readConfig, type ShippingConfig } from './config.js';
 import { startShipping } from './shipping-app.js';
 
@@ -23,17 +23,6 @@ console.log(`Concord shipping ready: ${app.url}  (carrier ${app.carrierUrl})`);
 // A generated token is shown once, as Jupyter does.
 if (adminToken.generated) console.log(`  operator API token (Authorization: Bearer …): ${adminToken.secret}`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// SIGTERM/SIGINT stop the service cleanly (bounded); an unhandled rejection or uncaught
+// exception is logged and stops it the same way.
+guardProcess({ logger, stop: () => app.stop() });

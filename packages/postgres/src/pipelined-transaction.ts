@@ -68,28 +68,9 @@ export class PipelinedTransaction {
 
   /** Writes the queued statements and `last` in one go; answers `last`, or the first failure. */
   private async send<R>(last: Statement): Promise<PostgresQueryResult<R>> {
-    const queued = this.unsent;
-    this.unsent = [];
-    if (queued.length === 0) {
-      this.began = true;
-      try {
-        return await this.client.query<R>(last);
-      } catch (error) {
-        throw this.failure ?? error;
-      }
-    }
-    const stream = (this.client as CorkableClient).connection?.stream;
-    stream?.cork?.();
-    let earlier: Promise<unknown>[];
-    let answer: Promise<PostgresQueryResult<R>>;
-    try {
-      earlier = queued.map((s) => this.client.query(s));
-      answer = this.client.query<R>(last);
-    } finally {
-      stream?.uncork?.();
-    }
-    this.began = true;
-    const settled = await Promise.allSettled([...earlier, answer]);
+    const sent = this.writeUnsent(last);
+    const answer = sent[sent.length - 1] as Promise<PostgresQueryResult<R>>;
+    const settled = await Promise.allSettled(sent);
     for (const s of settled) if (s.status === 'rejected') throw this.failure ?? s.reason;
     return answer;
   }
@@ -118,13 +99,18 @@ export class PipelinedTransaction {
   /** Sends what is queued without waiting; a failure surfaces on the next statement of the transaction. */
   private flushUnsent(): void {
     if (this.unsent.length === 0) return;
-    const queued = this.unsent;
+    for (const sent of this.writeUnsent()) sent.catch((error: unknown) => (this.failure ??= error));
+  }
+
+  /** Writes what is queued (and `last`), corked into one socket write; the answers in order. */
+  private writeUnsent(last?: Statement): Array<Promise<PostgresQueryResult<unknown>>> {
+    const statements = last ? [...this.unsent, last] : this.unsent;
     this.unsent = [];
     this.began = true;
     const stream = (this.client as CorkableClient).connection?.stream;
     stream?.cork?.();
     try {
-      for (const s of queued) this.client.query(s).catch((error: unknown) => (this.failure ??= error));
+      return statements.map((s) => this.client.query(s));
     } finally {
       stream?.uncork?.();
     }

@@ -63,7 +63,7 @@ export { createLogger, defaultLogger, silentLogger } from './logging.js';
 export type { OutboxWriter, SendOptions } from './outbox/outbox-writer.js';
 export type { Relay } from './outbox/relay.js';
 export { OutboxRelay, type OutboxRelayOptions, type OutboxRelayStats } from './outbox/outbox-relay.js';
-export { MessageConsumer, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
+export { MessageConsumer, type HandlerOptions, type MessageConsumerOptions, type MessageHandler } from './consumer/message-consumer.js';
 export { defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 
 // SQL: the store users hold, the database-as-broker, and migrations for a service's own tables.

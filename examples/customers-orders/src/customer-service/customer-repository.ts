@@ -75,25 +75,24 @@ export class CustomerRepository {
   /**
    * Reserves credit for an order. The conditional UPDATE is atomic on every database, so
    * concurrent orders can never reserve more than the limit; a repeated reservation for the
-   * same order is a no-op.
+   * same order is a no-op. The reservation row goes first: it answers "reserved already?" in
+   * the same statement, and takes its lock before the customer's, the order `release` uses.
    */
   async reserve(sql: SqlExecutor, customerId: number, orderId: number, amount: Cents): Promise<ReserveOutcome> {
-    const existing = await sql.query(`SELECT order_id FROM ${this.t('example_credit_reservations')} WHERE order_id = ?`, [orderId]);
-    if (existing.length > 0) return { kind: 'reserved' };
-    const changed = await sql.execute(
-      `UPDATE ${this.t('example_customers')} SET available = available - ? WHERE id = ? AND available >= ?`,
-      [amount, customerId, amount],
-    );
-    if (changed === 0) {
-      const customer = await this.find(sql, customerId);
-      return customer ? { kind: 'insufficient', available: customer.availableCredit } : { kind: 'unknown-customer' };
-    }
-    await sql.execute(`INSERT INTO ${this.t('example_credit_reservations')} (order_id, customer_id, amount) VALUES (?, ?, ?)`, [
+    const claimed = await sql.execute(this.d.insertIgnore(this.t('example_credit_reservations'), ['order_id', 'customer_id', 'amount']), [
       orderId,
       customerId,
       amount,
     ]);
-    return { kind: 'reserved' };
+    if (claimed === 0) return { kind: 'reserved' };
+    const changed = await sql.execute(
+      `UPDATE ${this.t('example_customers')} SET available = available - ? WHERE id = ? AND available >= ?`,
+      [amount, customerId, amount],
+    );
+    if (changed === 1) return { kind: 'reserved' };
+    await sql.execute(`DELETE FROM ${this.t('example_credit_reservations')} WHERE order_id = ?`, [orderId]);
+    const customer = await this.find(sql, customerId);
+    return customer ? { kind: 'insufficient', available: customer.availableCredit } : { kind: 'unknown-customer' };
   }
 
   /** Gives back what an order reserved; nothing if it reserved nothing (or it was released already). */

@@ -58,7 +58,7 @@ export interface OrderHistory {
 
 /**
  * The CQRS view behind GET /customers/:id/orderhistory, in its own database. Idempotent (the
- * inbox), correct when events arrive out of order (each order keeps the newest version it saw,
+ * inbox for customers, each order's version for orders), correct when events arrive out of order (each order keeps the newest version it saw,
  * a customer row may appear before its CustomerCreated), and rebuildable by replay.
  */
 export class OrderHistoryView {
@@ -81,7 +81,11 @@ export class OrderHistoryView {
 
   private async startConsumer(): Promise<void> {
     const { store, broker, logger } = this.options;
-    const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order);
+    const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order, false);
+    const applyCreated = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order, true);
+    // Each order row keeps the newest version it saw, so a repeated event changes nothing: no
+    // inbox row is needed for them (CustomerCreated bumps a counter, and keeps the inbox).
+    const idempotent = { idempotent: true };
     this.consumer = new MessageConsumer({ name: VIEW_NAME, store, broker, logger, instrumentation: this.options.instrumentation })
       .handle(CustomerCreated, async (tx, c) => {
         const changed = await tx.sql.execute(
@@ -96,10 +100,10 @@ export class OrderHistoryView {
           ]);
         }
       })
-      .handle(OrderCreated, apply)
-      .handle(OrderApproved, apply)
-      .handle(OrderRejected, apply)
-      .handle(OrderCancelled, apply)
+      .handle(OrderCreated, applyCreated, idempotent)
+      .handle(OrderApproved, apply, idempotent)
+      .handle(OrderRejected, apply, idempotent)
+      .handle(OrderCancelled, apply, idempotent)
       .ignore(CreditReserved, CreditReservationFailed);
     await this.consumer.start();
   }
@@ -118,21 +122,32 @@ export class OrderHistoryView {
     return this.consumer?.assignedPartitions() ?? [];
   }
 
-  private async applyOrder(sql: SqlExecutor, order: OrderSnapshot): Promise<void> {
-    const rows = await sql.query<{ order_version: number | string }>(`SELECT order_version FROM ${this.t('view_orders')} WHERE order_id = ?`, [
-      order.orderId,
-    ]);
-    if (!rows[0]) {
-      await sql.execute(
-        `INSERT INTO ${this.t('view_orders')} (order_id, customer_id, state, order_total, order_version) VALUES (?, ?, ?, ?, ?)`,
-        [order.orderId, order.customerId, order.state, order.orderTotal, order.version],
-      );
-    } else if (Number(rows[0].order_version) < order.version) {
-      await sql.execute(`UPDATE ${this.t('view_orders')} SET state = ?, order_version = ? WHERE order_id = ?`, [
+  /**
+   * Newest version wins, in one statement when events come in order: a creation is inserted
+   * (its row cannot exist yet), a later state updates the row it finds. Out of order, the other
+   * statement follows: a late creation finds the row and changes nothing older; a state that
+   * arrives first inserts the row.
+   */
+  private async applyOrder(sql: SqlExecutor, order: OrderSnapshot, created: boolean): Promise<void> {
+    const insert = async () =>
+      (await sql.execute(this.sql.insertIgnore(this.t('view_orders'), ['order_id', 'customer_id', 'state', 'order_total', 'order_version']), [
+        order.orderId,
+        order.customerId,
+        order.state,
+        order.orderTotal,
+        order.version,
+      ])) === 1;
+    const update = async () =>
+      (await sql.execute(`UPDATE ${this.t('view_orders')} SET state = ?, order_version = ? WHERE order_id = ? AND order_version < ?`, [
         order.state,
         order.version,
         order.orderId,
-      ]);
+        order.version,
+      ])) === 1;
+    if (created) {
+      if (!(await insert())) await update();
+    } else if (!(await update())) {
+      await insert();
     }
     // No per-customer counter is bumped here: orders of one customer arrive on many partitions
     // at once, and a shared row would make them wait for each other. The view's version is

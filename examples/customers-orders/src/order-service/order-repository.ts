@@ -88,11 +88,15 @@ export class OrderRepository {
     reason: RejectionReason | null,
     now: number,
   ): Promise<OrderSnapshot | undefined> {
-    const changed = await sql.execute(
+    const update =
       `UPDATE ${this.t('example_orders')} SET state = ?, rejection_reason = ?, version = version + 1, updated_at = ? ` +
-        `WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
-      [to, reason, now, orderId, ...from],
-    );
-    return changed === 1 ? this.find(sql, orderId) : undefined;
+      `WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`;
+    const params = [to, reason, now, orderId, ...from];
+    if (this.d.database !== 'mysql') {
+      // The new row in the same statement; MariaDB has no UPDATE ... RETURNING.
+      const rows = await sql.query<Row>(`${update} RETURNING ${COLUMNS}`, params);
+      return rows[0] ? toOrder(rows[0]) : undefined;
+    }
+    return (await sql.execute(update, params)) === 1 ? this.find(sql, orderId) : undefined;
   }
 }

@@ -138,6 +138,13 @@ export class SemanticLocks {
     barrierKey: string,
   ): Promise<void> {
     const who = lockOwnerOf(message);
+    // A redelivered copy of a command that is waiting already (saga commands skip the inbox).
+    const parked = await tx.sql.query(`SELECT 1 AS one FROM ${this.waits} WHERE resource = ? AND saga_id = ? AND barrier_key = ?`, [
+      resource,
+      who.sagaId,
+      barrierKey,
+    ]);
+    if (parked.length > 0) return;
     await tx.sql.execute(
       `INSERT INTO ${this.waits} (resource, saga_id, saga_started_at, step, action, barrier_key, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [

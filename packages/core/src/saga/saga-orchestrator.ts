@@ -110,9 +110,11 @@ export class SagaOrchestrator<
       clock: this.clock,
       maxAttempts: 10,
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
-    }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) =>
-      this.handleReply(tx, reply, message),
-    );
+    }).handle(sagaReplyMessage(this.replyChannel), (tx, reply, message) => this.handleReply(tx, reply, message), {
+      // A reply counts only while its saga waits for exactly it (checked under the row's lock):
+      // a repeat finds the saga moved on and is ignored, so no inbox row is needed.
+      idempotent: true,
+    });
     this.wakeKind = `concord.saga.wake:${options.name}`;
     this.timers = new DurableTimers<H>({
       store: options.store,

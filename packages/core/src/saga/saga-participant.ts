@@ -134,8 +134,12 @@ export class SagaParticipant<H = unknown> {
   handle<C extends CommandDefinition>(command: C, handler: CommandHandler<H, C>): this {
     if (command.kind !== 'command') throw new InvalidArgumentError(`${command.type} is not a command (use defineCommand)`);
     const replies = Object.freeze({ ...replyBuilder(command.replies), later: () => DEFERRED }) as ParticipantReplies<RepliesOf<C>>;
-    this.consumer.handle(command, (tx, payload, message) =>
-      this.handleCommand(tx, command, message, (sub) => handler(sub, payload as PayloadOf<C>, replies, message)),
+    // A saga's command goes through the barrier, which answers a repeat with the recorded reply:
+    // the inbox row would only repeat what the barrier row already says.
+    this.consumer.handle(
+      command,
+      (tx, payload, message) => this.handleCommand(tx, command, message, (sub) => handler(sub, payload as PayloadOf<C>, replies, message)),
+      { idempotent: isSagaCommand },
     );
     this.channels.add(command.channel);
     return this;
@@ -151,11 +155,16 @@ export class SagaParticipant<H = unknown> {
     // here, and let its barrier rows start aging toward the purge (never before: a STUCK saga
     // retried late must still find what ran).
     for (const channel of this.channels) {
-      this.consumer.handle(sagaEndedMessage(channel), async (tx, ended) => {
-        await this.barrier.finished(tx.sql, ended.sagaId, ended.status, this.clock.now());
-        const released = await this.locks.releaseSaga(tx, ended.sagaId);
-        if (released.length > 0) this.logger.debug({ sagaId: ended.sagaId, released }, 'semantic locks released: saga ended');
-      });
+      // Idempotent: the finish note is an insert-if-absent, and a second release finds no locks.
+      this.consumer.handle(
+        sagaEndedMessage(channel),
+        async (tx, ended) => {
+          await this.barrier.finished(tx.sql, ended.sagaId, ended.status, this.clock.now());
+          const released = await this.locks.releaseSaga(tx, ended.sagaId);
+          if (released.length > 0) this.logger.debug({ sagaId: ended.sagaId, released }, 'semantic locks released: saga ended');
+        },
+        { idempotent: true },
+      );
     }
     await this.consumer.start();
     const detection = this.options.deadlockDetection;
@@ -352,4 +361,11 @@ export class SagaParticipant<H = unknown> {
   ): Promise<void> {
     await tx.outbox.send(sagaReplyMessage(channel), payload);
   }
+}
+
+/** Carries what the barrier needs (saga id, step, a saga action): anything else is deduplicated by the inbox. */
+function isSagaCommand(message: MessageEnvelope): boolean {
+  const h = message.headers;
+  const action = h[MessageHeader.sagaAction];
+  return !!h[MessageHeader.sagaId] && !!h[MessageHeader.sagaStep] && (action === 'invoke' || action === 'compensate');
 }

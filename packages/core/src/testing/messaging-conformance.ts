@@ -145,6 +145,40 @@ export function describeMessagingConformance<H>(name: string, factory: () => Pro
       expect(calls).toBe(0);
     });
 
+    it('leaves deduplication to an idempotent handler: no inbox row, and a redelivered bad payload is parked once', async () => {
+      const Counted = counterEvent(uniqueName('ch'));
+      const effects: number[] = [];
+      const c = consumer().handle(Counted, (tx, p) => tx.afterCommit(() => effects.push(p.seq)), { idempotent: true });
+      await c.start();
+      const sent = await sut.store.transaction((tx) => tx.outbox.send(Counted, { key: 'k', seq: 1 }));
+      await eventually(() => effects.length === 1);
+      const rolledBack = new Error('only looking');
+      const unrecorded = await sut.store
+        .transaction(async (tx) => {
+          const free = await tx.inbox.tryRecord(c.name, sent.id);
+          throw Object.assign(rolledBack, { free });
+        })
+        .catch((error: { free?: boolean }) => error.free);
+      expect(unrecorded).toBe(true);
+      const bad = {
+        id: uniqueName('bad'),
+        type: Counted.type,
+        channel: Counted.channel,
+        partitionKey: 'k',
+        headers: {},
+        schemaVersion: 1,
+        payload: { key: 'k', seq: 'not a number' },
+        createdAt: Date.now(),
+      };
+      await sut.store.transaction((tx) => tx.outbox.sendEnvelope(bad));
+      await eventually(async () => (await sut.store.deadLetters.list({ consumer: c.name })).length === 1);
+      // (a broker that deduplicates publishes by id, like JetStream, drops this copy itself)
+      await sut.broker.publish([{ ...bad }]);
+      const marker = await sut.store.transaction((tx) => tx.outbox.send(Counted, { key: 'k', seq: 2 }));
+      await eventually(() => effects.includes(marker.payload.seq));
+      expect((await sut.store.deadLetters.list({ consumer: c.name })).length).toBe(1);
+    });
+
     it('parks a message of a type it has no handler for (UNKNOWN_MESSAGE_TYPE), skips declared ones, and replays it once handled', async () => {
       const Counted = counterEvent(uniqueName('ch'));
       const Newer = defineEvent('test.CountedV2', { channel: Counted.channel, schema: counterSchema, partitionKey: (p) => p.key });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,7 @@ const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..',
  * server-sent events until its final state.
  */
 export async function openConcordDistributed(prefix: string, port: number): Promise<PeerSystem> {
+  const logFile = join(tmpdir(), `concord-${prefix}-distributed.log`);
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
     env: {
       ...process.env,
@@ -62,7 +63,8 @@ export async function openConcordDistributed(prefix: string, port: number): Prom
       CONCORD_BROKER_PREFIX: prefix.replaceAll('_', '-'),
       CONCORD_LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its warnings and errors go to a file: a failed run says where to look.
+    stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
   });
   const api = new DemoClient(`http://127.0.0.1:${port}`);
   const stop = async () => {
@@ -85,8 +87,12 @@ export async function openConcordDistributed(prefix: string, port: number): Prom
     helperPids: () => (child.pid === undefined ? [] : processTree(child.pid)),
     async runSaga(i) {
       const { customerId, total } = orderInput(i);
-      const orderId = await api.createOrder(customers[customerId - 1]!, (total / 100).toFixed(2));
-      await api.awaitFinal(orderId);
+      try {
+        const orderId = await api.createOrder(customers[customerId - 1]!, (total / 100).toFixed(2));
+        await api.awaitFinal(orderId);
+      } catch (error) {
+        throw new Error(`${(error as Error).message} (the services' log: ${logFile})`, { cause: error });
+      }
     },
     close: stop,
   };

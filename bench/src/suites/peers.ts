@@ -97,7 +97,10 @@ const suite: BenchSuite = {
   },
   async run() {
     const records: BenchRecord[] = [];
+    // CONCORD_PEERS_ROWS=4,7 runs only those rows (0-based), e.g. while working on one system.
+    const only = process.env.CONCORD_PEERS_ROWS?.split(',').map(Number);
     for (const [index, row] of rows.entries()) {
+      if (only && !only.includes(index)) continue;
       const open = await Promise.all(row.needs.map((port) => portOpen('127.0.0.1', port)));
       if (open.includes(false)) {
         console.log(`peers: skipping row ${index} (a server on ports ${row.needs.join(', ')} is not reachable)`);

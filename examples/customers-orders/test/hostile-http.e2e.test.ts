@@ -207,7 +207,7 @@ describe('hostile HTTP input against the demo server and the gateway', () => {
   });
 
   describe('the gateway towards failing instances', () => {
-    it('never sends a POST to a second instance after a reset: 502, and the request reached exactly one', async () => {
+    it('never sends a POST without an Idempotency-Key to a second instance after a reset: 502, and the request reached exactly one', async () => {
       const a = await resettingUpstream();
       const b = await resettingUpstream();
       const gw = createGateway(
@@ -224,6 +224,14 @@ describe('hostile HTTP input against the demo server and the gateway', () => {
         const get = await fetch(`${url}/orders/1`);
         expect(get.status).toBe(503);
         expect([...a.received, ...b.received].filter((l) => l.startsWith('GET'))).toHaveLength(2);
+        // So is a POST with an Idempotency-Key: the service answers a repeat with the first answer.
+        const keyed = await fetch(`${url}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'k-1' },
+          body: '{"customerId":1,"orderTotal":1}',
+        });
+        expect(keyed.status).toBe(503);
+        expect([...a.received, ...b.received].filter((l) => l.startsWith('POST'))).toHaveLength(3);
       } finally {
         gw.close();
         gw.closeAllConnections();

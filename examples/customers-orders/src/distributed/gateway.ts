@@ -67,15 +67,18 @@ class UpstreamFailure extends Error {
 /**
  * The distributed demo's single HTTP entry point: proxies each request (streams included) to an
  * instance of the owning service, round robin. It moves on to the next instance only when the
- * request certainly did not reach one (connection refused), or when it is a GET/HEAD: a POST
- * whose connection was reset may have taken effect, so it is never sent twice (that made
- * orders nobody was told of); the client gets a 502 and retries with its Idempotency-Key.
+ * request certainly did not reach one (connection refused), or when it is a GET/HEAD or carries
+ * an Idempotency-Key: a POST without one whose connection was reset may have taken effect, so it
+ * is never sent twice (that made orders nobody was told of); the client gets a 502 and retries
+ * with its Idempotency-Key.
  */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Server {
   const { logger, adminToken } = options;
   const maxBody = options.limits?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const upstreamTimeoutMs = options.limits?.upstreamTimeoutMs ?? 30_000;
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // An idle socket is dropped after 2 s, well before the services' 5 s keep-alive timeout:
+  // reusing one the service has just closed resets the request, and a POST is then not retried.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 2_000 });
   const next = new Map<ServiceName, number>();
   const openapi = openApiDocument();
 
@@ -133,7 +136,9 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Se
     const instances = upstreams[service];
     const start = next.get(service) ?? 0;
     next.set(service, start + 1);
-    const idempotent = BODYLESS_METHODS.has(req.method ?? 'GET');
+    // With an Idempotency-Key the service answers a repeat with the first answer: sending it
+    // again is what the client would do, only sooner.
+    const idempotent = BODYLESS_METHODS.has(req.method ?? 'GET') || req.headers['idempotency-key'] !== undefined;
     for (let i = 0; i < instances.length; i++) {
       try {
         return await send(instances[(start + i) % instances.length]!, req, res, pathAndQuery, body);

@@ -18,6 +18,7 @@ import { GroupSubscription, startTracked } from '../consumer-group/group-subscri
 import type { LeaseTable, PartitionSource } from '../consumer-group/ports.js';
 import { SqlLeaseTable } from './sql-lease-table.js';
 import { SqlPartitionSource } from './sql-partition-source.js';
+import { PartitionReads } from './partition-reads.js';
 import type { RetentionTask } from '../retention/retention-sweeper.js';
 
 export const BROKER_TOPIC = 'concord_broker';
@@ -65,6 +66,8 @@ export class SqlBroker implements Broker {
   /** Members' heads polls, run when another process publishes (see `subscribe`). */
   private readonly headPollers = new Set<() => void>();
   readonly epochs: GroupEpochs;
+  /** Every member's partition reads, several in one statement on a server. */
+  readonly partitionReads: PartitionReads;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
 
@@ -90,6 +93,7 @@ export class SqlBroker implements Broker {
       logger: options.logger ?? defaultLogger(),
     };
     this.epochs = new GroupEpochs(driver);
+    this.partitionReads = new PartitionReads(driver, this.t('broker_messages'));
   }
 
   /**

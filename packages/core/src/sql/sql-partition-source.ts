@@ -1,6 +1,6 @@
 import type { OpenPartition, PartitionReader, PartitionRef, PartitionSource, ReadOutcome } from '../consumer-group/ports.js';
 import type { WakeSignal } from '../util/wake-signal.js';
-import { ENVELOPE_COLUMNS, envelopeFromRow, type EnvelopeRow } from './envelope-row.js';
+import { envelopeFromRow } from './envelope-row.js';
 import type { SqlBroker } from './sql-broker.js';
 import { SqlOffsetCommitter, type OffsetOwner } from './sql-offset-committer.js';
 
@@ -142,13 +142,7 @@ class SqlPartitionReader implements PartitionReader<number>, OffsetOwner {
       );
       this.position = Number(rows[0]?.committed ?? -1);
     }
-    const rows = await driver.run((exec) =>
-      exec.query<EnvelopeRow & { msg_offset: number | string }>(
-        `SELECT msg_offset, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.broker.t('broker_messages')} ` +
-          `WHERE channel = ? AND ${q} = ? AND msg_offset > ? ORDER BY msg_offset LIMIT ?`,
-        [this.channel, this.partition, this.position, max],
-      ),
-    );
+    const rows = await this.broker.partitionReads.read(this.channel, this.partition, this.position, max);
     if (rows.length === 0) return 'idle';
     this.position = Number(rows[rows.length - 1]!.msg_offset);
     return { messages: rows.map(envelopeFromRow), position: this.position, caughtUp: rows.length < max };

@@ -401,8 +401,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   /** Writes envelopes into the outbox in one multi-row insert (bulk producers, replays). */
   async insertOutbox(envelopes: readonly MessageEnvelope[]): Promise<void> {
     const root = this.enclosing ?? this;
-    if (this.store.driver.dialect.name !== 'sqlite') root.pendingOutbox.push(...envelopes);
-    else await this.store.insertOutbox(this.exec, envelopes);
+    root.pendingOutbox.push(...envelopes);
     root.writes += envelopes.length;
   }
 

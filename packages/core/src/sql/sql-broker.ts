@@ -35,7 +35,9 @@ export interface SqlBrokerOptions {
   /**
    * How long a consumer's offsets may wait to be committed, all of a member's partitions in
    * one transaction. A crash in between delivers those batches again (consumers deduplicate).
-   * Default 0 (each batch at once) on SQLite, where a commit is local; 100 ms on a server.
+   * Default 20 ms on SQLite (a commit is local, but each is a transaction of its own: the
+   * embedded demo ran 12 % faster batching them than committing each batch at once); 100 ms
+   * on a server. 0 commits each batch at once.
    */
   readonly offsetCommitIntervalMs?: number;
   readonly clock?: Clock;
@@ -88,7 +90,7 @@ export class SqlBroker implements Broker {
       // a sign that some wake-ups still arrive only through the poll (not found yet).
       pollIntervalMs: options.pollIntervalMs ?? (driver.listen && driver.dialect.name !== 'sqlite' ? 1_000 : 100),
       maxBatchSize: options.maxBatchSize ?? 256,
-      offsetCommitIntervalMs: options.offsetCommitIntervalMs ?? (driver.dialect.name === 'sqlite' ? 0 : 100),
+      offsetCommitIntervalMs: options.offsetCommitIntervalMs ?? (driver.dialect.name === 'sqlite' ? 20 : 100),
       clock: options.clock ?? systemClock,
       logger: options.logger ?? defaultLogger(),
     };

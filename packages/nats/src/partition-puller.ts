@@ -42,6 +42,7 @@ export class PartitionPuller {
   private readonly arrived = new WakeSignal();
   private sub: Subscription | undefined;
   private open: { remaining: number; deadline: number } | undefined;
+  private expiry: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   /** Set when the server says this consumer cannot serve us (deleted, missing, misconfigured). */
   problem: string | undefined;
@@ -84,6 +85,7 @@ export class PartitionPuller {
   /** Stops asking and lets messages already on their way land (they stay unacknowledged). */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.expiry);
     this.arrived.wake();
     await this.sub?.drain().catch(() => this.sub?.unsubscribe());
   }
@@ -92,7 +94,16 @@ export class PartitionPuller {
     if (this.stopped || this.problem || this.nc.isClosed()) return;
     if (this.open && Date.now() > this.open.deadline) this.open = undefined; // lost with a restarted server
     if (this.open || this.buffer.length >= this.batch) return;
-    this.open = { remaining: this.batch, deadline: Date.now() + this.expiresMs + 2_000 };
+    const request = (this.open = { remaining: this.batch, deadline: Date.now() + this.expiresMs + 2_000 });
+    // JetStream ends an expired request with a 408, but not always: seen under load, a partly
+    // served request ended without one, and its partition then waited for the deadline above
+    // (a 3 s stall of every saga whose command went there). Past its expiry it is over anyway.
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => {
+      if (this.open !== request) return;
+      this.open = undefined;
+      this.pull();
+    }, this.expiresMs + 100);
     try {
       this.nc.publish(
         `$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${this.consumer}`,

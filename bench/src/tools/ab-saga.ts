@@ -1,0 +1,93 @@
+/**
+ * One configuration of the demo's CreateOrder saga, one line of JSON: for A/B runs of two
+ * checkouts back to back on the same machine (a worktree of the old commit beside this one),
+ * where a full `npm run bench` would take too long and machines drift between runs.
+ *
+ * Usage: npx tsx --conditions=development bench/src/tools/ab-saga.ts <sqlite|postgres|nats> [concurrency] [total]
+ * With CONCORD_AB_TABLES=1 it also prints, per PostgreSQL database, the tables and indexes
+ * that were read most (rows per measured saga, warm-up included), to find where "rows read per
+ * saga" comes from.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { silentLogger } from '@concord/core';
+import { startDemo } from '../../../examples/customers-orders/src/demo.js';
+import { PgDatabaseCounters, type PgCounters } from '../lib/pg-counters.js';
+import { runCreateOrderLoad } from '../lib/saga-load.js';
+
+const broker = process.argv[2] ?? 'postgres';
+const concurrency = Number(process.argv[3] ?? 64);
+const total = Number(process.argv[4] ?? 2000);
+if (!['sqlite', 'postgres', 'nats'].includes(broker)) throw new Error(`broker must be sqlite, postgres or nats, not ${broker}`);
+const sqlite = broker === 'sqlite';
+const PG = process.env.CONCORD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const base = `ab_saga_${Date.now().toString(36)}`;
+const url = new URL(PG);
+url.pathname = `/${base}`;
+const dir = mkdtempSync(join(tmpdir(), 'concord-ab-'));
+const counters = await PgDatabaseCounters.open(PG, base);
+const demo = await startDemo(
+  {
+    port: 0,
+    dataDir: dir,
+    sagaMode: 'orchestration',
+    databaseUrl: sqlite ? undefined : url.toString(),
+    brokerUrl: broker === 'nats' ? 'nats://127.0.0.1:4222' : undefined,
+    brokerPrefix: base.replaceAll('_', '-'),
+  },
+  silentLogger,
+);
+try {
+  let before: PgCounters | undefined;
+  let after: PgCounters | undefined;
+  const cpu0 = process.cpuUsage();
+  const r = await runCreateOrderLoad(
+    demo,
+    { total, concurrency, customers: sqlite ? 16 : 100, ...(sqlite ? {} : { overLimitEvery: 10 }) },
+    sqlite ? undefined : { before: async () => void (before = await counters.read()), after: async () => void (after = await counters.read()) },
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const per = (n: number) => Math.round((n / r.count) * 10) / 10;
+  console.log(
+    JSON.stringify({
+      tree: process.cwd(),
+      broker,
+      concurrency,
+      perSec: Math.round(r.perSec),
+      p50: r.p50Ms,
+      p99: r.p99Ms,
+      max: r.maxMs,
+      ...(before && after ? { commits: per(after.commits - before.commits), rows: per(after.rowsRead - before.rowsRead) } : {}),
+      nodeCpuMsPerSaga: Math.round(((cpu.user + cpu.system) / 1000 / r.count) * 100) / 100,
+    }),
+  );
+  if (process.env.CONCORD_AB_TABLES && !sqlite) {
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // statistics reach the views at most once a second
+    for (const db of ['broker', 'order_service', 'customer_service', 'order_history']) {
+      const u = new URL(PG);
+      u.pathname = `/${base}_${db}`;
+      const client = new pg.Client({ connectionString: u.toString() });
+      await client.connect();
+      const tables = await client.query<{ relname: string; seq_tup_read: string; idx_tup_fetch: string | null }>(
+        'SELECT relname, seq_tup_read, idx_tup_fetch FROM pg_stat_user_tables ORDER BY seq_tup_read + coalesce(idx_tup_fetch, 0) DESC LIMIT 5',
+      );
+      const indexes = await client.query<{ indexrelname: string; idx_tup_read: string }>(
+        'SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes ORDER BY idx_tup_read DESC LIMIT 5',
+      );
+      console.log(
+        db,
+        tables.rows.map((t) => `${t.relname}: seq ${per(Number(t.seq_tup_read))}, fetched ${per(Number(t.idx_tup_fetch ?? 0))}`).join('; '),
+        '| index entries:',
+        indexes.rows.map((i) => `${i.indexrelname} ${per(Number(i.idx_tup_read))}`).join('; '),
+      );
+      await client.end();
+    }
+  }
+} finally {
+  await demo.stop();
+  await counters.dropAll();
+  await counters.close();
+  rmSync(dir, { recursive: true, force: true });
+}

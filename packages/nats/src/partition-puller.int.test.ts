@@ -40,7 +40,7 @@ describe.skipIf(!existsSync(SERVER))('PartitionPuller towards a pull request tha
   it('asks again once the request has expired, not only after the 2 s safety margin', async () => {
     const requests: number[] = [];
     const started = Date.now();
-    nc.subscribe('$JS.API.CONSUMER.MSG.NEXT.s.c', { callback: () => requests.push(Date.now() - started) });
+    nc.subscribe('$JS.API.CONSUMER.MSG.NEXT.s.c', { callback: () => void requests.push(Date.now() - started) });
     await nc.flush();
     const puller = new PartitionPuller(nc, 's', 'c', 10, 300);
     puller.start();

@@ -31,7 +31,7 @@ describe.skipIf(!available)('in-database broker: partition reads asked for toget
   });
 
   it('go out as one statement, and each reader gets its own partition in offset order, limit applied', async () => {
-    const alone = [];
+    const alone: Array<Awaited<ReturnType<PostgresBroker['partitionReads']['read']>>> = [];
     for (let p = 0; p < 4; p++) alone.push(await broker.partitionReads.read(channel, p, -1, 1000));
     expect(alone.flat()).toHaveLength(40);
     const driver = broker.driver;

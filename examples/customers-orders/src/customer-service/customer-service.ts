@@ -100,7 +100,8 @@ export class CustomerService {
   }
 
   getCustomer(customerId: number): Promise<Customer | undefined> {
-    return this.options.store.transaction((tx) => this.customers.find(tx.sql, customerId));
+    // One statement: no transaction around it (on a server that is a BEGIN and a COMMIT less).
+    return this.options.store.read((exec) => this.customers.find(exec, customerId));
   }
 
   listCustomers(): Promise<Customer[]> {

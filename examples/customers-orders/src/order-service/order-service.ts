@@ -212,7 +212,8 @@ export class OrderService implements OrderLifecycle {
   }
 
   getOrder(orderId: number): Promise<OrderSnapshot | undefined> {
-    return this.options.store.transaction((tx) => this.orders.find(tx.sql, orderId));
+    // One statement: no transaction around it (on a server that is a BEGIN and a COMMIT less).
+    return this.options.store.read((exec) => this.orders.find(exec, orderId));
   }
 
   listOrders(): Promise<OrderSnapshot[]> {

@@ -74,7 +74,9 @@ export async function timersSurviveKill(count: number, spreadMs: number): Promis
       store.driver.run((exec) =>
         exec.query<{ timer_id: string }>(`SELECT timer_id FROM concord_timers WHERE owner = ? AND status = 'SCHEDULED'`, [who]),
       );
-    await eventually(async () => (await firedBy('victim')) >= count / 20 && (await heldBy('victim')).length > 0, 60_000, 2);
+    // Half a batch or more still held: the victim is in its pause (or just started firing), so
+    // the kill lands before it has fired them all (with "any held", it sometimes had by then).
+    await eventually(async () => (await firedBy('victim')) >= count / 20 && (await heldBy('victim')).length >= 50, 60_000, 2);
     await kill(children[0]!);
     const orphaned = (await heldBy('victim')).map((r) => r.timer_id);
     for (const name of ['survivor-1', 'survivor-2']) {

@@ -69,6 +69,7 @@ export { defaultBackoff, type BackoffPolicy } from './consumer/backoff.js';
 // SQL: the store users hold, the database-as-broker, and migrations for a service's own tables.
 // Drivers, dialects and SqlStore internals are the adapter SPI: '@concord/core/spi'.
 export type { SqlDialect, SqlExecutor } from './sql/sql-driver.js';
+export { writeLater } from './sql/sql-driver.js';
 export { SqlStore } from './sql/sql-store.js';
 export { SqlBroker, type SqlBrokerOptions } from './sql/sql-broker.js';
 export { runMigrations, type Migration } from './sql/migrations.js';

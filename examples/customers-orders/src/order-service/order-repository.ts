@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '@concord/core';
+import { writeLater, type SqlExecutor } from '@concord/core';
 import type { OrderSnapshot, OrderState, RejectionReason } from '../contracts.js';
 import { sequencesTable } from '../db.js';
 import type { ServiceSchema, ServiceSql } from '../service-schema/index.js';
@@ -50,7 +50,9 @@ export class OrderRepository {
   }
 
   async insertPending(sql: SqlExecutor, orderId: number, customerId: number, total: Cents, now: number): Promise<OrderSnapshot> {
-    await sql.execute(
+    // Nothing here reads its result: on PostgreSQL it rides with the transaction's next statement.
+    await writeLater(
+      sql,
       `INSERT INTO ${this.t('example_orders')} (id, customer_id, total, state, rejection_reason, version, created_at, updated_at) ` +
         `VALUES (?, ?, ?, 'PENDING', NULL, 1, ?, ?)`,
       [orderId, customerId, total, now, now],

@@ -14,7 +14,12 @@ export interface SqlExecutor {
   enqueue?(sql: string, params?: readonly unknown[]): void;
 }
 
-/** Runs a write whose result is not needed: queued where the executor can (see `enqueue`), at once elsewhere. */
+/**
+ * Runs a write whose result is not needed: queued where the executor can (see `enqueue`: on
+ * PostgreSQL it goes out with the transaction's next statement or its COMMIT, without a round
+ * trip of its own), at once elsewhere. A failure surfaces there, and the transaction commits
+ * nothing either way.
+ */
 export async function writeLater(exec: SqlExecutor, sql: string, params?: readonly unknown[]): Promise<void> {
   if (exec.enqueue) exec.enqueue(sql, params);
   else await exec.execute(sql, params);

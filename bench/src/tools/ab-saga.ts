@@ -45,7 +45,7 @@ try {
   const cpu0 = process.cpuUsage();
   const r = await runCreateOrderLoad(
     demo,
-    { total, concurrency, customers: sqlite ? 16 : 100, ...(sqlite ? {} : { overLimitEvery: 10 }) },
+    { total, concurrency, customers: 100, overLimitEvery: 10 },
     sqlite ? undefined : { before: async () => void (before = await counters.read()), after: async () => void (after = await counters.read()) },
   );
   const cpu = process.cpuUsage(cpu0);

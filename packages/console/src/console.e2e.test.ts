@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,9 @@ import { REPO_ROOT, startDemoProcess, type DemoProcess } from '../../cli/src/tes
 import { freezeTable } from '../../cli/src/testing/sqlite-fault.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(REPO_ROOT, 'docs', 'images');
+// The docs' screenshots are redrawn only when asked (CONCORD_UPDATE_SCREENSHOTS=1): a test run
+// must not leave the working tree changed. Otherwise they go to a temporary directory.
+const SHOTS = process.env.CONCORD_UPDATE_SCREENSHOTS ? join(REPO_ROOT, 'docs', 'images') : mkdtempSync(join(tmpdir(), 'concord-console-shots-'));
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageConsumer } from '../consumer/message-consumer.js';
 import { silentLogger } from '../logging.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
+import type { MessageEnvelope } from '../message/envelope.js';
 import type { Broker } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
 import { defineEvent } from '../message/message-definition.js';
@@ -15,6 +16,20 @@ export interface MessagingUnderTest<H = unknown> {
 }
 
 const fastBackoff = { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0.2 };
+
+/** A message of `definition`'s type whose payload fails its schema (`seq` is not a number). */
+function badPayload(definition: { readonly type: string; readonly channel: string }): MessageEnvelope {
+  return {
+    id: uniqueName('bad'),
+    type: definition.type,
+    channel: definition.channel,
+    partitionKey: 'k',
+    headers: {},
+    schemaVersion: 1,
+    payload: { key: 'k', seq: 'not a number' },
+    createdAt: Date.now(),
+  };
+}
 
 /**
  * A message's whole life on one store and one broker: outbox → relay → broker → consumer
@@ -124,18 +139,7 @@ export function describeMessagingConformance<H>(name: string, factory: () => Pro
         calls++;
       });
       await c.start();
-      await sut.store.transaction((tx) =>
-        tx.outbox.sendEnvelope({
-          id: uniqueName('bad'),
-          type: Counted.type,
-          channel: Counted.channel,
-          partitionKey: 'k',
-          headers: {},
-          schemaVersion: 1,
-          payload: { key: 'k', seq: 'not a number' },
-          createdAt: Date.now(),
-        }),
-      );
+      await sut.store.transaction((tx) => tx.outbox.sendEnvelope(badPayload(Counted)));
       const letters = await eventually(async () => {
         const l = await sut.store.deadLetters.list({ consumer: c.name });
         return l.length === 1 ? l : undefined;
@@ -160,16 +164,7 @@ export function describeMessagingConformance<H>(name: string, factory: () => Pro
         })
         .catch((error: { free?: boolean }) => error.free);
       expect(unrecorded).toBe(true);
-      const bad = {
-        id: uniqueName('bad'),
-        type: Counted.type,
-        channel: Counted.channel,
-        partitionKey: 'k',
-        headers: {},
-        schemaVersion: 1,
-        payload: { key: 'k', seq: 'not a number' },
-        createdAt: Date.now(),
-      };
+      const bad = badPayload(Counted);
       await sut.store.transaction((tx) => tx.outbox.sendEnvelope(bad));
       await eventually(async () => (await sut.store.deadLetters.list({ consumer: c.name })).length === 1);
       // (a broker that deduplicates publishes by id, like JetStream, drops this copy itself)

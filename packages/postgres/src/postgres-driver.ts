@@ -30,8 +30,8 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
    */
   readonly reconnectTimeoutMs?: number;
   /**
-   * `after-commit` (default): the wake-up is sent right after COMMIT (throttled, see
-   * `notifyThrottleMs`). `in-transaction`: `pg_notify` runs inside the writing transaction, so
+   * `after-commit` (default): the wake-up is sent with the next commit, or alone right after
+   * it (throttled, see `notifyThrottleMs`). `in-transaction`: `pg_notify` runs inside the writing transaction, so
    * PostgreSQL delivers it exactly with the commit; but every notifying transaction then
    * takes a cluster-wide lock through its commit (WAL flush included), which serializes
    * concurrent commits and halves write throughput. A wake-up lost after a commit (the
@@ -40,8 +40,9 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
   readonly notifyMode?: 'in-transaction' | 'after-commit';
   /**
    * `after-commit` only: at most one NOTIFY per topic per this many ms (a trailing one covers the
-   * rest). Each is a commit of its own; listeners in this process are woken at commit without
-   * one, so this only delays other processes. Default 20.
+   * rest). Each rides with the next transaction this driver commits, or goes out alone when none
+   * comes within a few ms; listeners in this process are woken at commit without one, so this
+   * only delays other processes. Default 20.
    */
   readonly notifyThrottleMs?: number;
   /** End the pool on `close()`. Default false: whoever created the pool ends it. */
@@ -55,6 +56,8 @@ interface TxState {
 }
 
 const MIGRATION_LOCK_CLASS = hashPartitionKey('concord:migrations') | 0;
+/** How long an owed NOTIFY waits past its window for a commit to ride with before it goes alone (at least). */
+const NOTIFY_CARRIER_WAIT_MS = 5;
 
 /**
  * The SQL driver on a `pg` pool: rewrites placeholders, runs transactions that retry on
@@ -130,18 +133,27 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
       const exec = tx.executor;
       this.txStates.set(exec, state);
       let commitSent = false;
+      let carried: string[] = [];
       try {
         const result = await fn(exec, tx.handle as C);
+        if (this.notifyMode === 'after-commit' && !options?.readOnly) {
+          carried = this.notificationsToCarry(state.notifications);
+          for (const topic of carried) exec.enqueue!(`SELECT pg_notify(?, '')`, [this.channel(topic)]);
+        }
         commitSent = true;
         await tx.commit();
+        if (carried.length > 0) this.noteOwnSession(client);
         client.removeListener('error', onError);
         client.release();
         if (state.notifications) {
           this.wakeLocal(state.notifications);
-          if (this.notifyMode === 'after-commit') this.sendAfterCommit(state.notifications);
+          if (this.notifyMode === 'after-commit') this.owe([...state.notifications].filter((t) => !carried.includes(t)));
         }
         return result;
       } catch (error) {
+        // What this attempt was to carry did not go out: owed again, and due at once.
+        for (const topic of carried) this.notifyStateOf(topic).lastAt = Date.now() - this.notifyThrottleMs;
+        this.owe(carried);
         const lost = state.lost !== undefined || isConnectionError(error);
         if (!lost) await tx.rollback().catch((e: unknown) => (state.lost = e));
         // A broken client is destroyed, not pooled; it keeps our error listener for late events.
@@ -231,39 +243,79 @@ export class PostgresDriver<C extends PostgresPoolClient = PoolClient> implement
     }
   }
 
-  /** Per topic: when the last NOTIFY went out, and whether one is waiting for the window to end. */
-  private readonly notifyState = new Map<string, { lastAt: number; pending: boolean }>();
+  /** Per topic: when its last NOTIFY went out, whether one is owed, and the timer that sends it alone. */
+  private readonly notifyState = new Map<string, { lastAt: number; owed: boolean; alone: ReturnType<typeof setTimeout> | undefined }>();
+
+  private notifyStateOf(topic: string) {
+    let state = this.notifyState.get(topic);
+    if (!state) this.notifyState.set(topic, (state = { lastAt: 0, owed: false, alone: undefined }));
+    return state;
+  }
 
   /**
-   * Throttled: the first commit after a quiet spell notifies at once; commits within the next
-   * `notifyThrottleMs` share one trailing NOTIFY. A busy service sends a few hundred a second,
-   * not one per commit, and a listener never waits longer than the window.
+   * The NOTIFYs a committing transaction takes along: those owed whose window has passed, and its
+   * own topics that are not inside one. Alone, each NOTIFY is a transaction of its own, with a
+   * transaction id and a commit record to flush; carried, it costs the carrier's commit nothing
+   * more than the lock it then holds, at most once per topic per window.
    */
-  private sendAfterCommit(topics: Set<string>): void {
-    for (const topic of topics) {
-      let state = this.notifyState.get(topic);
-      if (!state) this.notifyState.set(topic, (state = { lastAt: 0, pending: false }));
-      if (state.pending) continue;
-      const wait = state.lastAt + this.notifyThrottleMs - Date.now();
-      const current = state;
-      const send = () => {
-        current.pending = false;
-        current.lastAt = Date.now();
-        if (this.closed) return;
-        this.run((exec) => exec.query<{ pid: number }>(`SELECT pg_notify(?, ''), pg_backend_pid() AS pid`, [this.channel(topic)]))
-          .then((rows) => {
-            const own = this.listener.ownSessions;
-            if (own.size > 1_000) own.clear();
-            if (rows[0]) own.add(rows[0].pid);
-          })
-          .catch((error: unknown) => this.logger.debug({ err: error, topic }, 'NOTIFY after commit failed; pollers will catch up'));
-      };
-      if (wait <= 0) send();
-      else {
-        current.pending = true;
-        setTimeout(send, wait).unref?.();
-      }
+  private notificationsToCarry(own: Set<string> | undefined): string[] {
+    const now = Date.now();
+    const due = (state: { lastAt: number }) => now >= state.lastAt + this.notifyThrottleMs;
+    const topics: string[] = [];
+    for (const [topic, state] of this.notifyState) if (state.owed && due(state)) topics.push(topic);
+    for (const topic of own ?? []) {
+      const state = this.notifyStateOf(topic);
+      if (!state.owed && due(state) && !topics.includes(topic)) topics.push(topic);
     }
+    for (const topic of topics) {
+      const state = this.notifyStateOf(topic);
+      state.lastAt = now;
+      state.owed = false;
+      clearTimeout(state.alone);
+      state.alone = undefined;
+    }
+    return topics;
+  }
+
+  /**
+   * These topics' commits are not announced yet: the next commit after the window takes the
+   * NOTIFY along, and if none comes a few ms after it, it goes out alone.
+   */
+  private owe(topics: readonly string[]): void {
+    for (const topic of topics) {
+      const state = this.notifyStateOf(topic);
+      state.owed = true;
+      if (state.alone || this.closed) continue;
+      const wait = Math.max(0, state.lastAt + this.notifyThrottleMs - Date.now()) + Math.max(NOTIFY_CARRIER_WAIT_MS, this.notifyThrottleMs / 4);
+      state.alone = setTimeout(() => {
+        state.alone = undefined;
+        if (state.owed) this.notifyAlone(topic, state);
+      }, wait);
+      state.alone.unref?.();
+    }
+  }
+
+  private notifyAlone(topic: string, state: { lastAt: number; owed: boolean }): void {
+    state.owed = false;
+    state.lastAt = Date.now();
+    if (this.closed) return;
+    this.run((exec) => exec.query<{ pid: number }>(`SELECT pg_notify(?, ''), pg_backend_pid() AS pid`, [this.channel(topic)]))
+      .then((rows) => {
+        if (rows[0]) this.noteOwnPid(rows[0].pid);
+      })
+      .catch((error: unknown) => this.logger.debug({ err: error, topic }, 'NOTIFY after commit failed; pollers will catch up'));
+  }
+
+  /** Our own NOTIFYs come back to our listener: it skips them (this process woke its listeners at commit). */
+  private noteOwnSession(client: PostgresPoolClient): void {
+    const pid = (client as { processID?: unknown }).processID;
+    if (typeof pid === 'number') this.noteOwnPid(pid);
+  }
+
+  private noteOwnPid(pid: number): void {
+    const own = this.listener.ownSessions;
+    if (own.size > 1_000) own.clear();
+    own.add(pid);
   }
 
   async close(): Promise<void> {

@@ -30,11 +30,11 @@ export interface PostgresDriverOptions<C extends PostgresPoolClient = PoolClient
    */
   readonly reconnectTimeoutMs?: number;
   /**
-   * `after-commit` (default): the wake-up is sent with the next commit, or alone right after
-   * it (throttled, see `notifyThrottleMs`). `in-transaction`: `pg_notify` runs inside the writing transaction, so
-   * PostgreSQL delivers it exactly with the commit; but every notifying transaction then
-   * takes a cluster-wide lock through its commit (WAL flush included), which serializes
-   * concurrent commits and halves write throughput. A wake-up lost after a commit (the
+   * `after-commit` (default): the wake-up goes out with the next commit, or alone right after
+   * it (throttled, see `notifyThrottleMs`). `in-transaction`: `pg_notify` runs inside the
+   * writing transaction, so PostgreSQL delivers it exactly with the commit; but every
+   * notifying transaction then takes a cluster-wide lock through its commit (WAL flush
+   * included), which serializes concurrent commits and halves write throughput. A wake-up lost after a commit (the
    * process died in between) only delays listeners to their poll interval.
    */
   readonly notifyMode?: 'in-transaction' | 'after-commit';

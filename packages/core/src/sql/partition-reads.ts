@@ -77,8 +77,16 @@ export class PartitionReads {
     }
   }
 
+  private readonly statements = new Map<number, string>();
+
   /** One partition's read; with n > 1, n of them tagged with their index `k`. */
   private select(n: number): string {
+    let sql = this.statements.get(n);
+    if (sql === undefined) this.statements.set(n, (sql = this.build(n)));
+    return sql;
+  }
+
+  private build(n: number): string {
     const q = this.driver.dialect.quote('partition');
     const one = (k: number | undefined) =>
       `SELECT ${k === undefined ? '' : `${k} AS k, `}msg_offset, ${ENVELOPE_COLUMNS.join(', ')} FROM ${this.table} ` +

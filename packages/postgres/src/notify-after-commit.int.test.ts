@@ -40,6 +40,7 @@ describe.skipIf(!available)('NOTIFY after commit, towards a listener in another 
     expect(heard[0]! - lone).toBeLessThan(50);
     heard.length = 0;
     // A burst inside the 20 ms window: later commits take the owed NOTIFY along, or it goes alone.
+    const burstStart = Date.now();
     let last = 0;
     for (let i = 0; i < 10; i++) {
       await notifyingCommit();
@@ -48,7 +49,8 @@ describe.skipIf(!available)('NOTIFY after commit, towards a listener in another 
     }
     await sleep(100);
     expect(heard.length).toBeGreaterThanOrEqual(1);
-    expect(heard.length).toBeLessThanOrEqual(4);
+    // At most one per 20 ms window (the burst takes longer on a loaded machine), plus the trailing one.
+    expect(heard.length).toBeLessThanOrEqual(Math.ceil((last - burstStart) / 20) + 2);
     expect(heard.at(-1)!).toBeGreaterThanOrEqual(last - 25);
   });
 

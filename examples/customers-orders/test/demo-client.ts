@@ -41,12 +41,24 @@ export class DemoClient {
 
   /** Waits for the final state through the server-sent events stream (no polling). */
   async awaitFinal(orderId: number): Promise<{ orderState: string; rejectionReason: string | null; states: string[] }> {
-    let res = await fetch(`${this.url}/orders/${orderId}/events`);
+    // A connection that drops before the answer (a kept-alive socket the server closed just as
+    // it was reused) is opened again, as EventSource does.
+    const open = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fetch(`${this.url}/orders/${orderId}/events`);
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          await new Promise((r) => setTimeout(r, 50 * attempt));
+        }
+      }
+    };
+    let res = await open();
     // Over the server's stream limits (429/503): back off and come again, as EventSource does.
     for (let wait = 50; (res.status === 429 || res.status === 503) && wait < 10_000; wait *= 2) {
       await res.body?.cancel();
       await new Promise((r) => setTimeout(r, wait));
-      res = await fetch(`${this.url}/orders/${orderId}/events`);
+      res = await open();
     }
     if (res.status !== 200) throw new Error(`events: ${res.status}`);
     const text = await res.text();

@@ -55,8 +55,9 @@ describe.skipIf(!available)('NOTIFY after commit, towards a listener in another 
   });
 
   it('still announces a commit whose carrier failed to commit', async () => {
-    // A 200 ms window: an owed NOTIFY then waits 50 ms past it for a carrier before going alone.
-    const slow = await openPostgresStore({ connectionString: db.url, notifyThrottleMs: 200, logger: silentLogger });
+    // A 2 s window: an owed NOTIFY then waits 500 ms past it for a carrier before going alone,
+    // wide enough that a loaded machine's late timers still land inside it.
+    const slow = await openPostgresStore({ connectionString: db.url, notifyThrottleMs: 2_000, logger: silentLogger });
     try {
       const commit = () => slow.driver.transaction(async (exec) => slow.driver.notify(exec, TOPIC));
       await commit();
@@ -64,7 +65,7 @@ describe.skipIf(!available)('NOTIFY after commit, towards a listener in another 
       await sleep(20);
       heard.length = 0;
       await commit(); // inside the window: owed
-      await sleep(first + 215 - Date.now());
+      await sleep(first + 2_100 - Date.now());
       expect(heard).toEqual([]); // not sent alone yet: the next commit is to carry it
       const carrierStarted = Date.now();
       const failing = slow.driver.transaction(async (exec) => {
@@ -72,7 +73,7 @@ describe.skipIf(!available)('NOTIFY after commit, towards a listener in another 
         await writeLater(exec, 'INSERT INTO no_such_table VALUES (1)');
       });
       await expect(failing).rejects.toThrow(/no_such_table/);
-      await sleep(150);
+      await sleep(900);
       expect(heard.length).toBeGreaterThanOrEqual(1);
       expect(heard[0]!).toBeGreaterThanOrEqual(carrierStarted);
     } finally {

@@ -20,8 +20,13 @@ import { runCreateOrderLoad } from '../lib/saga-load.js';
 const broker = process.argv[2] ?? 'postgres';
 const concurrency = Number(process.argv[3] ?? 64);
 const total = Number(process.argv[4] ?? 2000);
-if (!['sqlite', 'postgres', 'nats'].includes(broker)) throw new Error(`broker must be sqlite, postgres or nats, not ${broker}`);
-const sqlite = broker === 'sqlite';
+// `<store>` or `<store>+<broker>`: sqlite, postgres, nats (PostgreSQL + NATS), mysql, mysql+rabbitmq, postgres+rabbitmq...
+const [storeName, brokerName] = broker === 'nats' ? ['postgres', 'nats'] : broker.split('+');
+const BROKER_URLS: Record<string, string> = { nats: 'nats://127.0.0.1:4222', rabbitmq: 'amqp://guest:guest@127.0.0.1:5672', redis: 'redis://127.0.0.1:6379' };
+if (!['sqlite', 'postgres', 'mysql'].includes(storeName!) || (brokerName !== undefined && !BROKER_URLS[brokerName]))
+  throw new Error(`give sqlite, postgres or mysql, optionally +nats, +rabbitmq or +redis; not ${broker}`);
+const sqlite = storeName === 'sqlite';
+const mysql = storeName === 'mysql';
 const PG = process.env.CONCORD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const base = `ab_saga_${Date.now().toString(36)}`;
 const url = new URL(PG);
@@ -33,8 +38,8 @@ const demo = await startDemo(
     port: 0,
     dataDir: dir,
     sagaMode: 'orchestration',
-    databaseUrl: sqlite ? undefined : url.toString(),
-    brokerUrl: broker === 'nats' ? 'nats://127.0.0.1:4222' : undefined,
+    databaseUrl: sqlite ? undefined : mysql ? `mysql://root@127.0.0.1:3306/${base}` : url.toString(),
+    brokerUrl: brokerName ? BROKER_URLS[brokerName] : undefined,
     brokerPrefix: base.replaceAll('_', '-'),
   },
   silentLogger,
@@ -46,7 +51,7 @@ try {
   const r = await runCreateOrderLoad(
     demo,
     { total, concurrency, customers: 100, overLimitEvery: 10 },
-    sqlite ? undefined : { before: async () => void (before = await counters.read()), after: async () => void (after = await counters.read()) },
+    sqlite || mysql ? undefined : { before: async () => void (before = await counters.read()), after: async () => void (after = await counters.read()) },
   );
   const cpu = process.cpuUsage(cpu0);
   const per = (n: number) => Math.round((n / r.count) * 10) / 10;
@@ -63,7 +68,7 @@ try {
       nodeCpuMsPerSaga: Math.round(((cpu.user + cpu.system) / 1000 / r.count) * 100) / 100,
     }),
   );
-  if (process.env.CONCORD_AB_TABLES && !sqlite) {
+  if (process.env.CONCORD_AB_TABLES && !sqlite && !mysql) {
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // statistics reach the views at most once a second
     for (const db of ['broker', 'order_service', 'customer_service', 'order_history']) {
       const u = new URL(PG);

@@ -59,9 +59,27 @@ let cpu0 = process.cpuUsage();
 let cpu1 = process.cpuUsage();
 let writes0 = 0;
 let writes1 = 0;
+let tables0 = new Map<string, number[]>();
+/** Per database and table: seq scans, rows they read, index scans, rows they fetched. */
+async function tableReads(): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const dbs = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${base}%`]);
+  for (const { datname } of dbs.rows) {
+    const u = new URL(PG);
+    u.pathname = `/${datname}`;
+    const c = new pg.Client({ connectionString: u.toString() });
+    await c.connect();
+    const t = await c.query(`select schemaname||'.'||relname t, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch from pg_stat_all_tables`);
+    for (const r of t.rows) out.set(`${datname} ${r.t}`, [r.seq_scan, r.seq_tup_read, r.idx_scan, r.idx_tup_fetch].map((v) => Number(v ?? 0)));
+    await c.end();
+  }
+  return out;
+}
 try {
   const r = await runCreateOrderLoad(demo, { total, concurrency, customers: 100, overLimitEvery: 10 }, {
     before: async () => {
+      await new Promise((r) => setTimeout(r, 10_500));
+      tables0 = await tableReads();
       await admin.query('select pg_stat_statements_reset()');
       cpu0 = process.cpuUsage();
       pg0 = clusterCpuMs();
@@ -84,9 +102,17 @@ try {
   );
   for (const x of rows)
     console.log(`${x.datname.slice(base.length)}\tcalls/saga ${(x.calls / count).toFixed(2)}\trows/saga ${(x.rows / count).toFixed(1)}\tblks/saga ${(x.shared_blks_hit / count).toFixed(0)}\t${x.ms}ms\t${x.q}`);
+  await new Promise((r) => setTimeout(r, 10_500)); // backends' statistics flush (see pg-counters.ts)
   const db = await admin.query(
     `select datname, xact_commit, tup_returned, tup_fetched from pg_stat_database where datname like $1`, [`${base}%`]);
   for (const x of db.rows) console.log(x.datname, x.xact_commit, x.tup_returned, x.tup_fetched);
+  // Which tables the rows read come from (user and catalog), per database: seq and index reads.
+  const tables1 = await tableReads();
+  for (const [key, r] of tables1) {
+    const r0 = tables0.get(key) ?? [0, 0, 0, 0];
+    const d = r.map((v, i) => (v - r0[i]!) / count);
+    if (d[1]! + d[3]! > 0.1) console.log(`  ${key.slice(base.length)}: seq ${d[0]!.toFixed(2)}/saga reading ${d[1]!.toFixed(1)}; idx ${d[2]!.toFixed(2)}/saga fetching ${d[3]!.toFixed(1)}`);
+  }
 } finally {
   await demo.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
+import { deleteNatsStreams, deleteRabbitTopology } from '../lib/broker-cleanup.js';
+import { dropMariaDbDatabases } from '../lib/mariadb-counters.js';
 import { PgDatabaseCounters, type PgCounters } from '../lib/pg-counters.js';
 import { runCreateOrderLoad } from '../lib/saga-load.js';
 
@@ -94,5 +96,8 @@ try {
   await demo.stop();
   await counters.dropAll();
   await counters.close();
+  if (mysql) await dropMariaDbDatabases(base);
+  if (brokerName === 'rabbitmq') await deleteRabbitTopology(base.replaceAll('_', '-'));
+  if (brokerName === 'nats') await deleteNatsStreams(base.replaceAll('_', '-'));
   rmSync(dir, { recursive: true, force: true });
 }

@@ -44,6 +44,7 @@ export type {
   ParkedOutboxFilter,
   ParkedOutboxRow,
   ParkedOutboxStore,
+  SavepointOptions,
   Store,
   Transaction,
   TransactionOptions,

@@ -191,7 +191,7 @@ export class MessageConsumer<H = unknown> {
         for (; i < end; i++) {
           const message = messages[i]!;
           try {
-            await tx.savepoint((sub) => this.apply(sub, this.registrationFor(message)!, message), { causedBy: message });
+            await tx.savepoint((sub) => this.apply(sub, this.registrationFor(message)!, message), { causedBy: message, key: `message:${message.id}` });
           } catch (error) {
             failed = i;
             failure = error;

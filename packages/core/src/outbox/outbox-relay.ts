@@ -26,6 +26,14 @@ export interface OutboxRelayOptions {
    * at once, as do notifications where the store has them; the poll catches other writers.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Rounds whose publish may be in flight at once, each for shards no other has in flight (so a
+   * key's messages still go out in order). Worth more than 1 where the broker confirms slowly
+   * compared with a read: RabbitMQ confirms a stream publish in about 20 ms, and with one round
+   * at a time every row committed meanwhile waits for it. Needs an adapter's `OutboxSource`
+   * (one that reads by shard). Default: the broker's `capabilities.relayRoundsInFlight`, else 1.
+   */
+  readonly roundsInFlight?: number;
   /** Sent rows are kept this long for inspection, then deleted. Default 1 hour. */
   readonly retainSentMs?: number;
   readonly logger?: Logger;
@@ -82,6 +90,11 @@ export class OutboxRelay implements Relay {
   private readonly stats = { published: 0, rounds: 0, failures: 0, parked: 0 };
   private marking: { positions: number[]; done: Promise<void> } | undefined;
   private lastPurge = 0;
+  private readonly roundsInFlight: number;
+  /** Pipelined rounds still publishing or marking, and the shards they hold. */
+  private readonly pipelined = new Set<Promise<void>>();
+  private readonly busyShards = new Set<number>();
+  private pipelineFailure: { error: unknown } | undefined;
   private readonly batchSize: number;
   private readonly lanes: number;
   private readonly pollIntervalMs: number;
@@ -101,6 +114,11 @@ export class OutboxRelay implements Relay {
     this.lanes = Math.max(1, options.publishConcurrency ?? 4);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.retainSentMs = options.retainSentMs ?? 3_600_000;
+    const rounds = options.roundsInFlight;
+    if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) throw new InvalidArgumentError(`roundsInFlight must be an integer of at least 1, got ${rounds}`);
+    // The store's own read takes every shard: it cannot leave the busy ones out.
+    if (rounds !== undefined && rounds > 1 && !ports.source) throw new InvalidArgumentError('roundsInFlight above 1 needs an OutboxSource that reads by shard');
+    this.roundsInFlight = ports.source ? (rounds ?? options.broker.capabilities.relayRoundsInFlight ?? 1) : 1;
     this.logger = (options.logger ?? defaultLogger()).child({ component: ports.component ?? 'outbox-relay' });
     this.clock = options.clock ?? systemClock;
   }
@@ -122,6 +140,7 @@ export class OutboxRelay implements Relay {
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
+    await this.settlePipeline();
     await this.settleMarking();
     for (const cleanup of this.cleanups.splice(0)) await cleanup();
     await this.leases?.close();
@@ -169,7 +188,7 @@ export class OutboxRelay implements Relay {
     while (!signal.aborted) {
       try {
         this.stats.rounds++;
-        const round = await this.round(true);
+        const round = this.roundsInFlight > 1 ? await this.pipelinedRound() : await this.round(true);
         failures = 0;
         await this.purgeSentNowAndThen();
         if (round.read < this.batchSize && round.parked === 0) {
@@ -188,12 +207,86 @@ export class OutboxRelay implements Relay {
   }
 
   /**
+   * A round that does not wait for its publish: it reads the owned shards no earlier round
+   * holds, hands the rows to a publish-and-mark of their own, and returns. The shards stay busy
+   * until their rows are marked, so a key's next rows are read only after its previous ones
+   * went out (a failed publish is retried before anything behind it). When every owned shard
+   * is busy, or `roundsInFlight` publishes are out, it waits for one to finish.
+   */
+  private async pipelinedRound(): Promise<Round> {
+    const failed = this.pipelineFailure;
+    this.pipelineFailure = undefined;
+    if (failed) throw failed.error;
+    // A shard given back must have nothing of ours in flight: another relay reads it next.
+    if (this.leases?.isDue()) await this.settlePipeline();
+    const owned = this.leases ? await this.leases.owned() : Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+    if (owned.length === 0) return { read: 0, published: 0, parked: 0 };
+    const shards = owned.filter((s) => !this.busyShards.has(s));
+    if (shards.length === 0 || this.pipelined.size >= this.roundsInFlight) {
+      await Promise.race(this.pipelined);
+      return { read: this.batchSize, published: 0, parked: 0 }; // go round again at once
+    }
+    const { records, undecodable } = await this.source.read({ shards, limit: this.batchSize, inFlight: [] });
+    let parked = 0;
+    for (const u of undecodable) parked += await this.park(u.position, u.reason, 'undecodable outbox row parked; the relay goes on without it');
+    if (records.length === 0) return { read: undecodable.length, published: 0, parked };
+    const held = [...new Set(records.map((r) => r.shard))];
+    for (const shard of held) this.busyShards.add(shard);
+    const task: Promise<void> = (async () => {
+      const { accepted, failure } = await this.publishLanes(records);
+      // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
+      if (accepted.length > 0) await this.options.store.outbox.markSent(accepted.map((r) => r.position));
+      if (failure !== undefined) throw failure;
+    })()
+      .catch((error: unknown) => void (this.pipelineFailure ??= { error }))
+      .finally(() => {
+        for (const shard of held) this.busyShards.delete(shard);
+        this.pipelined.delete(task);
+        this.wakeSignal.wake();
+      });
+    this.pipelined.add(task);
+    return { read: records.length + undecodable.length, published: 0, parked };
+  }
+
+  /** Waits for every pipelined round; a failure among them is logged (its rows go again). */
+  private async settlePipeline(): Promise<void> {
+    while (this.pipelined.size > 0) await Promise.allSettled([...this.pipelined]);
+    const failed = this.pipelineFailure;
+    this.pipelineFailure = undefined;
+    if (failed) this.logger.warn({ err: failed.error }, 'outbox relay publish failed; its rows go again');
+  }
+
+  /** Publishes records in disjoint shard lanes at once; what each lane's broker call did. */
+  private async publishLanes(records: readonly OutboxRecord[]): Promise<{ accepted: OutboxRecord[]; parked: number; failure: unknown }> {
+    const { store, broker } = this.options;
+    const lanes = lanesByShard(records, this.lanes);
+    const started = Date.now();
+    const onParked = (r: OutboxRecord, reason: string) => this.countParked(r.position, reason, 'broker refuses an outbox message: parked; the relay goes on without it');
+    const results = await Promise.allSettled(lanes.map((lane) => publishOrPark(broker, store.outbox, lane, onParked)));
+    const accepted: OutboxRecord[] = [];
+    let failure: unknown;
+    let parked = 0;
+    for (const result of results) {
+      if (result.status === 'rejected') failure ??= result.reason;
+      else {
+        accepted.push(...result.value.published);
+        parked += result.value.parked.length;
+      }
+    }
+    this.stats.published += accepted.length;
+    if (accepted.length > 0) {
+      (this.options.instrumentation ?? noInstrumentation).relayPublished?.({ messages: accepted.map((r) => r.envelope), durationMs: Date.now() - started });
+    }
+    return { accepted, parked, failure };
+  }
+
+  /**
    * One round: read the owned shards' oldest unsent rows, publish disjoint shard lanes in
    * parallel, mark what the broker took. With `overlap`, while a backlog drains, marking
    * overlaps the next round's read, which leaves those rows out (they are published already).
    */
   private async round(overlap: boolean): Promise<Round> {
-    const { store, broker } = this.options;
+    const { store } = this.options;
     // A shard given back must have nothing of ours in flight: another relay reads it next.
     if (this.leases?.isDue()) await this.settleMarking();
     const shards = this.leases ? await this.leases.owned() : undefined;
@@ -207,23 +300,9 @@ export class OutboxRelay implements Relay {
       await this.settleMarking();
       return { read: undecodable.length, published: 0, parked };
     }
-    const lanes = lanesByShard(records, this.lanes);
-    const started = Date.now();
-    const onParked = (r: OutboxRecord, reason: string) => this.countParked(r.position, reason, 'broker refuses an outbox message: parked; the relay goes on without it');
-    const results = await Promise.allSettled(lanes.map((lane) => publishOrPark(broker, store.outbox, lane, onParked)));
-    const accepted: OutboxRecord[] = [];
-    let failure: unknown;
-    for (const result of results) {
-      if (result.status === 'rejected') failure ??= result.reason;
-      else {
-        accepted.push(...result.value.published);
-        parked += result.value.parked.length;
-      }
-    }
-    this.stats.published += accepted.length;
-    if (accepted.length > 0) {
-      (this.options.instrumentation ?? noInstrumentation).relayPublished?.({ messages: accepted.map((r) => r.envelope), durationMs: Date.now() - started });
-    }
+    const published = await this.publishLanes(records);
+    const { accepted, failure } = published;
+    parked += published.parked;
     await this.settleMarking();
     // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
     const positions = accepted.map((r) => r.position);

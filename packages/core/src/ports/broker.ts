@@ -5,6 +5,11 @@ export interface BrokerCapabilities {
   readonly partitionedConsumers: boolean;
   /** Messages survive a broker restart once `publish` resolved. */
   readonly durable: boolean;
+  /**
+   * How many relay rounds should publish at once (`OutboxRelayOptions.roundsInFlight`): above 1
+   * for a broker whose `publish` resolves slowly compared with a database read. Default 1.
+   */
+  readonly relayRoundsInFlight?: number;
 }
 
 /** One partition's worth of messages, in order. */

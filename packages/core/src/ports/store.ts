@@ -32,7 +32,20 @@ export interface Transaction<H> {
    * Runs `fn` in a savepoint: if it throws, only its own writes (and its afterCommit hooks)
    * are undone and the error is rethrown; the enclosing transaction goes on.
    */
-  savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T>;
+  savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: SavepointOptions): Promise<T>;
+}
+
+export interface SavepointOptions {
+  /** Messages sent inside are caused by this one. */
+  readonly causedBy?: MessageEnvelope;
+  /**
+   * Names what runs inside, the same on every run of the transaction (e.g. saga, step and
+   * version). With a key, a SQL store may skip the SAVEPOINT statements: should `fn` throw, it
+   * rolls the whole transaction back and runs it again, and the savepoint with this key then
+   * throws the same error without running `fn` (docs/decisions/041). Without one, the
+   * savepoint is always real.
+   */
+  readonly key?: string;
 }
 
 export interface OutboxRecord {

@@ -448,7 +448,7 @@ export class SagaOrchestrator<
     }
     if (typeof action === 'function') {
       try {
-        const data = await t.tx.savepoint((sub) => action(sub, t.draft.data, body));
+        const data = await t.tx.savepoint((sub) => action(sub, t.draft.data, body), { key: t.savepointKey(step.name, 'reply', reply.reply) });
         if (data !== undefined) t.draft.data = data;
       } catch (error) {
         await t.stepFailed(step, error, 'REPLY_HANDLER_FAILED');

@@ -251,7 +251,7 @@ export class SagaParticipant<H = unknown> {
         let outcome: HandlerOutcome<ReplySchemas>;
         try {
           // In a savepoint: a handler that must wait for a lock leaves no partial effect behind.
-          outcome = await tx.savepoint((sub) => run(sub));
+          outcome = await tx.savepoint((sub) => run(sub), { key: `command:${message.id}` });
         } catch (error) {
           if (error instanceof LockWaitRequired) {
             await this.barrier.forget(tx.sql, sagaId, step, barrierAction(action, attempt));

@@ -100,7 +100,7 @@ export class SagaTransition<D = unknown> {
         if (step.invoke) return this.sendCommand(step, 'invoke');
         const began = Date.now();
         try {
-          const result = await this.tx.savepoint((sub) => step.local!(sub, d.data));
+          const result = await this.tx.savepoint((sub) => step.local!(sub, d.data), { key: this.savepointKey(step.name, 'local') });
           if (result !== undefined) d.data = result;
         } catch (error) {
           await this.stepFailed(step, error, 'LOCAL_STEP_FAILED');
@@ -126,7 +126,7 @@ export class SagaTransition<D = unknown> {
         if (compensation.invoke) return this.sendCommand(step, 'compensate');
         const began = Date.now();
         try {
-          await this.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'));
+          await this.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'), { key: this.savepointKey(step.name, 'compensate') });
         } catch (error) {
           this.retryOrStuck(step, error);
           return;
@@ -218,6 +218,11 @@ export class SagaTransition<D = unknown> {
       wakeAt: timeoutMs ? this.ctx.now + timeoutMs : null,
     });
     this.record('COMMAND_SENT', { command: command.type, messageId: envelope.id, action, attempt });
+  }
+
+  /** Names a savepoint of this transition the same on every run of its transaction (see SavepointOptions.key). */
+  savepointKey(...parts: string[]): string {
+    return ['saga', this.draft.sagaId, String(this.draft.version), ...parts].join(':');
   }
 
   async save(isNew: boolean): Promise<void> {

@@ -64,7 +64,7 @@ export class StepGroupRunner<D> {
         continue;
       }
       try {
-        const result = await this.t.tx.savepoint((sub) => branch.local!(sub, d.data));
+        const result = await this.t.tx.savepoint((sub) => branch.local!(sub, d.data), { key: this.t.savepointKey(this.group.name, branch.name, 'local') });
         if (result !== undefined) d.data = result;
         await this.done(branch, { local: true });
       } catch (error) {
@@ -88,7 +88,9 @@ export class StepGroupRunner<D> {
         await this.set(branch, 'compensating');
       } else if (compensation?.local) {
         try {
-          await this.t.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'));
+          await this.t.tx.savepoint((sub) => compensation.local!(sub, d.data, d.failureReason ?? 'UNKNOWN'), {
+            key: this.t.savepointKey(this.group.name, branch.name, 'compensate'),
+          });
         } catch (error) {
           this.t.retryOrStuck(this.group, error);
           return;
@@ -166,7 +168,9 @@ export class StepGroupRunner<D> {
     }
     if (typeof action === 'function') {
       try {
-        const data = await this.t.tx.savepoint((sub) => action(sub, this.t.draft.data, body));
+        const data = await this.t.tx.savepoint((sub) => action(sub, this.t.draft.data, body), {
+          key: this.t.savepointKey(this.group.name, branch.name, 'reply', reply.reply),
+        });
         if (data !== undefined) this.t.draft.data = data;
       } catch (error) {
         await this.failed(branch, error, 'REPLY_HANDLER_FAILED');

@@ -17,6 +17,7 @@ import type {
   OutboxLag,
   OutboxReader,
   OutboxRecord,
+  SavepointOptions,
   StoreTransaction,
   TransactionOptions,
 } from '../ports/store.js';
@@ -122,16 +123,34 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     options?: TransactionOptions,
   ): Promise<T> {
     let committed: SqlStoreTransaction<H> | undefined;
-    const result = await this.driver.transaction(async (exec, handle) => {
-      const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy);
-      const value = await fn(tx);
-      await tx.flushOutbox();
-      if (tx.outboxWrites > 0 && this.driver.notify) await this.driver.notify(exec, OUTBOX_TOPIC);
-      committed = tx;
-      return value;
-    });
-    if (committed) committed.committed();
-    return result;
+    const mode: SavepointMode = { optimistic: true, failures: new Map(), ordinal: 0, failedNow: false };
+    for (let run = 1; ; run++) {
+      mode.optimistic = run <= MAX_OPTIMISTIC_RUNS;
+      try {
+        const result = await this.driver.transaction(async (exec, handle) => {
+          // The driver may run this again itself (serialization failures): count from the start.
+          mode.ordinal = 0;
+          mode.failedNow = false;
+          const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy, undefined, mode);
+          let value: T;
+          try {
+            value = await fn(tx);
+          } catch (error) {
+            if (mode.failedNow) throw new RunAgain();
+            throw error;
+          }
+          if (mode.failedNow) throw new RunAgain();
+          await tx.flushOutbox();
+          if (tx.outboxWrites > 0 && this.driver.notify) await this.driver.notify(exec, OUTBOX_TOPIC);
+          committed = tx;
+          return value;
+        });
+        if (committed) committed.committed();
+        return result;
+      } catch (error) {
+        if (!(error instanceof RunAgain)) throw error;
+      }
+    }
   }
 
   /** Inserts envelopes into the outbox on `exec`; used by transactions and by replays. */
@@ -332,6 +351,38 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
   }
 }
 
+/**
+ * How a transaction runs keyed savepoints (`savepoint(fn, { key })`, Concord's own: the
+ * participant's handler, a reply's action, a local step). Nearly all of them succeed, yet each
+ * costs two statements: round trips on MySQL, a subtransaction on PostgreSQL; a saga pays
+ * three of them. So they first run as plain calls ('optimistic'). When one fails, its writes
+ * are still in the transaction: the transaction is rolled back whole and run again, and that
+ * savepoint (same place, same key) now fails at once with the same error, without running
+ * its function again, which is what a real savepoint would have left behind. A savepoint whose
+ * key differs from the recorded one (the run took another path) is a real one. Drivers already
+ * run a transaction again on serialization failures, so `fn` is written to run twice; a
+ * failing handler still runs once.
+ */
+interface SavepointMode {
+  /** False after MAX_OPTIMISTIC_RUNS runs: every savepoint is then a real one. */
+  optimistic: boolean;
+  /** Savepoints that failed in earlier runs, by their place in the run. */
+  readonly failures: Map<number, { readonly key: string; readonly error: unknown }>;
+  /** Savepoints taken so far in this run. */
+  ordinal: number;
+  /** One failed in this run, its writes still in the transaction: this run must not commit. */
+  failedNow: boolean;
+}
+
+const MAX_OPTIMISTIC_RUNS = 3;
+
+/** Thrown inside the driver's transaction to roll back an optimistic run (see SavepointMode). */
+class RunAgain extends Error {
+  constructor() {
+    super('a savepoint failed in an optimistic run: the transaction runs again');
+  }
+}
+
 export class SqlStoreTransaction<H> implements StoreTransaction<H> {
   /** Outbox rows written; read-only outside: a commit with writes wakes the relays. */
   private writes = 0;
@@ -355,6 +406,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly causedBy: MessageEnvelope | undefined,
     /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
     private readonly enclosing?: SqlStoreTransaction<H>,
+    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), ordinal: 0, failedNow: false },
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
@@ -415,7 +467,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   /** The same transaction, with the messages sent through it caused by `causedBy`. */
   scoped(causedBy: MessageEnvelope): this {
-    return new SqlStoreTransaction(this.store, this.exec, this.handle, causedBy, this.enclosing ?? this) as this;
+    return new SqlStoreTransaction(this.store, this.exec, this.handle, causedBy, this.enclosing ?? this, this.mode) as this;
   }
 
   get sql(): SqlExecutor {
@@ -427,20 +479,34 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     else (this.afterCommitHooks ??= []).push(fn);
   }
 
-  async savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: { readonly causedBy?: MessageEnvelope }): Promise<T> {
+  async savepoint<T>(fn: (tx: this) => Promise<T> | T, options?: SavepointOptions): Promise<T> {
+    const ordinal = this.mode.ordinal++;
+    const key = options?.key;
+    let real = key === undefined || !this.mode.optimistic;
+    if (!real) {
+      const failed = this.mode.failures.get(ordinal);
+      if (failed && failed.key === key) throw failed.error;
+      // Another path than the run that recorded a failure here: no guessing, a real savepoint.
+      if (failed) real = true;
+    }
     const name = `concord_sp${++this.savepointDepth}`;
-    await writeLater(this.exec, `SAVEPOINT ${name}`);
-    const child = new SqlStoreTransaction(this.store, this.exec, this.handle, options?.causedBy ?? this.causedBy);
+    if (real) await writeLater(this.exec, `SAVEPOINT ${name}`);
+    const child = new SqlStoreTransaction(this.store, this.exec, this.handle, options?.causedBy ?? this.causedBy, undefined, this.mode);
     child.savepointDepth = this.savepointDepth;
     try {
       const value = await fn(child as this);
-      await writeLater(this.exec, `RELEASE SAVEPOINT ${name}`);
+      if (real) await writeLater(this.exec, `RELEASE SAVEPOINT ${name}`);
       // Through the enclosing-aware paths: `this` may itself be a scoped view.
       (this.enclosing ?? this).writes += child.writes;
       (this.enclosing ?? this).pendingOutbox.push(...child.pendingOutbox);
       for (const hook of child.afterCommitHooks ?? []) this.afterCommit(hook);
       return value;
     } catch (error) {
+      if (!real) {
+        this.mode.failures.set(ordinal, { key: key!, error });
+        this.mode.failedNow = true;
+        throw error;
+      }
       await this.exec.execute(`ROLLBACK TO SAVEPOINT ${name}`);
       await this.exec.execute(`RELEASE SAVEPOINT ${name}`);
       throw error;

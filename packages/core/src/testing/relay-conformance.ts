@@ -4,7 +4,7 @@ import { newId } from '../ids.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 import { partitionFor } from '../message/partition.js';
 import type { Relay } from '../outbox/relay.js';
-import type { Broker } from '../ports/broker.js';
+import type { Broker, BrokerCapabilities } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { OUTBOX_SHARDS } from '../sql/store-schema.js';
@@ -29,13 +29,27 @@ export interface RelayUnderTest {
 }
 
 /** Commits an outbox row whose headers are not an object of strings, in a transaction of its own. */
-export async function writeUndecodableOutboxRow(store: SqlStore, channel: string, key: string): Promise<string> {
+export async function writeUndecodableOutboxRow(
+  store: SqlStore,
+  channel: string,
+  key: string,
+): Promise<string> {
   const id = newId();
   await store.driver.transaction((exec) =>
     exec.execute(
       `INSERT INTO ${store.driver.dialect.table('outbox')} (message_id, channel, message_type, partition_key, shard, headers, payload, schema_version, created_at) ` +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [id, channel, 'test.Counted', key, partitionFor(key, OUTBOX_SHARDS), '[1]', JSON.stringify({ key, seq: -1 }), 1, Date.now()],
+      [
+        id,
+        channel,
+        'test.Counted',
+        key,
+        partitionFor(key, OUTBOX_SHARDS),
+        '[1]',
+        JSON.stringify({ key, seq: -1 }),
+        1,
+        Date.now(),
+      ],
     ),
   );
   return id;
@@ -57,17 +71,29 @@ export const unusedBroker: Broker = {
 /** A broker that keeps what it is given, in order, and refuses the messages it is told to. */
 class RecordingBroker implements Broker {
   readonly name = 'recording';
-  readonly capabilities = { partitionedConsumers: false, durable: true };
+  readonly capabilities: BrokerCapabilities;
   readonly published: MessageEnvelope[] = [];
   /** `key/seq` of the messages to refuse. */
   readonly refused = new Set<string>();
   delayMs = 0;
+  /** Every this many publish calls, one fails for a while (as a lost connection does) and keeps nothing. */
+  failEvery = 0;
+  private calls = 0;
+
+  /** `roundsInFlight` above 1: relays that can publish several rounds at once do (see BrokerCapabilities). */
+  constructor(roundsInFlight = 1) {
+    this.capabilities = { partitionedConsumers: false, durable: true, relayRoundsInFlight: roundsInFlight };
+  }
 
   async publish(messages: readonly MessageEnvelope[]): Promise<void> {
     // Refused before anything of the call is kept, as real brokers do (decision 009).
     const bad = messages.find((m) => this.isRefused(m));
     if (bad) throw new MessageRejectedError(bad.id, 'refused by the test broker');
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const failing = this.failEvery > 0 && ++this.calls % this.failEvery === 0;
+    // Random delays: calls in flight together finish out of order.
+    const delay = this.delayMs > 0 ? this.delayMs * (0.5 + Math.random()) : 0;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (failing) throw new Error('the test broker lost its connection');
     this.published.push(...messages);
   }
 
@@ -97,7 +123,8 @@ class RecordingBroker implements Broker {
       const { key, seq } = m.payload as { key: string; seq: number };
       seqs.set(key, [...(seqs.get(key) ?? []), seq]);
     }
-    for (const [key, list] of seqs) expect(list, `order of key ${key}`).toEqual([...list].sort((a, b) => a - b));
+    for (const [key, list] of seqs)
+      expect(list, `order of key ${key}`).toEqual([...list].sort((a, b) => a - b));
   }
 }
 
@@ -129,19 +156,28 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
     }
 
     /** Writes `perKey` messages for each of `keys` keys, one transaction per seq, from `firstSeq`. */
-    async function write(channel: string, keys: number, perKey: number, firstSeq = 0): Promise<MessageEnvelope[]> {
+    async function write(
+      channel: string,
+      keys: number,
+      perKey: number,
+      firstSeq = 0,
+    ): Promise<MessageEnvelope[]> {
       const Counted = counterEvent(channel);
       const written: MessageEnvelope[] = [];
       for (let seq = firstSeq; seq < firstSeq + perKey; seq++) {
         await sut.store.transaction(async (tx) => {
-          for (let k = 0; k < keys; k++) written.push(await tx.outbox.send(Counted, { key: `key-${k}`, seq }));
+          for (let k = 0; k < keys; k++)
+            written.push(await tx.outbox.send(Counted, { key: `key-${k}`, seq }));
         });
       }
       return written;
     }
 
     /** Every written message published exactly once, in per-key order, and none left waiting. */
-    async function expectAllPublishedOnce(broker: RecordingBroker, written: readonly MessageEnvelope[]): Promise<void> {
+    async function expectAllPublishedOnce(
+      broker: RecordingBroker,
+      written: readonly MessageEnvelope[],
+    ): Promise<void> {
       await eventually(() => broker.ids().size === written.length, 30_000);
       await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
       broker.expectExactlyOnceInOrder(written);
@@ -158,22 +194,37 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       await eventually(async () => (await sut.store.outbox.lag()).count === 0, 10_000);
     }
 
-    it('publishes every message exactly once, in per-key order, across restarts', async () => {
-      const channel = uniqueName('restarts');
-      const broker = new RecordingBroker();
-      broker.delayMs = 5;
-      const written = await write(channel, 4, 30);
-      const first = await start(broker);
-      await eventually(() => broker.published.length >= 10, 30_000);
-      await first.stop();
-      written.push(...(await write(channel, 4, 30, 30)));
-      const second = await start(broker);
-      await eventually(() => broker.ids().size >= 150, 30_000);
-      await second.stop();
-      written.push(...(await write(channel, 4, 30, 60)));
-      await start(broker);
-      await expectAllPublishedOnce(broker, written);
-    });
+    for (const rounds of [1, 3]) {
+      const pipelined = rounds > 1 ? ' (a broker that asks for 3 rounds in flight)' : '';
+
+      it(`publishes every message exactly once, in per-key order, across restarts${pipelined}`, async () => {
+        const channel = uniqueName('restarts');
+        const broker = new RecordingBroker(rounds);
+        broker.delayMs = 5;
+        const written = await write(channel, 4, 30);
+        const first = await start(broker);
+        await eventually(() => broker.published.length >= 10, 30_000);
+        await first.stop();
+        written.push(...(await write(channel, 4, 30, 30)));
+        const second = await start(broker);
+        await eventually(() => broker.ids().size >= 150, 30_000);
+        await second.stop();
+        written.push(...(await write(channel, 4, 30, 60)));
+        await start(broker);
+        await expectAllPublishedOnce(broker, written);
+      });
+
+      it(`retries a failed publish before anything behind it, so per-key order holds${pipelined}`, async () => {
+        const channel = uniqueName('failing');
+        const broker = new RecordingBroker(rounds);
+        broker.delayMs = 4;
+        broker.failEvery = 4;
+        await start(broker);
+        // Written while the relay runs, in many small commits: many rounds, some of them failing.
+        const written = await write(channel, 16, 12);
+        await expectAllPublishedOnce(broker, written);
+      });
+    }
 
     it('parks a message the broker refuses; the rest flows', async () => {
       const channel = uniqueName('refused');
@@ -188,7 +239,10 @@ export function describeRelayConformance(name: string, factory: () => Promise<Re
       const written = [...before, ...after];
       const refused = written.filter((m) => broker.isRefused(m));
       await eventually(() => broker.ids().size === written.length - refused.length, 30_000);
-      await expectParkedAndFlowing(refused.map((m) => m.id), /refused by the test broker/);
+      await expectParkedAndFlowing(
+        refused.map((m) => m.id),
+        /refused by the test broker/,
+      );
       broker.expectExactlyOnceInOrder(written.filter((m) => !broker.isRefused(m)));
     });
 

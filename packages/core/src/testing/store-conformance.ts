@@ -177,6 +177,67 @@ export function describeStoreConformance<H>(name: string, factory: () => Promise
       expect(sent[2]!.envelope.headers[MessageHeader.causationId]).toBe(sent[1]!.envelope.id);
     });
 
+    /** Which of `ids` the inbox holds for `consumer` (probed in a transaction rolled back after). */
+    async function recorded(consumer: string, ids: readonly string[]): Promise<string[]> {
+      const held: string[] = [];
+      await store
+        .transaction(async (tx) => {
+          for (const id of ids) if (!(await tx.inbox.tryRecord(consumer, id))) held.push(id);
+          throw new Error('probe only');
+        })
+        .catch(() => {});
+      return held;
+    }
+
+    it('undoes a keyed savepoint that fails, runs its function once, and commits the rest', async () => {
+      await drainUnsent();
+      const consumer = uniqueName('keyed-savepoint');
+      let calls = 0;
+      await store.transaction(async (tx) => {
+        await tx.inbox.tryRecord(consumer, 'before');
+        const failed = await tx
+          .savepoint(
+            async (sub) => {
+              calls++;
+              await sub.inbox.tryRecord(consumer, 'inside');
+              await sub.outbox.send(Counted, { key: 'sp', seq: 1 });
+              throw new Error('undo this savepoint');
+            },
+            { key: 'first' },
+          )
+          .catch((error: Error) => error.message);
+        expect(failed).toBe('undo this savepoint');
+        await tx.savepoint((sub) => sub.inbox.tryRecord(consumer, 'kept'), { key: 'second' });
+        await tx.outbox.send(Counted, { key: 'sp', seq: 2 });
+      });
+      // Once, though the transaction may have run twice (the failure is replayed, not re-run).
+      expect(calls).toBe(1);
+      expect(await recorded(consumer, ['before', 'inside', 'kept'])).toEqual(['before', 'kept']);
+      expect((await drainUnsent()).map((r) => (r.envelope.payload as { seq: number }).seq)).toEqual([2]);
+    });
+
+    it('takes a real savepoint where a second run of the transaction reaches another one than the first', async () => {
+      const consumer = uniqueName('diverging-savepoint');
+      let run = 0;
+      await store.transaction(async (tx) => {
+        run++;
+        await tx
+          .savepoint(
+            async (sub) => {
+              await sub.inbox.tryRecord(consumer, `inside-${run}`);
+              // The first run's failure must not stand for the second run's savepoint: it succeeds.
+              if (run === 1) throw new Error('undo this savepoint');
+            },
+            { key: `path-${run}` },
+          )
+          .catch(() => {});
+        await tx.inbox.tryRecord(consumer, 'after');
+      });
+      // A store that never reruns (real savepoints throughout) ran it once: inside-1 undone.
+      const expected = run === 1 ? ['after'] : ['inside-2', 'after'];
+      expect(await recorded(consumer, ['inside-1', 'inside-2', 'after'])).toEqual(expected);
+    });
+
     it('records an inbox entry once per consumer, and rolls it back with the transaction', async () => {
       const id = uniqueName('msg');
       expect(await store.transaction((tx) => tx.inbox.tryRecord('c1', id))).toBe(true);

@@ -215,11 +215,14 @@ export class DurableTimers<H = unknown> {
         fenced = 0;
         for (const timer of timers) {
           try {
-            const ok = await tx.savepoint(async (sp) => {
-              if (!(await this.repository.markFired(sp.sql, timer, this.clock.now()))) return false;
-              await this.handlers.get(timer.kind)!(sp, this.firedTimer(timer));
-              return true;
-            });
+            const ok = await tx.savepoint(
+              async (sp) => {
+                if (!(await this.repository.markFired(sp.sql, timer, this.clock.now()))) return false;
+                await this.handlers.get(timer.kind)!(sp, this.firedTimer(timer));
+                return true;
+              },
+              { key: `timer:${timer.id}` },
+            );
             if (ok) fired++;
             else fenced++;
           } catch (error) {

@@ -57,6 +57,10 @@ export function toHttpError(error: unknown): HttpError {
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':
         return new HttpError(400, httpCode ?? error.code, error.message);
+      // A database or broker that cannot be reached now: the request may be retried later.
+      case 'UNAVAILABLE':
+      case 'TIMEOUT':
+        return new HttpError(503, error.code, `${error.message}; retry later`);
     }
   }
   return new HttpError(500, 'INTERNAL', 'internal error; see the server log');

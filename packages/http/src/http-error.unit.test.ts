@@ -1,4 +1,11 @@
-import { BoundExceededError, ResourceLockedError, SagaVersionNotRegisteredError, StaleVersionError } from '@concord/core';
+import {
+  BoundExceededError,
+  ConcordError,
+  ConcordErrorCode,
+  ResourceLockedError,
+  SagaVersionNotRegisteredError,
+  StaleVersionError,
+} from '@concord/core';
 import { describe, expect, it } from 'vitest';
 import { toHttpError } from './http-error.js';
 
@@ -19,7 +26,28 @@ describe('toHttpError and the isolation countermeasures', () => {
 
 describe('toHttpError and saga definition versions', () => {
   it('answers 409 SAGA_VERSION_NOT_REGISTERED for an action on a saga whose version is not registered here', () => {
-    const error = new SagaVersionNotRegisteredError('shop', [{ sagaType: 'Order', version: '1', count: 1, sagaIds: ['s1'] }]);
+    const error = new SagaVersionNotRegisteredError('shop', [
+      { sagaType: 'Order', version: '1', count: 1, sagaIds: ['s1'] },
+    ]);
     expect(toHttpError(error)).toMatchObject({ status: 409, code: 'SAGA_VERSION_NOT_REGISTERED' });
+  });
+});
+
+describe('toHttpError and servers that cannot be reached', () => {
+  it('answers 503 with the stable code when a broker or database is unavailable or timed out, never 500', () => {
+    const unavailable = new ConcordError(
+      ConcordErrorCode.UNAVAILABLE,
+      'redis XADD failed: connection refused',
+    );
+    expect(toHttpError(unavailable)).toMatchObject({
+      status: 503,
+      code: 'UNAVAILABLE',
+      message: 'redis XADD failed: connection refused; retry later',
+    });
+    const timeout = new ConcordError(
+      ConcordErrorCode.TIMEOUT,
+      'no PostgreSQL connection after 5000 ms: ECONNREFUSED',
+    );
+    expect(toHttpError(timeout)).toMatchObject({ status: 503, code: 'TIMEOUT' });
   });
 });

@@ -300,9 +300,8 @@ export class OutboxRelay implements Relay {
       await this.settleMarking();
       return { read: undecodable.length, published: 0, parked };
     }
-    const published = await this.publishLanes(records);
-    const { accepted, failure } = published;
-    parked += published.parked;
+    const { accepted, failure, parked: parkedNow } = await this.publishLanes(records);
+    parked += parkedNow;
     await this.settleMarking();
     // A failed lane's rows stay unsent; the lanes that made it are marked so they are not sent twice.
     const positions = accepted.map((r) => r.position);

@@ -12,6 +12,14 @@ export interface PgCounters {
  * 10 s (PGSTAT_IDLE_INTERVAL). `read` waits that out, or a short run's counts are a fraction
  * of the truth (a 750-saga hand-written run read 0.4 commits per saga with a 1.2 s wait).
  */
+/** How long after a run until every backend's statistics are in the views (see PgDatabaseCounters). */
+export const STATISTICS_SETTLE_MS = 10_500;
+
+/** Waits until the statistics of what just ran are in PostgreSQL's views. */
+export function settleStatistics(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, STATISTICS_SETTLE_MS));
+}
+
 export class PgDatabaseCounters {
   private constructor(
     private readonly client: pg.Client,
@@ -24,7 +32,7 @@ export class PgDatabaseCounters {
     return new PgDatabaseCounters(client, prefix);
   }
 
-  async read(settleMs = 10_500): Promise<PgCounters> {
+  async read(settleMs = STATISTICS_SETTLE_MS): Promise<PgCounters> {
     await new Promise((r) => setTimeout(r, settleMs));
     await this.client.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await this.client.query<{ commits: string | null; rows_read: string | null }>(

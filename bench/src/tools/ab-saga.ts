@@ -3,7 +3,9 @@
  * checkouts back to back on the same machine (a worktree of the old commit beside this one),
  * where a full `npm run bench` would take too long and machines drift between runs.
  *
- * Usage: npx tsx --conditions=development bench/src/tools/ab-saga.ts <sqlite|postgres|nats> [concurrency] [total]
+ * Usage: npx tsx --conditions=development bench/src/tools/ab-saga.ts <configuration> [concurrency] [total]
+ * where the configuration is sqlite, postgres, nats (PostgreSQL + NATS), mysql, or a store and a
+ * broker: mysql+rabbitmq, postgres+rabbitmq, postgres+redis...
  * With CONCORD_AB_TABLES=1 it also prints, per PostgreSQL database, the tables and indexes
  * that were read most (rows per measured saga, warm-up included), to find where "rows read per
  * saga" comes from.
@@ -16,13 +18,12 @@ import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
 import { deleteNatsStreams, deleteRabbitTopology } from '../lib/broker-cleanup.js';
 import { dropMariaDbDatabases } from '../lib/mariadb-counters.js';
-import { PgDatabaseCounters, type PgCounters } from '../lib/pg-counters.js';
+import { PgDatabaseCounters, settleStatistics, type PgCounters } from '../lib/pg-counters.js';
 import { runCreateOrderLoad } from '../lib/saga-load.js';
 
 const broker = process.argv[2] ?? 'postgres';
 const concurrency = Number(process.argv[3] ?? 64);
 const total = Number(process.argv[4] ?? 2000);
-// `<store>` or `<store>+<broker>`: sqlite, postgres, nats (PostgreSQL + NATS), mysql, mysql+rabbitmq, postgres+rabbitmq...
 const [storeName, brokerName] = broker === 'nats' ? ['postgres', 'nats'] : broker.split('+');
 const BROKER_URLS: Record<string, string> = { nats: 'nats://127.0.0.1:4222', rabbitmq: 'amqp://guest:guest@127.0.0.1:5672', redis: 'redis://127.0.0.1:6379' };
 if (!['sqlite', 'postgres', 'mysql'].includes(storeName!) || (brokerName !== undefined && !BROKER_URLS[brokerName]))
@@ -71,7 +72,7 @@ try {
     }),
   );
   if (process.env.CONCORD_AB_TABLES && !sqlite && !mysql) {
-    await new Promise((resolve) => setTimeout(resolve, 1_200)); // statistics reach the views at most once a second
+    await settleStatistics();
     for (const db of ['broker', 'order_service', 'customer_service', 'order_history']) {
       const u = new URL(PG);
       u.pathname = `/${base}_${db}`;

@@ -11,6 +11,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
+import { settleStatistics } from '../lib/pg-counters.js';
 import { runCreateOrderLoad } from '../lib/saga-load.js';
 
 const PG = process.env.CONCORD_PROFILE_PG_URL ?? 'postgres://postgres@127.0.0.1:19500/postgres';
@@ -78,7 +79,7 @@ async function tableReads(): Promise<Map<string, number[]>> {
 try {
   const r = await runCreateOrderLoad(demo, { total, concurrency, customers: 100, overLimitEvery: 10 }, {
     before: async () => {
-      await new Promise((r) => setTimeout(r, 10_500));
+      await settleStatistics();
       tables0 = await tableReads();
       await admin.query('select pg_stat_statements_reset()');
       cpu0 = process.cpuUsage();
@@ -102,7 +103,7 @@ try {
   );
   for (const x of rows)
     console.log(`${x.datname.slice(base.length)}\tcalls/saga ${(x.calls / count).toFixed(2)}\trows/saga ${(x.rows / count).toFixed(1)}\tblks/saga ${(x.shared_blks_hit / count).toFixed(0)}\t${x.ms}ms\t${x.q}`);
-  await new Promise((r) => setTimeout(r, 10_500)); // backends' statistics flush (see pg-counters.ts)
+  await settleStatistics();
   const db = await admin.query(
     `select datname, xact_commit, tup_returned, tup_fetched from pg_stat_database where datname like $1`, [`${base}%`]);
   for (const x of db.rows) console.log(x.datname, x.xact_commit, x.tup_returned, x.tup_fetched);

@@ -64,6 +64,9 @@ export interface OutboxRelayStats {
   readonly members: number;
 }
 
+/** What a relay without leases reads: every shard. */
+const ALL_SHARDS: readonly number[] = Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+
 interface Round {
   /** Rows read (published, parked or left for the next round). */
   readonly read: number;
@@ -171,7 +174,7 @@ export class OutboxRelay implements Relay {
 
   /** Shards this instance reads right now. */
   ownedShards(): number[] {
-    if (!this.leases) return Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+    if (!this.leases) return [...ALL_SHARDS];
     return [...this.leases.current].sort((a, b) => a - b);
   }
 
@@ -219,7 +222,7 @@ export class OutboxRelay implements Relay {
     if (failed) throw failed.error;
     // A shard given back must have nothing of ours in flight: another relay reads it next.
     if (this.leases?.isDue()) await this.settlePipeline();
-    const owned = this.leases ? await this.leases.owned() : Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
+    const owned = this.leases ? await this.leases.owned() : ALL_SHARDS;
     if (owned.length === 0) return { read: 0, published: 0, parked: 0 };
     const shards = owned.filter((s) => !this.busyShards.has(s));
     if (shards.length === 0 || this.pipelined.size >= this.roundsInFlight) {

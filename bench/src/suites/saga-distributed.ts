@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serviceAvailable, services } from '@concord/core/testing';
 import { dropPostgresDatabase } from '@concord/postgres';
-import { DemoClient, waitUntil } from '../../../examples/customers-orders/test/demo-client.js';
+import { DemoClient } from '../../../examples/customers-orders/test/demo-client.js';
+import { spawnDemo } from '../../../examples/customers-orders/test/demo-process.js';
 import { deleteNatsStreams } from '../lib/broker-cleanup.js';
 import type { BenchRecord, BenchSuite } from '../lib/results.js';
 import { nowMs, summarize } from '../lib/stats.js';
 
-const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'customers-orders', 'src', 'distributed', 'main.ts');
 const PG = 'postgres://postgres@127.0.0.1:5432';
 
 /**
@@ -26,15 +23,13 @@ const suite: BenchSuite = {
     const id = Date.now().toString(36);
     const base = `cbench_${id}`;
     const prefix = `cb-${id}`;
-    const port = 23_000 + Math.floor(Math.random() * 10_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
-      env: { ...process.env, PORT: String(port), CONCORD_DATABASE_URL: `${PG}/${base}`, CONCORD_BROKER_URL: 'nats://127.0.0.1:4222', CONCORD_BROKER_PREFIX: prefix, CONCORD_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const api = new DemoClient(`http://127.0.0.1:${port}`);
     const records: BenchRecord[] = [];
+    const demo = await spawnDemo(
+      { CONCORD_DATABASE_URL: `${PG}/${base}`, CONCORD_BROKER_URL: 'nats://127.0.0.1:4222', CONCORD_BROKER_PREFIX: prefix },
+      { script: 'distributed', echoStderr: true },
+    );
+    const api = new DemoClient(demo.url);
     try {
-      await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 180_000);
       const customers = await Promise.all(Array.from({ length: 16 }, (_, i) => api.createCustomer(`c${i}`, '100000000.00')));
       const oneSaga = async (i: number, samples: number[]) => {
         const t0 = nowMs();
@@ -62,9 +57,7 @@ const suite: BenchSuite = {
         });
       }
     } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await demo.stop();
       for (const s of ['customer_service', 'order_service', 'order_history']) await dropPostgresDatabase(`${PG}/${base}_${s}`).catch(() => {});
       await deleteNatsStreams(prefix);
     }

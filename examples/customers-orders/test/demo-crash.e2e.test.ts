@@ -1,42 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DemoClient, waitUntil } from './demo-client.js';
+import { spawnDemo, type DemoProcess } from './demo-process.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'concord-demo-crash-'));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+const started: DemoProcess[] = [];
+afterAll(async () => {
+  for (const demo of started) await demo.stop('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startDemo(port: number): Promise<{ child: ChildProcess; api: DemoClient }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', main], {
-    env: { ...process.env, PORT: String(port), CONCORD_DATA_DIR: dir, CONCORD_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const api = new DemoClient(`http://127.0.0.1:${port}`);
-  await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 60_000);
-  return { child, api };
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+async function startDemo(): Promise<{ demo: DemoProcess; api: DemoClient }> {
+  const demo = await spawnDemo({ CONCORD_DATA_DIR: dir }, { readyTimeoutMs: 60_000, echoStderr: true });
+  started.push(demo);
+  return { demo, api: new DemoClient(demo.url) };
 }
 
 describe('the demo killed with SIGKILL mid-saga', () => {
   it('completes every saga after a restart, with credit consistent', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const first = await startDemo(port);
+    const first = await startDemo();
     const customerId = await first.api.createCustomer('Crash', '30.00');
     // Hold the customer service's database write lock: its participant cannot answer, so the
     // sagas are certainly in flight when the process is killed.
@@ -47,12 +32,12 @@ describe('the demo killed with SIGKILL mid-saga', () => {
     const running = () =>
       (orderDb.prepare(`SELECT COUNT(*) AS n FROM concord_saga_instances WHERE status = 'RUNNING'`).get() as { n: number }).n;
     await waitUntil(async () => running() === 60);
-    await killed(first.child);
+    await first.demo.stop('SIGKILL');
     orderDb.close();
     customerDb.exec('COMMIT');
     customerDb.close();
 
-    const second = await startDemo(port);
+    const second = await startDemo();
     const finals = await waitUntil(async () => {
       const orders = await Promise.all(ids.map((id) => second.api.order(id)));
       return orders.every((o) => o.orderState !== 'PENDING') ? orders : undefined;
@@ -62,6 +47,6 @@ describe('the demo killed with SIGKILL mid-saga', () => {
     expect((await second.api.call('GET', `/customers/${customerId}`)).body.availableCredit).toEqual({ amount: '0.00' });
     const sagas = await Promise.all(ids.map((id) => second.api.call('GET', `/sagas/create-order-${id}`)));
     expect(sagas.every((s) => ['COMPLETED', 'COMPENSATED'].includes(s.body.status as string))).toBe(true);
-    await killed(second.child);
+    await second.demo.stop('SIGKILL');
   });
 });

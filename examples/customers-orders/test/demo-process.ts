@@ -2,24 +2,61 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
+const scripts = {
+  /** `npm start`: one process. */
+  demo: join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts'),
+  /** `npm run start:distributed`: the launcher, its gateway and two instances of each service. */
+  distributed: join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'distributed', 'main.ts'),
+} as const;
 
-/** `npm start` as a child process on an ephemeral port; resolves with the URL it printed. */
-export async function spawnDemo(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', main], {
+export interface DemoProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stderr: () => string;
+  /** SIGTERM (or `signal`), resolved when the process has exited. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+/**
+ * The demo as a child process on ports the system picks (PORT=0, so no test ever meets a port
+ * another process holds); resolves with the URL it printed once it is ready.
+ */
+export async function spawnDemo(
+  env: Record<string, string>,
+  options: { script?: keyof typeof scripts; readyTimeoutMs?: number; echoStderr?: boolean } = {},
+): Promise<DemoProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', scripts[options.script ?? 'demo']], {
     env: { ...process.env, PORT: '0', CONCORD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c));
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c;
+    if (options.echoStderr) process.stderr.write(c);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`demo not ready within ${options.readyTimeoutMs ?? 180_000} ms: ${err}`));
+    }, options.readyTimeoutMs ?? 180_000);
     child.stdout!.on('data', (c: Buffer) => {
       out += c;
-      const m = /Concord demo ready: (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!.replace('localhost', '127.0.0.1'));
+      const m = /Concord (?:distributed )?demo ready: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace('localhost', '127.0.0.1'));
+      }
     });
-    child.once('exit', (code) => reject(new Error(`demo exited (${code}) before it was ready: ${err}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`demo exited (${code}) before it was ready: ${err}`));
+    });
   });
-  return { child, url, stderr: () => err };
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return { child, url, stderr: () => err, stop };
 }

@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serviceAvailable, services } from '@concord/core/testing';
@@ -10,9 +11,10 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoClient, waitUntil } from './demo-client.js';
+import { spawnDemo, type DemoProcess } from './demo-process.js';
 
-const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'distributed', 'main.ts');
 const PG = 'postgres://postgres@127.0.0.1:5432';
+const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'distributed', 'main.ts');
 const available =
   (await serviceAvailable(services.postgres)) &&
   (await serviceAvailable(services.nats)) &&
@@ -54,32 +56,19 @@ describe.skipIf(!available).each(brokers)('distributed demo on PostgreSQL + $nam
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const base = `cdist_${name}_${id}`;
   const prefix = `cd-${name}-${id}`;
-  const port = 21_000 + Math.floor(Math.random() * 20_000);
-  let launched: ChildProcess;
+  let demo: DemoProcess | undefined;
   let api: DemoClient;
 
   beforeAll(async () => {
-    launched = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        CONCORD_DATABASE_URL: `${PG}/${base}`,
-        CONCORD_BROKER_URL: url,
-        CONCORD_BROKER_PREFIX: prefix,
-        CONCORD_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    api = new DemoClient(`http://127.0.0.1:${port}`);
-    await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 180_000);
+    demo = await spawnDemo(
+      { CONCORD_DATABASE_URL: `${PG}/${base}`, CONCORD_BROKER_URL: url, CONCORD_BROKER_PREFIX: prefix },
+      { script: 'distributed', echoStderr: true },
+    );
+    api = new DemoClient(demo.url);
   }, 200_000);
 
   afterAll(async () => {
-    if (launched.exitCode === null) {
-      const exited = new Promise((r) => launched.once('exit', r));
-      launched.kill('SIGTERM');
-      await exited;
-    }
+    await demo?.stop();
     for (const service of ['customer_service', 'order_service', 'order_history']) {
       await dropPostgresDatabase(`${PG}/${base}_${service}`).catch(() => {});
     }
@@ -120,4 +109,40 @@ describe.skipIf(!available).each(brokers)('distributed demo on PostgreSQL + $nam
     expect(finals.filter((f) => f.orderState === 'APPROVED')).toHaveLength(50);
     expect((await api.call('GET', `/customers/${customerId}`)).body.availableCredit).toEqual({ amount: '0.00' });
   });
+});
+
+describe.skipIf(!available)('the distributed launcher on a taken port', () => {
+  it('stops with an error naming the address instead of restarting the service forever', async () => {
+    const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const base = `cdist_taken_${id}`;
+    // Hold the port the first customer-service instance is given (PORT + 1).
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as AddressInfo).port;
+    const started = Date.now();
+    try {
+      const launched = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
+        env: {
+          ...process.env,
+          PORT: String(taken - 1),
+          CONCORD_DATABASE_URL: `${PG}/${base}`,
+          CONCORD_BROKER_PREFIX: `cd-taken-${id}`,
+          CONCORD_LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      launched.stderr!.on('data', (c: Buffer) => (stderr += c));
+      const code = await new Promise<number | null>((r) => launched.once('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`customer-service#1: 127.0.0.1:${taken} is already in use`);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      holder.close();
+      for (const service of ['customer_service', 'order_service', 'order_history']) {
+        await dropPostgresDatabase(`${PG}/${base}_${service}`).catch(() => {});
+      }
+      await cleanBroker('nats', `cd-taken-${id}`);
+    }
+  }, 90_000);
 });

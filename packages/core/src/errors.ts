@@ -30,6 +30,8 @@ export const ConcordErrorCode = {
   RESERVATION_UNAVAILABLE: 'RESERVATION_UNAVAILABLE',
   /** A server (broker, cache) refused the operation or could not be reached; it may be retried. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** A server could not listen: another process holds its address and port. */
+  ADDRESS_IN_USE: 'ADDRESS_IN_USE',
 } as const;
 export type ConcordErrorCode = (typeof ConcordErrorCode)[keyof typeof ConcordErrorCode];
 

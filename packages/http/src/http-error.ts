@@ -53,6 +53,10 @@ export function toHttpError(error: unknown): HttpError {
       case 'STALE_VERSION':
       case 'BOUND_EXCEEDED':
       case 'SAGA_VERSION_NOT_REGISTERED':
+      // A reservation that cannot be held, or is no longer held: a conflict with current state.
+      case 'RESERVATION_EXPIRED':
+      case 'RESERVATION_CANCELLED':
+      case 'RESERVATION_UNAVAILABLE':
         return new HttpError(409, httpCode ?? error.code, error.message);
       case 'INVALID_ARGUMENT':
       case 'INVALID_PAYLOAD':

@@ -2,6 +2,9 @@ import {
   BoundExceededError,
   ConcordError,
   ConcordErrorCode,
+  ReservationCancelledError,
+  ReservationExpiredError,
+  ReservationUnavailableError,
   ResourceLockedError,
   SagaVersionNotRegisteredError,
   StaleVersionError,
@@ -49,5 +52,17 @@ describe('toHttpError and servers that cannot be reached', () => {
       'no PostgreSQL connection after 5000 ms: ECONNREFUSED',
     );
     expect(toHttpError(timeout)).toMatchObject({ status: 503, code: 'TIMEOUT' });
+  });
+});
+
+describe('toHttpError and reservations', () => {
+  it('answers 409 with the stable code for a reservation that expired, was cancelled, or cannot be held', () => {
+    expect(toHttpError(new ReservationExpiredError('r1', Date.UTC(2026, 0, 1)))).toMatchObject({ status: 409, code: 'RESERVATION_EXPIRED' });
+    expect(toHttpError(new ReservationCancelledError('r1', true))).toMatchObject({ status: 409, code: 'RESERVATION_CANCELLED' });
+    expect(toHttpError(new ReservationUnavailableError('stock', 'only 2 left'))).toMatchObject({
+      status: 409,
+      code: 'RESERVATION_UNAVAILABLE',
+      message: 'pool stock: only 2 left',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '@concord/core';
+import { ConcordError, ConcordErrorCode, type Logger } from '@concord/core';
 import type { AdminToken } from './admin-token.js';
 import { errorBody, toHttpError } from './http-error.js';
 import { sendJson } from './params.js';
@@ -133,13 +133,30 @@ export interface Listening {
   readonly url: string;
 }
 
-/** Starts listening; the host defaults to loopback (127.0.0.1) so nothing is exposed by accident. */
+/** Another process already listens on the address: a setting to change, not a crash to retry. */
+export class AddressInUseError extends ConcordError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(ConcordErrorCode.ADDRESS_IN_USE, `${host}:${port} is already in use by another process; choose another PORT (0 picks a free one)`, { cause });
+    this.name = 'AddressInUseError';
+  }
+}
+
+/**
+ * Starts listening; the host defaults to loopback (127.0.0.1) so nothing is exposed by accident.
+ * Rejects with {@link AddressInUseError} when the port is taken.
+ */
 export function listen(server: Server, options: { port: number; host?: string | undefined }): Promise<Listening> {
   const host = options.host || '127.0.0.1';
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new AddressInUseError(host, options.port, error) : error);
+    server.once('error', failed);
     server.listen(options.port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : options.port;
       resolve({ port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` });

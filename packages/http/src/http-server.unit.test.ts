@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '@concord/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AdminToken } from './admin-token.js';
-import { createHttpServer, listen } from './http-server.js';
+import { AddressInUseError, createHttpServer, listen } from './http-server.js';
 import { Router } from './router.js';
 import { rawRequest } from './testing/raw-request.js';
 
@@ -41,6 +41,15 @@ describe('createHttpServer', () => {
   it('listens on loopback unless told otherwise', () => {
     expect(server.address()).toMatchObject({ address: '127.0.0.1' });
     expect(url).toBe(`http://127.0.0.1:${port}`);
+  });
+
+  it('refuses a taken port with a typed ADDRESS_IN_USE error naming the address', async () => {
+    const second = createHttpServer({ router: new Router(), logger, adminToken: token });
+    const refused = await listen(second, { port }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AddressInUseError);
+    expect(refused).toMatchObject({ code: 'ADDRESS_IN_USE', port, host: '127.0.0.1' });
+    expect((refused as Error).message).toContain(`127.0.0.1:${port} is already in use`);
+    expect(second.listening).toBe(false);
   });
 
   it('takes the actor from the token, never from the body', async () => {

@@ -1,6 +1,6 @@
 export { AdminToken } from './admin-token.js';
 export { HttpError, toHttpError, zodMessage, errorBody } from './http-error.js';
-export { BODYLESS_METHODS, createHttpServer, createRequestServer, listen, type RequestHandler, type HttpLimits, type HttpServerOptions, type Listening } from './http-server.js';
+export { AddressInUseError, BODYLESS_METHODS, createHttpServer, createRequestServer, listen, type RequestHandler, type HttpLimits, type HttpServerOptions, type Listening } from './http-server.js';
 export { intParam, idempotencyKey, sendJson } from './params.js';
 export { checkBodyHeaders, readBoundedBody, readJsonBody, DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 export { parseRequestTarget, type RequestTarget } from './request-target.js';

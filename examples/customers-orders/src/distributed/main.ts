@@ -13,7 +13,8 @@ import { ensureMysqlDatabase } from '@concord/mysql';
 import { ensurePostgresDatabase } from '@concord/postgres';
 import { readConfig } from '../config.js';
 import { Infrastructure, type ServiceName } from '../infrastructure.js';
-import { createGateway, type Upstreams } from './gateway.js';
+import { createGateway } from './gateway.js';
+import { isInstanceMessage } from './instance-messages.js';
 
 const env = {
   ...process.env,
@@ -47,25 +48,56 @@ for (const name of databases) {
 interface Instance {
   readonly service: ServiceName;
   readonly index: number;
+  /** The port it is told to take: PORT + 1… in order, or 0 (the system picks) when PORT is 0. */
   readonly port: number;
+  /** Where it listens, once it has said so. */
+  url?: string;
   child?: ChildProcess;
 }
 const instances: Instance[] = [];
 services.forEach((service, s) => {
-  for (let i = 0; i < INSTANCES; i++) instances.push({ service, index: i + 1, port: config.port + 1 + s * INSTANCES + i });
+  for (let i = 0; i < INSTANCES; i++) {
+    instances.push({ service, index: i + 1, port: config.port === 0 ? 0 : config.port + 1 + s * INSTANCES + i });
+  }
 });
+// The gateway reads these arrays on every request, so a restarted instance's new address is
+// used as soon as it is known.
+const upstreams = Object.fromEntries(services.map((s) => [s, [] as string[]])) as Record<ServiceName, string[]>;
 let stopping = false;
+let started = false;
+let fatal: ((reason: Error) => void) | undefined;
+// An instance that cannot run as configured (its port is taken): fails the start, or after
+// it stops the whole system, rather than restarting that process forever.
+const fatalError = new Promise<never>((_, reject) => (fatal = reject));
+fatalError.catch(async (error: Error) => {
+  if (!started) return;
+  logger.error({}, error.message);
+  unguard();
+  await stopAll();
+  process.exit(1);
+});
 
 function launch(instance: Instance): void {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
     env: { ...childEnv, SERVICE: instance.service, INSTANCE: String(instance.index), PORT: String(instance.port) },
-    // The IPC channel is how a child notices that this launcher died, even by SIGKILL.
+    // The IPC channel is how a child notices that this launcher died, even by SIGKILL, and
+    // how it says where it listens.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // Its own process group: a terminal's Ctrl-C reaches only this launcher, which then stops
     // the gateway first and the services after, instead of everything at once.
     detached: true,
   });
   instance.child = child;
+  child.on('message', (message) => {
+    if (!isInstanceMessage(message)) return;
+    if (message.type === 'concord:fatal') {
+      fatal?.(new Error(message.message));
+      return;
+    }
+    instance.url = `http://127.0.0.1:${message.port}`;
+    upstreams[instance.service][instance.index - 1] = instance.url;
+    logger.info({ service: instance.service, instance: instance.index, url: instance.url }, 'service instance listening');
+  });
   child.on('exit', (code, signal) => {
     if (stopping) return;
     logger.warn({ service: instance.service, instance: instance.index, code, signal }, 'service process exited; restarting it');
@@ -76,11 +108,11 @@ function launch(instance: Instance): void {
 async function healthy(instance: Instance, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${instance.port}/health`).then((r) => r.ok, () => false);
+    const ok = instance.url !== undefined && (await fetch(`${instance.url}/health`).then((r) => r.ok, () => false));
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.race([new Promise((r) => setTimeout(r, 200)), fatalError]);
   }
-  throw new Error(`${instance.service}#${instance.index} did not become healthy on port ${instance.port}`);
+  throw new Error(`${instance.service}#${instance.index} did not become healthy within ${timeoutMs / 1000} s`);
 }
 
 /** SIGTERM to every service process (each finishes its in-flight work), SIGKILL after 10 s. */
@@ -96,14 +128,11 @@ async function stopChildren(): Promise<void> {
 }
 const running: { gateway?: ReturnType<typeof createGateway> } = {};
 // The gateway drains first (its requests need the services), then the services stop.
-const unguard = guardProcess({
-  logger,
-  stop: async () => {
-    if (running.gateway) await closeGracefully(running.gateway, { timeoutMs: 5_000 });
-    await stopChildren();
-  },
-  timeoutMs: 20_000,
-});
+async function stopAll(): Promise<void> {
+  if (running.gateway?.listening) await closeGracefully(running.gateway, { timeoutMs: 5_000 });
+  await stopChildren();
+}
+const unguard = guardProcess({ logger, stop: stopAll, timeoutMs: 20_000 });
 
 try {
   // First instances create schemas and run migrations; the second ones find them done.
@@ -113,20 +142,23 @@ try {
     await Promise.all(batch.map((i) => healthy(i)));
   }
 } catch (error) {
-  logger.error({ err: error }, 'start failed');
-  unguard();
-  await stopChildren();
-  process.exit(1);
+  await failStart(error);
 }
 
-const upstreams = Object.fromEntries(
-  services.map((s) => [s, instances.filter((i) => i.service === s).map((i) => `http://127.0.0.1:${i.port}`)]),
-) as unknown as Upstreams;
 const gateway = createGateway(upstreams, { logger, adminToken, limits: config.httpLimits });
 running.gateway = gateway;
-const { url } = await listen(gateway, { port: config.port, host: config.host });
+const { url } = await listen(gateway, { port: config.port, host: config.host }).catch(failStart);
+started = true;
 const shown = url.replace('//127.0.0.1:', '//localhost:');
 console.log(
   `Concord distributed demo ready: ${shown}  (${infra.describe()}, ${INSTANCES} instances of each service)\n` +
     `  operator console: ${adminToken.consoleUrl(shown)}`,
 );
+
+async function failStart(error: unknown): Promise<never> {
+  logger.error({ err: error }, 'start failed');
+  console.error(`concord distributed demo: ${(error as Error).message}`);
+  unguard();
+  await stopChildren();
+  process.exit(1);
+}

@@ -8,10 +8,11 @@ import { PrometheusMetrics, Readiness, startTracingFromEnv } from '@concord/obse
 import { readConfig } from '../config.js';
 import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { withDeliveryFaults } from './delivery-faults.js';
+import { tellLauncher } from './instance-messages.js';
 import { CustomerService } from '../customer-service/customer-service.js';
 import { sagaAdminRoutes, storeAdminRoutes, viewAdminRoutes } from '../http/admin-routes.js';
 import { customerRoutes, historyRoutes, orderRoutes } from '../http/demo-routes.js';
-import { closeGracefully, EventStreams, forwardedClient, guardProcess, listen, Router } from '@concord/http';
+import { AddressInUseError, closeGracefully, EventStreams, forwardedClient, guardProcess, listen, Router } from '@concord/http';
 import { createServiceServer } from '../http/http-server.js';
 import { opsRoutes } from '../http/ops-routes.js';
 import { Infrastructure, type ServiceName } from '../infrastructure.js';
@@ -85,8 +86,15 @@ opsRoutes(router, { metrics, readiness });
 // The launcher hands every instance the same token (its own, or the one it generated).
 const server = createServiceServer(router, { logger, adminToken: config.adminToken!, limits: config.httpLimits });
 // Instances are reached only through the gateway: loopback always, whatever HOST says.
-await listen(server, { port: config.port, host: '127.0.0.1' });
-logger.info({ port: config.port, infrastructure: infra.describe() }, `${service} ready`);
+const listening = await listen(server, { port: config.port, host: '127.0.0.1' }).catch(async (error: unknown) => {
+  if (!(error instanceof AddressInUseError)) throw error;
+  // Restarting would meet the same taken port: the launcher stops with this message instead.
+  logger.error({ port: config.port }, error.message);
+  await tellLauncher({ type: 'concord:fatal', code: error.code, message: `${service}#${process.env.INSTANCE ?? '1'}: ${error.message}` });
+  process.exit(1);
+});
+await tellLauncher({ type: 'concord:listening', port: listening.port });
+logger.info({ port: listening.port, infrastructure: infra.describe() }, `${service} ready`);
 
 /** Stop taking requests, finish those in flight (5 s at most), then the relay's batch, the services and connections. */
 async function stop(): Promise<void> {

@@ -48,12 +48,12 @@ export function toHttpError(error: unknown): HttpError {
       case 'ILLEGAL_STATE':
         return new HttpError(409, httpCode ?? 'CONFLICT', error.message);
       // Isolation countermeasures: another saga holds the resource, or it moved since it was read;
-      // or a manual action on a saga whose definition version this process does not have.
+      // a manual action on a saga whose definition version this process does not have; a
+      // reservation that cannot be held, or is no longer held.
       case 'RESOURCE_LOCKED':
       case 'STALE_VERSION':
       case 'BOUND_EXCEEDED':
       case 'SAGA_VERSION_NOT_REGISTERED':
-      // A reservation that cannot be held, or is no longer held: a conflict with current state.
       case 'RESERVATION_EXPIRED':
       case 'RESERVATION_CANCELLED':
       case 'RESERVATION_UNAVAILABLE':

@@ -33,16 +33,28 @@ export async function fetchUnsentInShards(
 ): Promise<OutboxRead & { snapshot: OutboxSnapshot }> {
   const skipPublished = published.length === 0 ? '' : ' AND NOT (position = ANY(?::bigint[]))';
   // `position >= ?` starts the index scan past the sent rows still in it.
-  const rows = await exec.query<Partial<OutboxRow> & { snap_xmin: string; snap_xmax: string; snap_top: string | number }>(
-    `WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin, ` +
-      `pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax, (SELECT COALESCE(MAX(position), 0) FROM ${table}) AS snap_top) ` +
-      `SELECT s.snap_xmin, s.snap_xmax, s.snap_top, o.* FROM s LEFT JOIN LATERAL (` +
+  // The snapshot's xmax is one past the last transaction to end, not the next id to be given:
+  // a transaction with a higher id may be running. age() of an id, in a transaction without
+  // one, counts from the next id to be given (read after the snapshot was taken): xmax plus
+  // its age is that next id, an upper bound of every id given before the snapshot.
+  const rows = await exec.query<Partial<OutboxRow> & { snap_xmin: string; snap_next: string | null; snap_top: string | number }>(
+    `WITH x AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, ` +
+      `pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax), ` +
+      `s AS (SELECT x.xmin::text AS snap_xmin, ` +
+      `CASE WHEN x.xmax % 4294967296 >= 3 THEN (x.xmax + age((x.xmax % 4294967296)::text::xid))::text END AS snap_next, ` +
+      `(SELECT COALESCE(MAX(position), 0) FROM ${table}) AS snap_top FROM x) ` +
+      `SELECT s.snap_xmin, s.snap_next, s.snap_top, o.* FROM s LEFT JOIN LATERAL (` +
       `SELECT ${OUTBOX_COLUMNS_SQL} FROM ${table} WHERE sent_at IS NULL AND position >= ? AND shard = ANY(?::int[])${skipPublished} ` +
       `ORDER BY position LIMIT ?) AS o ON true ORDER BY o.position`,
     published.length === 0 ? [from, shards, limit] : [from, shards, published, limit],
   );
   const first = rows[0]!;
-  const snapshot = { xmin: BigInt(first.snap_xmin), xmax: BigInt(first.snap_xmax), top: Number(first.snap_top) };
+  const snapshot = {
+    xmin: BigInt(first.snap_xmin),
+    // Undefined once in 2^32 transactions, where the 32-bit id wraps: no checkpoint then.
+    nextXid: first.snap_next === null ? undefined : BigInt(first.snap_next),
+    top: Number(first.snap_top),
+  };
   // A row that cannot be decoded is reported (the relay parks it) instead of failing the round.
   return { ...decodeOutboxRows(rows.filter((r): r is typeof r & OutboxRow => r.position != null)), snapshot };
 }
@@ -65,7 +77,7 @@ export function postgresOutboxSource<C extends PostgresPoolClient>(
 ): OutboxSource {
   const table = `${store.schema}.outbox`;
   const every = Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
-  const floor = new UnsentFloor(options.fullReadEveryMs ?? 5_000);
+  const floor = new UnsentFloor(options.fullReadEveryMs);
   return {
     skipsInFlight: true,
     read: ({ shards, limit, inFlight }) =>
@@ -83,8 +95,10 @@ export function postgresOutboxSource<C extends PostgresPoolClient>(
 }
 
 export interface OutboxSnapshot {
+  /** The oldest transaction still running when the read ran. */
   readonly xmin: bigint;
-  readonly xmax: bigint;
+  /** The next transaction id to be given, read after the snapshot; undefined where unknown. */
+  readonly nextXid: bigint | undefined;
   /** The highest position visible (sent or not), 0 when the table is empty. */
   readonly top: number;
 }

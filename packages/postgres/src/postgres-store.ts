@@ -29,6 +29,21 @@ export class PostgresStore<C extends PostgresPoolClient = PoolClient> extends Sq
     return this.driver.schema;
   }
 
+  /**
+   * Takes each row's position only after the transaction has its id (`CASE` evaluates the
+   * condition first; `pg_current_xact_id()` assigns the id if there is none yet). The relay's
+   * floor relies on it (see UnsentFloor): a transaction that holds a position below a
+   * committed one already had its id when that one committed.
+   */
+  protected override outboxInsertSql(columns: readonly string[], rows: number): string {
+    const position = `CASE WHEN pg_current_xact_id() IS NOT NULL THEN nextval('${this.schema}.outbox_position_seq') END`;
+    const row = `(${position}, ${columns.map(() => '?').join(', ')})`;
+    return (
+      `INSERT INTO ${this.t('outbox')} (position, ${columns.join(', ')}) OVERRIDING SYSTEM VALUE ` +
+      `VALUES ${new Array(rows).fill(row).join(', ')}`
+    );
+  }
+
   protected override async markSent(positions: readonly number[]): Promise<void> {
     if (positions.length === 0) return;
     // One statement with an array parameter instead of IN lists of 500.

@@ -55,4 +55,50 @@ describe.skipIf(!available)('postgres polling relay: the floor past sent rows', 
     await eventually(() => recorder.unique === early.length + 1, 3_000);
     expect(recorder.ids.has(late.id)).toBe(true);
   });
+
+  it('waits for a transaction whose id is above the last one to end when a higher position commits', async () => {
+    const store = await openPostgresStore({ connectionString: db.url, schema: 'floor_store2', poolSize: 4, logger: silentLogger });
+    const broker = await openPostgresBroker({ connectionString: db.url, schema: 'floor_broker2', poolSize: 4, logger: silentLogger });
+    const relay = new PostgresPollingRelay({ store, broker, logger: silentLogger, pollIntervalMs: 20, fullReadEveryMs: 600_000 });
+    closers.push(() => store.close(), () => broker.close(), () => relay.stop());
+    const channel = uniqueName('floor');
+    const recorder = new DeliveryRecorder();
+    const sub: Subscription = await broker.subscribe({ group: uniqueName('g'), channels: [channel], handler: recorder.handler });
+    closers.push(() => sub.close());
+    relay.start();
+
+    // E gets its transaction id first; T gets a higher one and takes the lower position; E then
+    // takes the higher position and commits while T is open. A snapshot's xmax right after E's
+    // commit can be T's id itself, which is no bound on T: only the next id to be given is.
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const eHasId = gate();
+    const tInserted = gate();
+    const tRelease = gate();
+    const late = testEnvelope(channel, 'late', 0);
+    const higher = testEnvelope(channel, 'higher', 0);
+    const e = store.sqlTransaction(async (tx) => {
+      await tx.exec.query('SELECT pg_current_xact_id()');
+      eHasId.open();
+      await tInserted.opened;
+      await store.insertOutbox(tx.exec, [higher]);
+      await tx.exec.query('SELECT 1');
+    });
+    const t = store.sqlTransaction(async (tx) => {
+      await eHasId.opened;
+      await store.insertOutbox(tx.exec, [late]);
+      await tx.exec.query('SELECT 1');
+      tInserted.open();
+      await tRelease.opened;
+    });
+    await e;
+    await eventually(() => recorder.ids.has(higher.id), 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // rounds go by with T open
+    tRelease.open();
+    await t;
+    await eventually(() => recorder.ids.has(late.id), 3_000);
+  });
 });

@@ -9,22 +9,24 @@
  *
  * A row below the floor may still appear later: positions are taken when a transaction
  * inserts, and it may commit after a read saw higher positions. So the floor only moves past
- * a position once every transaction that could hold a lower one is over: a checkpoint notes
- * the highest position visible and the snapshot's `xmax` (every transaction that had a
- * transaction id then is below it); when a later snapshot's `xmin` reaches that `xmax`, all
- * of them have ended, and one more read from the old floor sees every row they left.
+ * a position once every transaction that could hold a lower one is over. A transaction takes
+ * its outbox positions only once it has its transaction id (PostgresStore's outbox insert), so
+ * one that holds a position at or below a committed row's had its id before that row
+ * committed. A checkpoint notes the highest position visible to a read and the next id to be
+ * given after it; when a later snapshot's `xmin` reaches that id, every transaction that had
+ * an id then has ended, and one more read from the old floor sees every row they left.
  *
- * One race is left: a transaction whose outbox insert is its first write takes its position
- * just before its transaction id. A full read (from the start) every `fullReadEveryMs` and
- * after every change of shards picks such a row up: at worst late, never lost.
+ * A full read (from the start) after every change of shards, and every `fullReadEveryMs` (a
+ * minute by default) as a safety net for rows written some other way, costs what the floor
+ * saves, once.
  */
 export class UnsentFloor {
   private floor = 0;
-  private checkpoint: { readonly top: number; readonly xmax: bigint } | undefined;
+  private checkpoint: { readonly top: number; readonly nextXid: bigint } | undefined;
   private shardsKey = '';
   private lastFullReadAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly fullReadEveryMs = 5_000) {}
+  constructor(private readonly fullReadEveryMs = 60_000) {}
 
   /** The position to read from for these shards now (0: a full read). */
   startFor(shards: readonly number[], now: number): number {
@@ -44,8 +46,8 @@ export class UnsentFloor {
    * may still fail to publish, and a full batch may have more behind it), or undefined when it
    * returned nothing.
    */
-  advance(snapshot: { readonly xmin: bigint; readonly xmax: bigint; readonly top: number }, lowestLeft: number | undefined): void {
-    const reached = this.checkpoint !== undefined && snapshot.xmin >= this.checkpoint.xmax;
+  advance(snapshot: { readonly xmin: bigint; readonly nextXid: bigint | undefined; readonly top: number }, lowestLeft: number | undefined): void {
+    const reached = this.checkpoint !== undefined && snapshot.xmin >= this.checkpoint.nextXid;
     if (reached) {
       // Every transaction that could hold a position up to the checkpoint's top has ended, and
       // this read (from the floor, after they ended) saw what they left.
@@ -53,6 +55,6 @@ export class UnsentFloor {
       this.floor = Math.max(this.floor, lowestLeft === undefined ? safe : Math.min(safe, lowestLeft));
       this.checkpoint = undefined;
     }
-    this.checkpoint ??= { top: snapshot.top, xmax: snapshot.xmax };
+    if (snapshot.nextXid !== undefined) this.checkpoint ??= { top: snapshot.top, nextXid: snapshot.nextXid };
   }
 }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { UnsentFloor } from './unsent-floor.js';
 
-const snap = (xmin: number, xmax: number, top: number) => ({ xmin: BigInt(xmin), xmax: BigInt(xmax), top });
+const snap = (xmin: number, nextXid: number, top: number) => ({ xmin: BigInt(xmin), nextXid: BigInt(nextXid), top });
 
 describe('UnsentFloor', () => {
   it('starts from the beginning, and moves only once every transaction of a checkpoint has ended', () => {
     const floor = new UnsentFloor(60_000);
     expect(floor.startFor([0, 1], 0)).toBe(0);
-    floor.advance(snap(100, 110, 50), undefined); // checkpoint: top 50, xmax 110
+    floor.advance(snap(100, 110, 50), undefined); // checkpoint: top 50, next id 110
     expect(floor.startFor([0, 1], 1)).toBe(0);
     floor.advance(snap(105, 120, 80), undefined); // transaction 105 may still hold a position <= 50
     expect(floor.startFor([0, 1], 2)).toBe(0);

@@ -158,12 +158,13 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     for (const rows of chunk(envelopes, 200)) {
       const params: unknown[] = [];
       for (const e of rows) params.push(...envelopeValues(e), partitionFor(e.partitionKey, OUTBOX_SHARDS));
-      await writeLater(
-        exec,
-        `INSERT INTO ${this.t('outbox')} (${OUTBOX_INSERT_COLUMNS.join(', ')}) VALUES ${valuesPlaceholders(OUTBOX_INSERT_COLUMNS.length, rows.length)}`,
-        params,
-      );
+      await writeLater(exec, this.outboxInsertSql(OUTBOX_INSERT_COLUMNS, rows.length), params);
     }
+  }
+
+  /** The INSERT of `rows` outbox rows, one `?` per column of each; a dialect may take positions its own way. */
+  protected outboxInsertSql(columns: readonly string[], rows: number): string {
+    return `INSERT INTO ${this.t('outbox')} (${columns.join(', ')}) VALUES ${valuesPlaceholders(columns.length, rows)}`;
   }
 
   /** @internal called by a transaction after its commit. */

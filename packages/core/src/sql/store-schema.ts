@@ -64,6 +64,22 @@ export const storeMigrations: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 5,
+    name: 'unsent outbox rows indexed by position alone where indexes can be partial',
+    // The partial index of version 1 led with sent_at, always NULL in it: PostgreSQL does not
+    // use an implied `sent_at IS NULL` as an index condition, so a read "from position N"
+    // walked the whole index, sent rows not yet vacuumed included, and sorted what it found.
+    // Keyed by position alone, the read starts at N and comes out in order. MySQL has no
+    // partial indexes and keeps (sent_at, position), where sent_at IS NULL is a real prefix.
+    up: (d) =>
+      d.name === 'mysql'
+        ? []
+        : [
+            `DROP INDEX IF EXISTS ${d.name === 'postgres' ? d.table('concord_outbox_unsent') : 'concord_outbox_unsent'}`,
+            d.createIndex('concord_outbox_unsent', d.table('outbox'), 'position', 'sent_at IS NULL'),
+          ],
+  },
 ];
 
 /** Number of outbox shards: relays on servers with SKIP LOCKED lease shards to keep per-key order. */

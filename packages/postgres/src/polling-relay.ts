@@ -15,7 +15,7 @@ export interface PostgresPollingRelayOptions<C extends PostgresPoolClient> exten
   readonly rebalanceIntervalMs?: number;
   /**
    * Reads normally start past the rows already sent (see UnsentFloor); this often one reads from
-   * the start, for the rare row that can slip below. Default 5 s.
+   * the start, a safety net for outbox rows written other than through the store. Default 60 s.
    */
   readonly fullReadEveryMs?: number;
 }

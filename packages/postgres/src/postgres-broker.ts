@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { ClosedError, SqlBroker, type MessageEnvelope, type SqlBrokerOptions } from '@concord/core';
-import { BROKER_TOPIC, migrateOrClose, partitionFor } from '@concord/core/spi';
+import { BROKER_TOPIC, migrateOrClose, partitionFor, writeLater } from '@concord/core/spi';
 import { openPostgresDriver } from './postgres-connect.js';
 import type { PostgresDriver } from './postgres-driver.js';
 import type { PostgresBrokerOptions } from './postgres-options.js';
@@ -40,12 +40,22 @@ export class PostgresBroker<C extends PostgresPoolClient = PoolClient> extends S
     const groups = [...counts.values()];
     const q = this.driver.dialect.quote('partition');
     await this.driver.transaction(async (exec) => {
+      // A one-page table: left to itself the planner scans all of it (every partition of every
+      // channel) once or twice per publish, or reads its whole index in a merge join. Index
+      // lookups read only the rows this batch moves.
+      await writeLater(
+        exec,
+        `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), ` +
+          `set_config('enable_mergejoin', 'off', true)`,
+      );
+      // Each partition row is locked by a lookup in one global order (so publishers never
+      // deadlock), then updated.
       const firsts = await exec.query<{ channel: string; partition: number; first: string | number }>(
-        `WITH c AS (SELECT * FROM unnest(?::text[], ?::int[], ?::bigint[]) AS c(channel, p, n)), ` +
-          `locked AS (SELECT bp.channel, bp.${q} AS p, bp.next_offset FROM ${this.t('broker_partitions')} bp ` +
-          `JOIN c ON bp.channel = c.channel AND bp.${q} = c.p ORDER BY bp.channel, bp.${q} FOR UPDATE OF bp) ` +
-          `UPDATE ${this.t('broker_partitions')} bp SET next_offset = locked.next_offset + c.n FROM locked ` +
-          `JOIN c ON c.channel = locked.channel AND c.p = locked.p ` +
+        `WITH c AS (SELECT * FROM unnest(?::text[], ?::int[], ?::bigint[]) AS c(channel, p, n) ORDER BY channel, p), ` +
+          `locked AS MATERIALIZED (SELECT l.channel, l.p, l.next_offset, c.n FROM c CROSS JOIN LATERAL ` +
+          `(SELECT bp.channel, bp.${q} AS p, bp.next_offset FROM ${this.t('broker_partitions')} bp ` +
+          `WHERE bp.channel = c.channel AND bp.${q} = c.p FOR UPDATE) l) ` +
+          `UPDATE ${this.t('broker_partitions')} bp SET next_offset = locked.next_offset + locked.n FROM locked ` +
           `WHERE bp.channel = locked.channel AND bp.${q} = locked.p ` +
           `RETURNING bp.channel, bp.${q} AS ${q}, locked.next_offset AS first`,
         [groups.map((g) => g.channel), groups.map((g) => g.partition), groups.map((g) => g.n)],

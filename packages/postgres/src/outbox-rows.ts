@@ -87,7 +87,7 @@ export function postgresOutboxSource<C extends PostgresPoolClient>(
         const read = await fetchUnsentInShards(exec, table, chosen, limit, inFlight, from);
         // Whatever this read returned may still fail to publish: the floor stays at or below it.
         const returned = [...read.records.map((r) => r.position), ...read.undecodable.map((u) => u.position)];
-        floor.advance(read.snapshot, returned.length > 0 ? Math.min(...returned) : undefined);
+        floor.advance(chosen, read.snapshot, returned.length > 0 ? Math.min(...returned) : undefined);
         return { records: read.records, undecodable: read.undecodable };
       }),
     listen: (wake) => store.driver.listen(OUTBOX_TOPIC, wake),

@@ -16,45 +16,57 @@
  * given after it; when a later snapshot's `xmin` reaches that id, every transaction that had
  * an id then has ended, and one more read from the old floor sees every row they left.
  *
- * A full read (from the start) after every change of shards, and every `fullReadEveryMs` (a
- * minute by default) as a safety net for rows written some other way, costs what the floor
- * saves, once.
+ * Each shard keeps its own floor and checkpoint, so rounds that read different subsets of the
+ * shards (relay rounds in flight, a lease that moves) each keep theirs; a read starts at the
+ * lowest floor of its shards. A shard's floor stays valid while another relay owns the shard:
+ * no row can appear below it later, whoever sends the rows above. A full read (from the start)
+ * every `fullReadEveryMs` (a minute by default) is a safety net for outbox rows written some
+ * other way; it costs what the floor saves, once.
  */
+interface ShardFloor {
+  floor: number;
+  checkpoint: { readonly top: number; readonly nextXid: bigint } | undefined;
+}
+
 export class UnsentFloor {
-  private floor = 0;
-  private checkpoint: { readonly top: number; readonly nextXid: bigint } | undefined;
-  private shardsKey = '';
+  private readonly shards = new Map<number, ShardFloor>();
   private lastFullReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly fullReadEveryMs = 60_000) {}
 
   /** The position to read from for these shards now (0: a full read). */
   startFor(shards: readonly number[], now: number): number {
-    const key = shards.join(',');
-    if (key !== this.shardsKey || now - this.lastFullReadAt >= this.fullReadEveryMs) {
-      this.shardsKey = key;
-      this.floor = 0;
-      this.checkpoint = undefined;
+    if (now - this.lastFullReadAt >= this.fullReadEveryMs) {
+      this.shards.clear();
       this.lastFullReadAt = now;
     }
-    return this.floor;
+    let from = Number.POSITIVE_INFINITY;
+    for (const shard of shards) from = Math.min(from, this.shards.get(shard)?.floor ?? 0);
+    return from === Number.POSITIVE_INFINITY ? 0 : from;
   }
 
   /**
-   * After a read from `startFor`'s position whose rows were read after `snapshot`: moves the
-   * floor where it is safe. `lowestLeft` is the lowest position that read returned (its rows
-   * may still fail to publish, and a full batch may have more behind it), or undefined when it
-   * returned nothing.
+   * After a read of `shards` from `startFor`'s position whose rows were read after `snapshot`:
+   * moves their floors where it is safe. `lowestLeft` is the lowest position that read returned
+   * (its rows may still fail to publish, and a full batch may have more behind it), or
+   * undefined when it returned nothing.
    */
-  advance(snapshot: { readonly xmin: bigint; readonly nextXid: bigint | undefined; readonly top: number }, lowestLeft: number | undefined): void {
-    const reached = this.checkpoint !== undefined && snapshot.xmin >= this.checkpoint.nextXid;
-    if (reached) {
-      // Every transaction that could hold a position up to the checkpoint's top has ended, and
-      // this read (from the floor, after they ended) saw what they left.
-      const safe = this.checkpoint!.top + 1;
-      this.floor = Math.max(this.floor, lowestLeft === undefined ? safe : Math.min(safe, lowestLeft));
-      this.checkpoint = undefined;
+  advance(
+    shards: readonly number[],
+    snapshot: { readonly xmin: bigint; readonly nextXid: bigint | undefined; readonly top: number },
+    lowestLeft: number | undefined,
+  ): void {
+    for (const shard of shards) {
+      let state = this.shards.get(shard);
+      if (!state) this.shards.set(shard, (state = { floor: 0, checkpoint: undefined }));
+      if (state.checkpoint !== undefined && snapshot.xmin >= state.checkpoint.nextXid) {
+        // Every transaction that could hold a position up to the checkpoint's top has ended,
+        // and this read (from at most this shard's floor, after they ended) saw what they left.
+        const safe = state.checkpoint.top + 1;
+        state.floor = Math.max(state.floor, lowestLeft === undefined ? safe : Math.min(safe, lowestLeft));
+        state.checkpoint = undefined;
+      }
+      if (snapshot.nextXid !== undefined) state.checkpoint ??= { top: snapshot.top, nextXid: snapshot.nextXid };
     }
-    if (snapshot.nextXid !== undefined) this.checkpoint ??= { top: snapshot.top, nextXid: snapshot.nextXid };
   }
 }

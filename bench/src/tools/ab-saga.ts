@@ -13,13 +13,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
 import { deleteNatsStreams, deleteRabbitTopology } from '../lib/broker-cleanup.js';
 import { dropMariaDbDatabases } from '../lib/mariadb-counters.js';
-import { PgDatabaseCounters, settleStatistics, type PgCounters } from '../lib/pg-counters.js';
+import { PgDatabaseCounters, type PgCounters } from '../lib/pg-counters.js';
 import { runCreateOrderLoad } from '../lib/saga-load.js';
+import { printTableReads } from '../lib/table-reads.js';
 
 const broker = process.argv[2] ?? 'postgres';
 const concurrency = Number(process.argv[3] ?? 64);
@@ -72,26 +72,7 @@ try {
     }),
   );
   if (process.env.CONCORD_AB_TABLES && !sqlite && !mysql) {
-    await settleStatistics();
-    for (const db of ['broker', 'order_service', 'customer_service', 'order_history']) {
-      const u = new URL(PG);
-      u.pathname = `/${base}_${db}`;
-      const client = new pg.Client({ connectionString: u.toString() });
-      await client.connect();
-      const tables = await client.query<{ relname: string; seq_tup_read: string; idx_tup_fetch: string | null }>(
-        'SELECT relname, seq_tup_read, idx_tup_fetch FROM pg_stat_user_tables ORDER BY seq_tup_read + coalesce(idx_tup_fetch, 0) DESC LIMIT 5',
-      );
-      const indexes = await client.query<{ indexrelname: string; idx_tup_read: string }>(
-        'SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes ORDER BY idx_tup_read DESC LIMIT 5',
-      );
-      console.log(
-        db,
-        tables.rows.map((t) => `${t.relname}: seq ${per(Number(t.seq_tup_read))}, fetched ${per(Number(t.idx_tup_fetch ?? 0))}`).join('; '),
-        '| index entries:',
-        indexes.rows.map((i) => `${i.indexrelname} ${per(Number(i.idx_tup_read))}`).join('; '),
-      );
-      await client.end();
-    }
+    await printTableReads(PG, ['broker', 'order_service', 'customer_service', 'order_history'].map((db) => `${base}_${db}`), r.count);
   }
 } finally {
   await demo.stop();

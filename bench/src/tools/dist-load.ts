@@ -8,6 +8,7 @@ import { DemoClient } from '../../../examples/customers-orders/test/demo-client.
 import { spawnDemo } from '../../../examples/customers-orders/test/demo-process.js';
 import { deleteNatsStreams } from '../lib/broker-cleanup.js';
 import { runClosedLoop } from '../lib/closed-loop.js';
+import { printTableReads } from '../lib/table-reads.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 const [concurrency = 64, total = 3000] = process.argv.slice(2).map(Number);
@@ -32,6 +33,10 @@ try {
     },
   });
   console.log(JSON.stringify(result));
+  // CONCORD_AB_TABLES=1: where the rows read per saga come from, per database.
+  if (process.env.CONCORD_AB_TABLES) {
+    await printTableReads(PG, ['order_service', 'customer_service', 'order_history'].map((db) => `${base}_${db}`), total + 200);
+  }
 } finally {
   await demo.stop();
   for (const s of ['customer_service', 'order_service', 'order_history']) await dropPostgresDatabase(`${PG}/${base}_${s}`).catch(() => {});

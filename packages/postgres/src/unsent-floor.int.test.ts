@@ -20,17 +20,23 @@ describe.skipIf(!available)('postgres polling relay: the floor past sent rows', 
     await db?.drop();
   });
 
-  it('publishes at once a row that commits after rows with higher positions were sent', async () => {
-    const store = await openPostgresStore({ connectionString: db.url, schema: 'floor_store', poolSize: 4, logger: silentLogger });
-    const broker = await openPostgresBroker({ connectionString: db.url, schema: 'floor_broker', poolSize: 4, logger: silentLogger });
+  /** A store, a broker, a running relay that never reads from the start, and a recorded subscriber. */
+  async function relayed(name: string, pollIntervalMs: number) {
+    const store = await openPostgresStore({ connectionString: db.url, schema: `${name}_store`, poolSize: 4, logger: silentLogger });
+    const broker = await openPostgresBroker({ connectionString: db.url, schema: `${name}_broker`, poolSize: 4, logger: silentLogger });
     // No full read during the test: only the floor's own rule can bring the late row.
-    const relay = new PostgresPollingRelay({ store, broker, logger: silentLogger, pollIntervalMs: 50, fullReadEveryMs: 600_000 });
+    const relay = new PostgresPollingRelay({ store, broker, logger: silentLogger, pollIntervalMs, fullReadEveryMs: 600_000 });
     closers.push(() => store.close(), () => broker.close(), () => relay.stop());
     const channel = uniqueName('floor');
     const recorder = new DeliveryRecorder();
     const sub: Subscription = await broker.subscribe({ group: uniqueName('g'), channels: [channel], handler: recorder.handler });
     closers.push(() => sub.close());
     relay.start();
+    return { store, channel, recorder };
+  }
+
+  it('publishes at once a row that commits after rows with higher positions were sent', async () => {
+    const { store, channel, recorder } = await relayed('floor', 50);
 
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -57,15 +63,7 @@ describe.skipIf(!available)('postgres polling relay: the floor past sent rows', 
   });
 
   it('waits for a transaction whose id is above the last one to end when a higher position commits', async () => {
-    const store = await openPostgresStore({ connectionString: db.url, schema: 'floor_store2', poolSize: 4, logger: silentLogger });
-    const broker = await openPostgresBroker({ connectionString: db.url, schema: 'floor_broker2', poolSize: 4, logger: silentLogger });
-    const relay = new PostgresPollingRelay({ store, broker, logger: silentLogger, pollIntervalMs: 20, fullReadEveryMs: 600_000 });
-    closers.push(() => store.close(), () => broker.close(), () => relay.stop());
-    const channel = uniqueName('floor');
-    const recorder = new DeliveryRecorder();
-    const sub: Subscription = await broker.subscribe({ group: uniqueName('g'), channels: [channel], handler: recorder.handler });
-    closers.push(() => sub.close());
-    relay.start();
+    const { store, channel, recorder } = await relayed('floor2', 20);
 
     // E gets its transaction id first; T gets a higher one and takes the lower position; E then
     // takes the higher position and commits while T is open. A snapshot's xmax right after E's

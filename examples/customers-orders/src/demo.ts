@@ -73,6 +73,8 @@ export async function startDemo(config: DemoConfig, logger: Logger = createLogge
       outboxLag: () => store.outbox.lag(),
       deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length,
       ...(name === 'order-service' && orders.orchestrator ? { sagaCounts: () => orders.orchestrator!.countByStatus() } : {}),
+      // One sweeper covers every service's tables here.
+      retention: () => retention.lastReport(),
     });
     // A real round trip to each service's own database (the outbox lag query).
     readiness.add(`store:${name}`, () => store.outbox.lag());

@@ -13,6 +13,8 @@ export interface DemoProcess {
   readonly child: ChildProcess;
   readonly url: string;
   readonly stderr: () => string;
+  /** What it printed on stdout so far (its log lines among it). */
+  readonly stdout: () => string;
   /** SIGTERM (or `signal`), resolved when the process has exited. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
@@ -36,13 +38,13 @@ export async function spawnDemo(
     if (options.echoStderr) process.stderr.write(c);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout!.on('data', (c: Buffer) => (out += c));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`demo not ready within ${options.readyTimeoutMs ?? 180_000} ms: ${err}`));
     }, options.readyTimeoutMs ?? 180_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c;
+    child.stdout!.on('data', () => {
       const m = /Concord (?:distributed )?demo ready: (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
@@ -58,5 +60,5 @@ export async function spawnDemo(
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { child, url, stderr: () => err, stop };
+  return { child, url, stderr: () => err, stdout: () => out, stop };
 }

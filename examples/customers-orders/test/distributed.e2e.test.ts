@@ -61,7 +61,8 @@ describe.skipIf(!available).each(brokers)('distributed demo on PostgreSQL + $nam
 
   beforeAll(async () => {
     demo = await spawnDemo(
-      { CONCORD_DATABASE_URL: `${PG}/${base}`, CONCORD_BROKER_URL: url, CONCORD_BROKER_PREFIX: prefix },
+      // Info level: the launcher logs where each instance listens (read by a test below).
+      { CONCORD_DATABASE_URL: `${PG}/${base}`, CONCORD_BROKER_URL: url, CONCORD_BROKER_PREFIX: prefix, CONCORD_LOG_LEVEL: 'info' },
       { script: 'distributed', echoStderr: true },
     );
     api = new DemoClient(demo.url);
@@ -100,6 +101,29 @@ describe.skipIf(!available).each(brokers)('distributed demo on PostgreSQL + $nam
     expect((await api.awaitFinal(first)).orderState).toBe('APPROVED');
     expect((await api.call('POST', `/orders/${first}/cancel`)).body).toEqual({ orderId: first, orderState: 'CANCELLED' });
     await waitUntil(async () => (await api.call('GET', `/customers/${customerId}`)).body.availableCredit.amount === '10.00');
+  });
+
+  it("sweeps retention in every service instance and shows it on the instance's /metrics", async () => {
+    const instances = demo!
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('service instance listening'))
+      .map((line) => JSON.parse(line) as { service: string; instance: number; url: string });
+    expect(instances.map((i) => `${i.service}#${i.instance}`).sort()).toEqual([
+      'customer-service#1',
+      'customer-service#2',
+      'order-history#1',
+      'order-history#2',
+      'order-service#1',
+      'order-service#2',
+    ]);
+    for (const { service, url: instance } of instances) {
+      const text = await (await fetch(`${instance}/metrics`)).text();
+      const swept = /^concord_retention_last_sweep_timestamp_seconds\{service="([^"]+)"\} (\S+)$/m.exec(text);
+      expect(swept?.[1]).toBe(service);
+      expect(Number(swept?.[2])).toBeGreaterThan(Date.now() / 1000 - 600);
+      expect(text).toMatch(new RegExp(`^concord_retention_failed_tasks\\{service="${service}"\\} 0$`, 'm'));
+    }
   });
 
   it('never reserves more than the credit limit under 100 concurrent orders spread over both order instances', async () => {

@@ -96,6 +96,10 @@ describe('demo /metrics and /health', () => {
     expect(samples.has('concord_outbox_unsent_messages{service="order-service"}')).toBe(true);
     expect(samples.has('concord_outbox_oldest_unsent_age_seconds{service="order-service"}')).toBe(true);
     expect(sum(samples, 'concord_dead_letters')).toBe(0);
+    // The sweeper's first round runs at start: its time is recent, and nothing failed.
+    const swept = samples.get('concord_retention_last_sweep_timestamp_seconds{service="order-service"}');
+    expect(swept).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(sum(samples, 'concord_retention_failed_tasks')).toBe(0);
     expect(samples.has('process_cpu_user_seconds_total')).toBe(true);
   });
 

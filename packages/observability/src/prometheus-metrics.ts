@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Instrumentation, OutboxLag } from '@concord/core';
+import type { Instrumentation, OutboxLag, RetentionReport } from '@concord/core';
 
 /** What scrape-time gauges read from a service: its saga counts and its outbox. */
 export interface WatchedService {
@@ -9,6 +9,8 @@ export interface WatchedService {
   readonly outboxLag?: () => Promise<OutboxLag>;
   /** Dead letters not yet replayed. */
   readonly deadLetters?: () => Promise<number>;
+  /** The retention sweeper's last round (`RetentionSweeper.lastReport`); undefined before the first. */
+  readonly retention?: () => RetentionReport | undefined;
 }
 
 export interface PrometheusMetricsOptions {
@@ -215,6 +217,30 @@ export class PrometheusMetrics {
       registers,
       async collect() {
         for (const [service, lag] of await lags()) this.set({ service }, lag.oldestAgeMs === null ? 0 : seconds(lag.oldestAgeMs));
+      },
+    });
+    const retentionReports = function* () {
+      for (const [service, w] of metrics.watched) {
+        const report = w.retention?.();
+        if (report) yield { service, report };
+      }
+    };
+    new Gauge({
+      name: 'concord_retention_last_sweep_timestamp_seconds',
+      help: 'When the retention sweeper last ran (Unix time); a stale value means old rows pile up',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        for (const { service, report } of retentionReports()) this.set({ service }, seconds(report.at));
+      },
+    });
+    new Gauge({
+      name: 'concord_retention_failed_tasks',
+      help: "Retention tasks that failed in the sweeper's last round (logged with the error)",
+      labelNames: ['service'],
+      registers,
+      collect() {
+        for (const { service, report } of retentionReports()) this.set({ service }, Object.keys(report.failed).length);
       },
     });
     new Gauge({

@@ -1,3 +1,4 @@
+import type { RetentionReport } from '@concord/core';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 
@@ -31,5 +32,15 @@ describe('PrometheusMetrics', () => {
     expect(await metrics.render()).toContain('concord_sagas{service="orders",status="STUCK"} 2');
     // Metrics are collected concurrently: a read that failed in one scrape shows in the next.
     expect(await metrics.render()).toContain('concord_metrics_collect_errors_total{service="orders",source="outbox"} 1');
+  });
+
+  it("shows the retention sweeper's last round: when it ran and how many tasks failed", async () => {
+    const sweeper: { last?: RetentionReport } = {};
+    const metrics = new PrometheusMetrics({ processMetrics: false }).watch('orders', { retention: () => sweeper.last });
+    expect(await metrics.render()).not.toContain('concord_retention_last_sweep_timestamp_seconds{');
+    sweeper.last = { at: 1_700_000_000_000, removed: { store: { inbox: 3 } }, failed: { broker: 'database unreachable' } };
+    const text = await metrics.render();
+    expect(text).toContain('concord_retention_last_sweep_timestamp_seconds{service="orders"} 1700000000');
+    expect(text).toContain('concord_retention_failed_tasks{service="orders"} 1');
   });
 });

@@ -3,9 +3,10 @@
  * order-history PORT=… CONCORD_DATABASE_URL=… CONCORD_BROKER_URL=…`. It serves only its own
  * routes; the gateway sends each request to an instance of the right service.
  */
-import { combineInstrumentation, createLogger, InvalidArgumentError, type Relay } from '@concord/core';
-import { PrometheusMetrics, Readiness, startTracingFromEnv } from '@concord/observability';
+import { combineInstrumentation, createLogger, InvalidArgumentError, type Relay, type SagaOrchestrator } from '@concord/core';
+import { PrometheusMetrics, Readiness, startTracingFromEnv, type WatchedService } from '@concord/observability';
 import { readConfig } from '../config.js';
+import { startRetention } from '../retention.js';
 import { startCpuProfileIfAsked } from './cpu-profile.js';
 import { withDeliveryFaults } from './delivery-faults.js';
 import { tellLauncher } from './instance-messages.js';
@@ -37,7 +38,8 @@ const instrumentation = tracing
 const broker = withDeliveryFaults(await infra.openBroker());
 const store = await infra.openStore(service, instrumentation);
 const readiness = new Readiness().add(`store:${service}`, () => store.outbox.lag()).add(`broker:${broker.name}`, () => broker.ping?.());
-metrics.watch(service, { outboxLag: () => store.outbox.lag(), deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length });
+let watched: WatchedService = { outboxLag: () => store.outbox.lag(), deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length };
+let orchestrator: SagaOrchestrator | undefined;
 const router = new Router();
 // Every client reaches this instance through the gateway on loopback: count streams per the client it forwards.
 const streams = new EventStreams({ ...config.streamLimits, clientKey: forwardedClient });
@@ -57,12 +59,8 @@ if (service === 'customer-service') {
   await orders.start();
   readiness.add(`consumers:${service}`, () => orders.isRunning() || Promise.reject(new Error('consumers are not running')));
   if (orders.orchestrator) {
-    const orchestrator = orders.orchestrator;
-    metrics.watch(service, {
-      outboxLag: () => store.outbox.lag(),
-      deadLetters: async () => (await store.deadLetters.list({ limit: 10_000 })).length,
-      sagaCounts: () => orchestrator.countByStatus(),
-    });
+    const running = (orchestrator = orders.orchestrator);
+    watched = { ...watched, sagaCounts: () => running.countByStatus() };
   }
   stops.push(() => orders.stop());
   orderRoutes(router, orders, streams);
@@ -76,6 +74,10 @@ if (service === 'customer-service') {
   historyRoutes(router, history);
   viewAdminRoutes(router, history);
 }
+// Every instance sweeps its service's tables (and the in-database broker's): the deletes are
+// idempotent, so two instances sweeping the same database only share the work.
+const retention = startRetention({ stores: [store], broker, orchestrator }, logger);
+metrics.watch(service, { ...watched, retention: () => retention.lastReport() });
 storeAdminRoutes(router, { [service]: store });
 if (relay) {
   const running = relay;
@@ -101,6 +103,7 @@ async function stop(): Promise<void> {
   await stopProfile();
   if (!(await closeGracefully(server, { streams, timeoutMs: 5_000 }))) logger.warn({}, 'requests still running after 5 s were cut');
   await relay?.stop();
+  await retention.stop();
   for (const s of stops.reverse()) await s();
   await broker.close();
   await store.close();

@@ -15,6 +15,9 @@ import { createMysqlDialect, type MysqlFlavor } from './mysql-dialect.js';
 import { isRetryableTransactionError, mysqlErrno, MysqlErrno } from './mysql-errors.js';
 import type { MysqlConnection, MysqlPool, MysqlResultHeader } from './mysql-pool.js';
 import { lockName } from './mysql-locks.js';
+import { changedRows, multiStatementConnection, PipelinedMysqlTransaction, type TransactionState } from './pipelined-transaction.js';
+
+export { changedRows };
 
 export type MysqlIsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
@@ -45,10 +48,6 @@ export interface MysqlTransactionOptions extends SqlTransactionOptions {
 
 const retryBackoff = { initialMs: 5, maxMs: 500, multiplier: 2, jitter: 0.5 };
 
-/** The transaction's state: once InnoDB rolled it back, nothing more may run or commit on it. */
-interface TransactionState {
-  doomedBy: unknown;
-}
 
 /**
  * Concord's SQL driver over a mysql2/promise pool. `?` placeholders are mysql2's own. Each
@@ -86,11 +85,20 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
     for (let attempt = 1; ; attempt++) {
       const conn = await this.connection();
       const state: TransactionState = { doomedBy: undefined };
+      let pipelined: PipelinedMysqlTransaction | undefined;
       let healthy = true;
       try {
         const isolation = options?.isolationLevel ?? this.options.isolationLevel;
-        if (isolation) await runQuery(conn, `SET TRANSACTION ISOLATION LEVEL ${isolation}`);
-        await runQuery(conn, options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+        const begin = [...(isolation ? [`SET TRANSACTION ISOLATION LEVEL ${isolation}`] : []), options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION'];
+        const core = multiStatementConnection(conn);
+        if (core) {
+          pipelined = new PipelinedMysqlTransaction(conn, core, begin, state);
+          const result = await fn(pipelined.executor, pipelined.handle as C);
+          if (state.doomedBy !== undefined) throw state.doomedBy;
+          await pipelined.commit();
+          return result;
+        }
+        for (const statement of begin) await runQuery(conn, statement);
         const result = await fn(executorFor(conn, state), conn);
         // Someone caught the deadlock (a savepoint, a handler): InnoDB already rolled back
         // everything, so committing now would silently drop the work done before it.
@@ -99,7 +107,8 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
         return result;
       } catch (error) {
         try {
-          await runQuery(conn, 'ROLLBACK');
+          if (pipelined) await pipelined.rollback();
+          else await runQuery(conn, 'ROLLBACK');
         } catch {
           healthy = false;
         }
@@ -177,15 +186,6 @@ export async function runQuery(conn: MysqlConnection, sql: string, params: reado
 
 export async function queryRows<R>(conn: MysqlConnection, sql: string, params: readonly unknown[] = []): Promise<R[]> {
   return (await runQuery(conn, sql, params)) as R[];
-}
-
-/**
- * Rows an UPDATE matched (as PostgreSQL and SQLite count them), else rows changed. The
- * server sends "Rows matched: N  Changed: M" for every UPDATE, whatever the client flags.
- */
-export function changedRows(header: MysqlResultHeader): number {
-  const matched = header.info ? /^Rows matched:\s*(\d+)/.exec(header.info) : null;
-  return matched ? Number(matched[1]) : header.affectedRows;
 }
 
 export function executorFor(conn: MysqlConnection, state?: TransactionState): SqlExecutor {

@@ -38,6 +38,11 @@ export interface MysqlResultHeader {
  * captures a stack trace at every query in case it fails, about a tenth of the Node process's
  * busy time under load; a failing statement still throws with its code and message, wrapped
  * in Concord's typed errors. Pass `trace: true` in the pool options to have it back.
+ * `multipleStatements: true` lets a transaction send its START TRANSACTION, the writes whose
+ * result nobody reads and its COMMIT together with its other statements, in one query each
+ * (decision 043): about 40 % fewer round trips per saga. Concord binds every value through
+ * placeholders; code of yours that builds SQL by concatenating input should not share this
+ * pool (pass `multipleStatements: false`: transactions then send one statement at a time).
  */
 export const CONCORD_POOL_DEFAULTS = {
   flags: ['-FOUND_ROWS'],
@@ -45,6 +50,7 @@ export const CONCORD_POOL_DEFAULTS = {
   connectionLimit: 10,
   enableKeepAlive: true,
   trace: false,
+  multipleStatements: true,
 } as const satisfies PoolOptions;
 
 /** A mysql2 pool for `uri` with the settings Concord needs; `extra` is merged over them. */

@@ -8,11 +8,13 @@
  * broker: mysql+rabbitmq, postgres+rabbitmq, postgres+redis...
  * With CONCORD_AB_TABLES=1 it also prints, per PostgreSQL database, the tables and indexes
  * that were read most (rows per measured saga, warm-up included), to find where "rows read per
- * saga" comes from.
+ * saga" comes from. With CONCORD_AB_STAGES=1 it prints the mean relay publish, consumer batch and
+ * consumer lag (oldest message's age when its batch began) per service and consumer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
 import { deleteNatsStreams, deleteRabbitTopology } from '../lib/broker-cleanup.js';
@@ -50,6 +52,8 @@ const demo = await startDemo(
 try {
   let before: PgCounters | undefined;
   let after: PgCounters | undefined;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const r = await runCreateOrderLoad(
     demo,
@@ -71,8 +75,15 @@ try {
       nodeCpuMsPerSaga: Math.round(((cpu.user + cpu.system) / 1000 / r.count) * 100) / 100,
     }),
   );
+  // CONCORD_AB_STAGES=1: where a saga waits, from the demo's own metrics (means over the run).
+  loopDelay.disable();
+  if (process.env.CONCORD_AB_STAGES) {
+    const ms = (ns: number) => (ns / 1e6).toFixed(2);
+    console.log(`event loop delay: mean ${ms(loopDelay.mean)} ms, p50 ${ms(loopDelay.percentile(50))}, p99 ${ms(loopDelay.percentile(99))}, max ${ms(loopDelay.max)}`);
+  }
+  if (process.env.CONCORD_AB_STAGES) printStageMeans(await (await fetch(`${demo.url}/metrics`)).text());
   if (process.env.CONCORD_AB_TABLES && !sqlite && !mysql) {
-    await printTableReads(PG, ['broker', 'order_service', 'customer_service', 'order_history'].map((db) => `${base}_${db}`), r.count);
+    await printTableReads(PG, [...(brokerName ? [] : ['broker']), 'order_service', 'customer_service', 'order_history'].map((db) => `${base}_${db}`), r.count);
   }
 } finally {
   await demo.stop();
@@ -82,4 +93,19 @@ try {
   if (brokerName === 'rabbitmq') await deleteRabbitTopology(base.replaceAll('_', '-'));
   if (brokerName === 'nats') await deleteNatsStreams(base.replaceAll('_', '-'));
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Mean of each `_sum`/`_count` pair of the stage histograms, per label set. */
+function printStageMeans(metrics: string): void {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    const m = /^(concord_(?:relay_publish_duration|consumer_batch_duration|consumer_lag)_seconds)_(sum|count)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    (m[2] === 'sum' ? sums : counts).set(`${m[1]}${m[3] ?? ''}`, Number(m[4]));
+  }
+  for (const [key, sum] of sums) {
+    const n = counts.get(key) ?? 0;
+    if (n > 0) console.log(`${(sum / n * 1000).toFixed(2).padStart(8)} ms mean over ${String(n).padStart(6)}  ${key}`);
+  }
 }

@@ -52,6 +52,17 @@ export interface MessageConsumerOptions<H> {
   readonly clock?: Clock;
   /** Told about each batch handled and each failed message (metrics, tracing). */
   readonly instrumentation?: Instrumentation;
+  /**
+   * Batches of several partitions that arrive together (in one event-loop turn) are first tried
+   * in one transaction, up to this many messages; should a message fail there, each batch is
+   * handled again on its own. 1 turns this off. Default 128.
+   */
+  readonly maxMergedMessages?: number;
+}
+
+interface WaitingBatch {
+  readonly batch: DeliveryBatch;
+  readonly done: (error?: unknown) => void;
 }
 
 /**
@@ -70,10 +81,17 @@ export class MessageConsumer<H = unknown> {
   private readonly backoff: BackoffPolicy;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  /** Batches handed over in this event-loop turn, waiting to be tried in one transaction. */
+  private waiting: WaitingBatch[] = [];
+  private readonly maxMerged: number;
 
   constructor(private readonly options: MessageConsumerOptions<H>) {
     assertName('consumer name', options.name);
     this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxMerged = options.maxMergedMessages ?? 128;
+    if (!Number.isInteger(this.maxMerged) || this.maxMerged < 1) {
+      throw new InvalidArgumentError(`consumer ${options.name}: maxMergedMessages must be an integer of at least 1, got ${options.maxMergedMessages}`);
+    }
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
       throw new InvalidArgumentError(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
     }
@@ -139,10 +157,10 @@ export class MessageConsumer<H = unknown> {
 
   private async handleTimedBatch(batch: DeliveryBatch): Promise<void> {
     const instrumentation = this.options.instrumentation ?? noInstrumentation;
-    if (!instrumentation.consumerBatch) return this.handleBatch(batch);
+    if (!instrumentation.consumerBatch) return this.handleMerged(batch);
     const started = Date.now();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, m.createdAt), started);
-    await this.handleBatch(batch);
+    await this.handleMerged(batch);
     instrumentation.consumerBatch({
       consumer: this.name,
       channel: batch.channel,
@@ -154,17 +172,80 @@ export class MessageConsumer<H = unknown> {
   }
 
   /**
+   * Partition loops hand over their batches one by one, but a publish usually feeds several
+   * partitions at once (and their reads share one statement): batches handed over in the same
+   * event-loop turn are tried in one transaction, so a consumer commits once per turn rather
+   * than once per partition. Order holds: each partition's messages stay in order, and no
+   * partition has two batches out at once.
+   */
+  private handleMerged(batch: DeliveryBatch): Promise<void> {
+    if (this.maxMerged === 1 || batch.messages.length >= this.maxMerged) return this.handleBatch(batch);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ batch, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (this.waiting.length === 1) setImmediate(() => this.handleWaiting().catch((error: unknown) => this.logger.error({ err: error }, 'merged batches failed')));
+    });
+  }
+
+  private async handleWaiting(): Promise<void> {
+    const waiting = this.waiting;
+    this.waiting = [];
+    // Groups of whole batches of at most maxMerged messages (a batch is never split).
+    const groups: WaitingBatch[][] = [];
+    let size = Infinity;
+    for (const w of waiting) {
+      if (size + w.batch.messages.length > this.maxMerged) {
+        groups.push([]);
+        size = 0;
+      }
+      groups[groups.length - 1]!.push(w);
+      size += w.batch.messages.length;
+    }
+    // A promise already settled ignores a second settlement: this only reaches batches left open.
+    await Promise.all(groups.map((group) => this.handleGroup(group).catch((error: unknown) => group.forEach((w) => w.done(error ?? new Error('batch failed'))))));
+  }
+
+  private async handleGroup(group: readonly WaitingBatch[]): Promise<void> {
+    const settle = (w: WaitingBatch, work: Promise<void>) => work.then(() => w.done(), (error: unknown) => w.done(error ?? new Error('batch failed')));
+    if (group.length === 1) return settle(group[0]!, this.handleBatch(group[0]!.batch));
+    const messages = group.flatMap((w) => w.batch.messages);
+    if (messages.some((m) => this.isUnknown(m)) || this.stopping.signal.aborted) {
+      await Promise.all(group.map((w) => settle(w, this.handleBatch(w.batch))));
+      return;
+    }
+    const perBatch = group.map((w) => w.batch.messages.filter((m) => this.registrationFor(m) !== undefined));
+    const known = perBatch.flat();
+    const outcome = known.length > 0 ? await this.tryWholeBatch(known) : 'done';
+    if (outcome === 'done') {
+      for (const w of group) w.done();
+      return;
+    }
+    // A message failed in the merged transaction (nothing committed). Its batch starts from
+    // that failure, counted as an attempt as in a batch of its own; the others run again as
+    // they came.
+    let offset = 0;
+    await Promise.all(
+      group.map((w, i) => {
+        const first = offset;
+        offset += perBatch[i]!.length;
+        const failure = outcome.index >= first && outcome.index < offset ? { index: outcome.index - first, error: outcome.error } : undefined;
+        return settle(w, this.handleBatch(w.batch, failure));
+      }),
+    );
+  }
+
+  /**
    * Handles a batch in as few local transactions as possible. First the whole batch in one
    * transaction without savepoints (they cost a round trip each, and subtransactions on
    * PostgreSQL); if a message fails, that transaction rolls back and the batch is handled
    * again in groups: messages one after another in one transaction, each in its own savepoint,
    * the first failure ending the group. A failed message goes through `afterFailure` (counted
    * attempts, backoff, dead letters) and `handleMessage` before the rest of the batch continues.
+   * `failed` is that first try's outcome when it was already made (merged with other batches).
    */
-  private async handleBatch(batch: DeliveryBatch): Promise<void> {
+  private async handleBatch(batch: DeliveryBatch, failed?: { index: number; error: unknown }): Promise<void> {
     for (const m of batch.messages) if (this.isUnknown(m)) await this.parkUnknown(m);
     const messages = batch.messages.filter((m) => this.registrationFor(m) !== undefined);
-    let known = messages.length > 1 ? await this.tryWholeBatch(messages) : undefined;
+    let known = failed ?? (messages.length > 1 ? await this.tryWholeBatch(messages) : undefined);
     if (known === 'done') return;
     let next = 0;
     while (next < messages.length) {

@@ -29,6 +29,8 @@ export function createMysqlDialect(flavor: MysqlFlavor = 'mariadb'): SqlDialect 
       supportsSkipLocked: true,
       supportsNotify: false,
       supportsLogTailing: true,
+      // Writes nobody reads ride along (multi-statement queries), but every read waits.
+      pipelinesStatements: false,
     },
     types: {
       autoId: 'BIGINT AUTO_INCREMENT PRIMARY KEY',

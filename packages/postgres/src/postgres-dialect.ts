@@ -22,7 +22,7 @@ export function postgresDialect(schema = 'concord'): SqlDialect {
   assertSchemaName(schema);
   return {
     name: 'postgres',
-    capabilities: { supportsSkipLocked: true, supportsNotify: true, supportsLogTailing: true },
+    capabilities: { supportsSkipLocked: true, supportsNotify: true, supportsLogTailing: true, pipelinesStatements: true },
     types: {
       // IDENTITY values are never reused after purges, so outbox positions stay monotonic.
       autoId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',

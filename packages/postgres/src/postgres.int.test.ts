@@ -98,7 +98,7 @@ describe.skipIf(!available)('postgres store specifics', () => {
       ).rejects.toThrow('nope');
       const rows = await store.transaction(async (tx) => (await tx.handle.query('SELECT count(*)::int AS n FROM public.orders')).rows);
       expect(rows[0]).toEqual({ n: 0 });
-      expect(store.capabilities).toEqual({ supportsSkipLocked: true, supportsNotify: true, supportsLogTailing: true });
+      expect(store.capabilities).toEqual({ supportsSkipLocked: true, supportsNotify: true, supportsLogTailing: true, pipelinesStatements: true });
     } finally {
       await store.close();
     }

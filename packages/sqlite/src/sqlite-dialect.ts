@@ -2,7 +2,7 @@ import type { SqlDialect } from '@concord/core';
 
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
-  capabilities: { supportsSkipLocked: false, supportsNotify: false, supportsLogTailing: false },
+  capabilities: { supportsSkipLocked: false, supportsNotify: false, supportsLogTailing: false, pipelinesStatements: false },
   types: {
     // AUTOINCREMENT: positions never reused after purges, so they stay monotonic.
     autoId: 'INTEGER PRIMARY KEY AUTOINCREMENT',

@@ -55,7 +55,9 @@ export interface MessageConsumerOptions<H> {
   /**
    * Batches of several partitions that arrive together (in one event-loop turn) are first tried
    * in one transaction, up to this many messages; should a message fail there, each batch is
-   * handled again on its own. 1 turns this off. Default 128.
+   * handled again on its own. 1 turns this off. Default 128 on a store that pipelines
+   * statements (PostgreSQL), else 1: where every read waits for its answer (MySQL), the
+   * merged run held its locks across many round trips and cost more than the commits it saved.
    */
   readonly maxMergedMessages?: number;
 }
@@ -88,7 +90,7 @@ export class MessageConsumer<H = unknown> {
   constructor(private readonly options: MessageConsumerOptions<H>) {
     assertName('consumer name', options.name);
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.maxMerged = options.maxMergedMessages ?? 128;
+    this.maxMerged = options.maxMergedMessages ?? (options.store.capabilities.pipelinesStatements ? 128 : 1);
     if (!Number.isInteger(this.maxMerged) || this.maxMerged < 1) {
       throw new InvalidArgumentError(`consumer ${options.name}: maxMergedMessages must be an integer of at least 1, got ${options.maxMergedMessages}`);
     }

@@ -11,6 +11,12 @@ export interface StoreCapabilities {
   readonly supportsNotify: boolean;
   /** The transaction log can be tailed instead of polling the outbox. */
   readonly supportsLogTailing: boolean;
+  /**
+   * A transaction's statements go out without waiting for each answer (PostgreSQL's pipeline
+   * mode), so a long transaction costs its statements, not a round trip each. Consumers merge
+   * the batches of several partitions into one transaction where this holds (decision 043).
+   */
+  readonly pipelinesStatements: boolean;
 }
 
 /** What user code receives inside `store.transaction(...)`. */

@@ -10,7 +10,7 @@ import { deleteNatsStreams } from '../lib/broker-cleanup.js';
 import { runClosedLoop } from '../lib/closed-loop.js';
 import { printTableReads } from '../lib/table-reads.js';
 
-const PG = 'postgres://postgres@127.0.0.1:5432';
+const PG = process.env.CONCORD_DIST_PG ?? 'postgres://postgres@127.0.0.1:5432';
 const [concurrency = 64, total = 3000] = process.argv.slice(2).map(Number);
 const id = Date.now().toString(36);
 const base = `cdl_${id}`;

@@ -47,52 +47,42 @@ describe.skipIf(!available)('a consumer merges batches of several partitions int
     );
   }
 
-  it('handles one publish to many partitions in few transactions, each message once', async () => {
+  /**
+   * Every partition owned and idle, then one publish of 32 keys wakes them all at once: the
+   * transactions the consumer's handler saw, and the keys it applied.
+   */
+  async function onePublish(options: { maxMergedMessages?: number }): Promise<{ transactions: number; handled: string[]; keys: string[] }> {
     const channel = uniqueName('merge');
     const keys = Array.from({ length: 32 }, (_, i) => `key-${i}`);
     const transactions = new Set<SqlExecutor>();
     const handled: string[] = [];
-    const consumer = new MessageConsumer({ name: uniqueName('merging'), store, broker, logger: silentLogger }).handle(counterEvent(channel), (tx, p) => {
+    const consumer = new MessageConsumer({ name: uniqueName('merging'), store, broker, logger: silentLogger, ...options }).handle(counterEvent(channel), (tx, p) => {
       transactions.add(tx.sql);
       tx.afterCommit(() => handled.push(p.key));
     });
     await consumer.start();
     try {
-      // Every partition owned and idle, then one publish wakes them all at once.
       await until(() => consumer.assignedPartitions().length === 16);
       await new Promise((r) => setTimeout(r, 200));
       await publish(channel, keys);
       await until(() => handled.length >= keys.length);
-      expect([...handled].sort()).toEqual([...keys].sort());
-      // 32 keys over 16 partitions: one transaction per partition without merging.
-      expect(transactions.size).toBeLessThanOrEqual(4);
+      return { transactions: transactions.size, handled, keys };
     } finally {
       await consumer.stop();
     }
+  }
+
+  it('handles one publish to many partitions in few transactions, each message once', async () => {
+    const { transactions, handled, keys } = await onePublish({});
+    expect([...handled].sort()).toEqual([...keys].sort());
+    // 32 keys over 16 partitions: one transaction per partition without merging.
+    expect(transactions).toBeLessThanOrEqual(4);
   });
 
   it('with merging off, each partition has its own transaction', async () => {
-    const channel = uniqueName('merge-off');
-    const keys = Array.from({ length: 32 }, (_, i) => `key-${i}`);
-    const transactions = new Set<SqlExecutor>();
-    const handled: string[] = [];
-    const consumer = new MessageConsumer({ name: uniqueName('separate'), store, broker, logger: silentLogger, maxMergedMessages: 1 }).handle(
-      counterEvent(channel),
-      (tx, p) => {
-        transactions.add(tx.sql);
-        tx.afterCommit(() => handled.push(p.key));
-      },
-    );
-    await consumer.start();
-    try {
-      await until(() => consumer.assignedPartitions().length === 16);
-      await new Promise((r) => setTimeout(r, 200));
-      await publish(channel, keys);
-      await until(() => handled.length >= keys.length);
-      expect(transactions.size).toBeGreaterThanOrEqual(8);
-    } finally {
-      await consumer.stop();
-    }
+    const { transactions, handled, keys } = await onePublish({ maxMergedMessages: 1 });
+    expect([...handled].sort()).toEqual([...keys].sort());
+    expect(transactions).toBeGreaterThanOrEqual(8);
   });
 
   it('a failure in a merged transaction costs the others nothing: each message once, the failing one retried as counted', async () => {

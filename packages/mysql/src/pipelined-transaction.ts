@@ -43,6 +43,7 @@ export class PipelinedMysqlTransaction {
   private unsent: Statement[];
   /** Whether anything reached the server: ROLLBACK of a transaction never begun is skipped. */
   private began = false;
+  private readonly beginStatements: number;
   /** Statements user code made Concord send ahead of its own (see `flushUnsent`), until answered. */
   private flushed: Promise<unknown> | undefined;
   readonly executor: SqlExecutor;
@@ -56,6 +57,7 @@ export class PipelinedMysqlTransaction {
     private readonly state: TransactionState,
   ) {
     this.unsent = begin.map((sql) => ({ sql, params: [] }));
+    this.beginStatements = begin.length;
     this.executor = {
       query: async <R>(sql: string, params?: readonly unknown[]) => (await this.send({ sql, params: params ?? [] })) as R[],
       execute: async (sql: string, params?: readonly unknown[]) => changedRows((await this.send({ sql, params: params ?? [] })) as MysqlResultHeader),
@@ -68,7 +70,7 @@ export class PipelinedMysqlTransaction {
 
   /** Sends what is queued with COMMIT; throws when any of it failed (then nothing committed). */
   async commit(): Promise<void> {
-    if (!this.began && this.unsent.every((s) => /^(START|SET) TRANSACTION/.test(s.sql))) return; // nothing ran
+    if (!this.began && this.unsent.length === this.beginStatements) return; // nothing ran, nothing queued
     await this.send({ sql: 'COMMIT', params: [] });
   }
 

@@ -48,6 +48,24 @@ export interface MysqlTransactionOptions extends SqlTransactionOptions {
 
 const retryBackoff = { initialMs: 5, maxMs: 500, multiplier: 2, jitter: 0.5 };
 
+/** A begun transaction, pipelined or one statement per round trip. */
+interface OpenTransaction {
+  readonly executor: SqlExecutor;
+  readonly handle: MysqlConnection;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+/** A transaction on a connection without `multipleStatements`: each statement is a query of its own. */
+async function statementAtATime(conn: MysqlConnection, begin: readonly string[], state: TransactionState): Promise<OpenTransaction> {
+  for (const statement of begin) await runQuery(conn, statement);
+  return {
+    executor: executorFor(conn, state),
+    handle: conn,
+    commit: async () => void (await runQuery(conn, 'COMMIT')),
+    rollback: async () => void (await runQuery(conn, 'ROLLBACK')),
+  };
+}
 
 /**
  * Concord's SQL driver over a mysql2/promise pool. `?` placeholders are mysql2's own. Each
@@ -85,30 +103,23 @@ export class MysqlDriver<C extends MysqlConnection = PoolConnection> implements 
     for (let attempt = 1; ; attempt++) {
       const conn = await this.connection();
       const state: TransactionState = { doomedBy: undefined };
-      let pipelined: PipelinedMysqlTransaction | undefined;
+      let tx: OpenTransaction | undefined;
       let healthy = true;
       try {
         const isolation = options?.isolationLevel ?? this.options.isolationLevel;
         const begin = [...(isolation ? [`SET TRANSACTION ISOLATION LEVEL ${isolation}`] : []), options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION'];
         const core = multiStatementConnection(conn);
-        if (core) {
-          pipelined = new PipelinedMysqlTransaction(conn, core, begin, state);
-          const result = await fn(pipelined.executor, pipelined.handle as C);
-          if (state.doomedBy !== undefined) throw state.doomedBy;
-          await pipelined.commit();
-          return result;
-        }
-        for (const statement of begin) await runQuery(conn, statement);
-        const result = await fn(executorFor(conn, state), conn);
-        // Someone caught the deadlock (a savepoint, a handler): InnoDB already rolled back
-        // everything, so committing now would silently drop the work done before it.
+        tx = core ? new PipelinedMysqlTransaction(conn, core, begin, state) : await statementAtATime(conn, begin, state);
+        const result = await fn(tx.executor, tx.handle as C);
+        // Someone caught the deadlock (a savepoint, a handler), or a queued write failed: InnoDB
+        // already rolled back, or would commit without that write, so committing now would
+        // silently drop work.
         if (state.doomedBy !== undefined) throw state.doomedBy;
-        await runQuery(conn, 'COMMIT');
+        await tx.commit();
         return result;
       } catch (error) {
         try {
-          if (pipelined) await pipelined.rollback();
-          else await runQuery(conn, 'ROLLBACK');
+          await (tx ? tx.rollback() : runQuery(conn, 'ROLLBACK'));
         } catch {
           healthy = false;
         }

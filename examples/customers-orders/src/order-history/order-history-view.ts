@@ -1,5 +1,6 @@
 import {
   IllegalStateError,
+  writeLater,
   MessageConsumer,
   RebuildInProgressError,
   type Broker,
@@ -81,8 +82,7 @@ export class OrderHistoryView {
 
   private async startConsumer(): Promise<void> {
     const { store, broker, logger } = this.options;
-    const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order, false);
-    const applyCreated = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order, true);
+    const apply = (tx: { sql: SqlExecutor }, order: OrderSnapshot) => this.applyOrder(tx.sql, order);
     // Each order row keeps the newest version it saw, so a repeated event changes nothing: no
     // inbox row is needed for them (CustomerCreated bumps a counter, and keeps the inbox).
     const idempotent = { idempotent: true };
@@ -100,7 +100,7 @@ export class OrderHistoryView {
           ]);
         }
       })
-      .handle(OrderCreated, applyCreated, idempotent)
+      .handle(OrderCreated, apply, idempotent)
       .handle(OrderApproved, apply, idempotent)
       .handle(OrderRejected, apply, idempotent)
       .handle(OrderCancelled, apply, idempotent)
@@ -123,32 +123,25 @@ export class OrderHistoryView {
   }
 
   /**
-   * Newest version wins, in one statement when events come in order: a creation is inserted
-   * (its row cannot exist yet), a later state updates the row it finds. Out of order, the other
-   * statement follows: a late creation finds the row and changes nothing older; a state that
-   * arrives first inserts the row.
+   * Newest version wins, without waiting for an answer: both statements are queued with the
+   * transaction's next one (`writeLater`), so a batch of events costs its commit's round trip
+   * only. The update changes an older row; the insert adds the row when this is the first event
+   * of the order to arrive (out of order, a late creation then changes nothing).
    */
-  private async applyOrder(sql: SqlExecutor, order: OrderSnapshot, created: boolean): Promise<void> {
-    const insert = async () =>
-      (await sql.execute(this.sql.insertIgnore(this.t('view_orders'), ['order_id', 'customer_id', 'state', 'order_total', 'order_version']), [
-        order.orderId,
-        order.customerId,
-        order.state,
-        order.orderTotal,
-        order.version,
-      ])) === 1;
-    const update = async () =>
-      (await sql.execute(`UPDATE ${this.t('view_orders')} SET state = ?, order_version = ? WHERE order_id = ? AND order_version < ?`, [
-        order.state,
-        order.version,
-        order.orderId,
-        order.version,
-      ])) === 1;
-    if (created) {
-      if (!(await insert())) await update();
-    } else if (!(await update())) {
-      await insert();
-    }
+  private async applyOrder(sql: SqlExecutor, order: OrderSnapshot): Promise<void> {
+    await writeLater(sql, `UPDATE ${this.t('view_orders')} SET state = ?, order_version = ? WHERE order_id = ? AND order_version < ?`, [
+      order.state,
+      order.version,
+      order.orderId,
+      order.version,
+    ]);
+    await writeLater(sql, this.sql.insertIgnore(this.t('view_orders'), ['order_id', 'customer_id', 'state', 'order_total', 'order_version']), [
+      order.orderId,
+      order.customerId,
+      order.state,
+      order.orderTotal,
+      order.version,
+    ]);
     // No per-customer counter is bumped here: orders of one customer arrive on many partitions
     // at once, and a shared row would make them wait for each other. The view's version is
     // derived when read (see get).

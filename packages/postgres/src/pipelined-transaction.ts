@@ -25,6 +25,8 @@ interface CorkableClient {
  */
 export class PipelinedTransaction {
   private unsent: Statement[];
+  /** Answers of the statements queued by `enqueueCounted`, once they are sent. */
+  private readonly answers = new WeakMap<Statement, Promise<PostgresQueryResult<unknown>>>();
   private began = false;
   /** A queued write that failed after being sent without waiting (see `flushUnsent`). */
   private failure: unknown;
@@ -44,6 +46,14 @@ export class PipelinedTransaction {
       execute: async (sql: string, params?: readonly unknown[]) => (await this.send(this.statement(sql, params))).rowCount ?? 0,
       enqueue: (sql: string, params?: readonly unknown[]) => {
         this.unsent.push(this.statement(sql, params));
+      },
+      enqueueCounted: (sql: string, params?: readonly unknown[]) => {
+        const statement = this.statement(sql, params);
+        this.unsent.push(statement);
+        return async () => {
+          if (!this.answers.has(statement)) this.flushUnsent();
+          return (await this.answers.get(statement)!).rowCount ?? 0;
+        };
       },
     };
   }
@@ -110,7 +120,11 @@ export class PipelinedTransaction {
     const stream = (this.client as CorkableClient).connection?.stream;
     stream?.cork?.();
     try {
-      return statements.map((s) => this.client.query(s));
+      return statements.map((s) => {
+        const answer = this.client.query(s);
+        this.answers.set(s, answer);
+        return answer;
+      });
     } finally {
       stream?.uncork?.();
     }

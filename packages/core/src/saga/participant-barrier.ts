@@ -57,6 +57,26 @@ export class ParticipantBarrier {
     return { kind: 'run' };
   }
 
+  /**
+   * The first attempt of an action, claimed without waiting (where the executor can): the
+   * claim goes out with the handler's first statement, and the returned check says whether it
+   * took the row. Answers arrive in order, so asking after that statement costs nothing. When
+   * the check says no, the caller must not commit what it did since (a duplicate, or an action
+   * blocked by its compensation): it runs again through `enter`. Undefined where the executor
+   * cannot queue a counted write.
+   */
+  claimLater(exec: SqlExecutor, sagaId: string, step: string, attempt: number, now: number): (() => Promise<boolean>) | undefined {
+    if (!exec.enqueueCounted) return undefined;
+    const claimed = exec.enqueueCounted(this.d.insertIgnore(this.table, ['saga_id', 'step', 'action', 'status', 'created_at']), [
+      sagaId,
+      step,
+      barrierAction('invoke', attempt),
+      'running',
+      now,
+    ]);
+    return async () => (await claimed()) === 1;
+  }
+
   async record(exec: SqlExecutor, sagaId: string, step: string, action: SagaAction, attempt: number, reply: string, body: unknown) {
     // 'blocked' rows stay blocked (a deadlock victim's late answer must not count).
     await writeLater(

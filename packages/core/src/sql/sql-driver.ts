@@ -12,6 +12,13 @@ export interface SqlExecutor {
    * still commits all or nothing. Use `writeLater` rather than calling this directly.
    */
   enqueue?(sql: string, params?: readonly unknown[]): void;
+  /**
+   * Optional, in transactions: `enqueue` for a write whose changed-row count is read later.
+   * The count is asked for by calling the returned function, which sends the statement first
+   * if it is still waiting. Asked for after a later statement's answer, it costs no round trip:
+   * answers come back in order. Drivers that pipeline (PostgreSQL) offer it.
+   */
+  enqueueCounted?(sql: string, params?: readonly unknown[]): () => Promise<number>;
 }
 
 /**

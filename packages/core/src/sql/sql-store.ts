@@ -123,7 +123,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     options?: TransactionOptions,
   ): Promise<T> {
     let committed: SqlStoreTransaction<H> | undefined;
-    const mode: SavepointMode = { optimistic: true, failures: new Map(), ordinal: 0, failedNow: false };
+    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), ordinal: 0, failedNow: false };
     for (let run = 1; ; run++) {
       mode.optimistic = run <= MAX_OPTIMISTIC_RUNS;
       try {
@@ -369,6 +369,8 @@ interface SavepointMode {
   optimistic: boolean;
   /** Savepoints that failed in earlier runs, by their place in the run. */
   readonly failures: Map<number, { readonly key: string; readonly error: unknown }>;
+  /** Guesses (`speculate`) that proved wrong in earlier runs, by key: not made again. */
+  readonly abandoned: Set<string>;
   /** Savepoints taken so far in this run. */
   ordinal: number;
   /** One failed in this run, its writes still in the transaction: this run must not commit. */
@@ -407,7 +409,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly causedBy: MessageEnvelope | undefined,
     /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
     private readonly enclosing?: SqlStoreTransaction<H>,
-    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), ordinal: 0, failedNow: false },
+    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), ordinal: 0, failedNow: false },
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
@@ -473,6 +475,24 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
 
   get sql(): SqlExecutor {
     return this.exec;
+  }
+
+  /**
+   * @internal Whether work named `key` may run on a guess that is checked before the commit
+   * (the participant's barrier claimed without waiting for it). Not after the guess proved
+   * wrong in an earlier run of this transaction, nor once its runs stopped being optimistic.
+   */
+  maySpeculate(key: string): boolean {
+    return this.mode.optimistic && !this.mode.abandoned.has(key);
+  }
+
+  /**
+   * @internal The guess named `key` was wrong and this run's writes must not commit: the
+   * transaction is rolled back and runs again from the start, where `maySpeculate(key)` is false.
+   */
+  abandonSpeculation(key: string): void {
+    this.mode.abandoned.add(key);
+    this.mode.failedNow = true;
   }
 
   afterCommit(fn: () => void): void {

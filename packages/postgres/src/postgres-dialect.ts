@@ -42,6 +42,11 @@ export function postgresDialect(schema = 'concord'): SqlDialect {
     // The index lands in the table's schema, so two schemas in one database do not collide.
     createIndex: (name, table, columns, where) =>
       `CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${columns})${where ? ` WHERE ${where}` : ''}`,
+    // 23505 unique_violation; `pg` errors name the schema and the table.
+    uniqueViolationTable: (error) => {
+      const e = error as { code?: unknown; schema?: unknown; table?: unknown } | null;
+      return e?.code === '23505' && typeof e.schema === 'string' && typeof e.table === 'string' ? `${e.schema}.${e.table}` : undefined;
+    },
   };
 }
 

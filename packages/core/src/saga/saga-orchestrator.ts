@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
+import { SqlStoreTransaction } from '../sql/sql-store.js';
 import { DurableTimers } from '../timers/durable-timers.js';
 import type { AnySagaDefinition, SagaDefinitionFor, SagaInputOf, SagaNamed } from './saga-definition.js';
 import type { SagaInstance, SagaInstanceOf, SagaView, SagaViewOf } from './saga-instance.js';
@@ -183,7 +184,12 @@ export class SagaOrchestrator<
     const parsed = await validatePayload(definition.schema, data, `saga ${sagaType}`, 'send');
     const sagaId = options.sagaId ?? newId();
     const run = async (tx: Transaction<H>) => {
-      const existing = await this.repository.load(tx.sql, sagaId);
+      // A new id has no row yet, nearly always: guessed so (where the store can learn from a
+      // failed insert that the guess was wrong), the saga is not looked for first and its row
+      // is inserted without waiting, two round trips fewer. A wrong guess runs the transaction
+      // again, which then looks first (decision 044).
+      const guessed = tx instanceof SqlStoreTransaction && tx.guessAbsent(`saga-begin:${sagaId}`, this.repository.instances);
+      const existing = guessed ? undefined : await this.repository.load(tx.sql, sagaId);
       if (existing) {
         if (existing.sagaType !== sagaType) {
           throw new IllegalStateError(`saga id ${sagaId} already belongs to a ${existing.sagaType} saga`);
@@ -211,7 +217,7 @@ export class SagaOrchestrator<
       });
       t.record('STARTED', {}, null);
       await t.advance();
-      await this.save(tx, t, true);
+      await this.save(tx, t, true, guessed);
     };
     const begin = async () => {
       if (options.tx) await run(options.tx);
@@ -365,8 +371,8 @@ export class SagaOrchestrator<
     );
   }
 
-  private async save(tx: Transaction<H>, t: SagaTransition, isNew: boolean): Promise<void> {
-    await t.save(isNew);
+  private async save(tx: Transaction<H>, t: SagaTransition, isNew: boolean, unchecked = false): Promise<void> {
+    await t.save(isNew, unchecked);
     const committed = { ...t.draft };
     // The previous version's wait (if any) is over; the new one's timer commits with the state.
     if (!isNew && t.previousWakeAt !== null) await this.timers.cancel(tx, this.wakeTimerId(committed.sagaId, committed.version - 1));

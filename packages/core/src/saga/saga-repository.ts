@@ -79,13 +79,19 @@ export interface SagaListFilter {
 export class SagaRepository {
   constructor(private readonly d: SqlDialect) {}
 
-  private get instances() {
+  /** The instances table, as the dialect names it. */
+  get instances(): string {
     return this.d.table('saga_instances');
   }
 
   async insert(exec: SqlExecutor, s: SagaInstance): Promise<boolean> {
     const changed = await exec.execute(this.d.insertIgnore(this.instances, COLUMNS), values(s));
     return changed === 1;
+  }
+
+  /** A plain INSERT, queued where the executor can: an existing row fails the transaction. */
+  async insertLater(exec: SqlExecutor, s: SagaInstance): Promise<void> {
+    await writeLater(exec, `INSERT INTO ${this.instances} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, values(s));
   }
 
   async load(exec: SqlExecutor, sagaId: string, forUpdate = false): Promise<SagaInstance | undefined> {

@@ -225,10 +225,18 @@ export class SagaTransition<D = unknown> {
     return ['saga', this.draft.sagaId, String(this.draft.version), ...parts].join(':');
   }
 
-  async save(isNew: boolean): Promise<void> {
+  /**
+   * Writes the draft as the next version. A new saga is inserted, checked at once, or with
+   * `unchecked` queued: the caller guessed that no row exists, and a row that does fails the
+   * transaction.
+   */
+  async save(isNew: boolean, unchecked = false): Promise<void> {
     const d = this.draft;
     d.updatedAt = this.ctx.now;
-    if (isNew) {
+    if (isNew && unchecked) {
+      d.version = 1;
+      await this.ctx.repository.insertLater(this.tx.sql, d);
+    } else if (isNew) {
       d.version = 1;
       if (!(await this.ctx.repository.insert(this.tx.sql, d))) {
         throw new ConcurrencyConflictError(`saga ${d.sagaId} was started concurrently`);

@@ -63,6 +63,12 @@ export interface SqlDialect {
   partialIndexWhere(condition: string): string;
   /** Statements (run in order) to create an index only when missing. */
   createIndex(name: string, table: string, columns: string, where?: string): string;
+  /**
+   * Optional: the table (qualified as `table()` names it) whose unique key `error` violated, or
+   * undefined for any other error. Lets a transaction insert without checking first and learn
+   * from the failure that the row existed (see `SqlStoreTransaction.guessAbsent`).
+   */
+  uniqueViolationTable?(error: unknown): string | undefined;
 }
 
 export interface SqlTransactionOptions {

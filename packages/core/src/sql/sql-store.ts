@@ -123,7 +123,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     options?: TransactionOptions,
   ): Promise<T> {
     let committed: SqlStoreTransaction<H> | undefined;
-    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), ordinal: 0, failedNow: false };
+    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), ordinal: 0, failedNow: false };
     for (let run = 1; ; run++) {
       mode.optimistic = run <= MAX_OPTIMISTIC_RUNS;
       try {
@@ -131,6 +131,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
           // The driver may run this again itself (serialization failures): count from the start.
           mode.ordinal = 0;
           mode.failedNow = false;
+          mode.absentGuesses = new Map();
           const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy, undefined, mode);
           let value: T;
           try {
@@ -148,7 +149,13 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
         if (committed) committed.committed();
         return result;
       } catch (error) {
-        if (!(error instanceof RunAgain)) throw error;
+        if (error instanceof RunAgain) continue;
+        // A row guessed absent was there: its insert failed the transaction (at a later
+        // statement or at COMMIT). Run again, this time looking first.
+        const table = this.driver.dialect.uniqueViolationTable?.(error);
+        const wrong = table === undefined ? undefined : mode.absentGuesses.get(table);
+        if (!wrong || !mode.optimistic) throw error;
+        for (const key of wrong) mode.abandoned.add(key);
       }
     }
   }
@@ -371,6 +378,8 @@ interface SavepointMode {
   readonly failures: Map<number, { readonly key: string; readonly error: unknown }>;
   /** Guesses (`speculate`) that proved wrong in earlier runs, by key: not made again. */
   readonly abandoned: Set<string>;
+  /** This run's `guessAbsent` guesses: the keys that a unique violation of the table proves wrong. */
+  absentGuesses: Map<string, string[]>;
   /** Savepoints taken so far in this run. */
   ordinal: number;
   /** One failed in this run, its writes still in the transaction: this run must not commit. */
@@ -409,7 +418,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly causedBy: MessageEnvelope | undefined,
     /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
     private readonly enclosing?: SqlStoreTransaction<H>,
-    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), ordinal: 0, failedNow: false },
+    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), ordinal: 0, failedNow: false },
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
@@ -484,6 +493,21 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
    */
   maySpeculate(key: string): boolean {
     return this.mode.optimistic && !this.mode.abandoned.has(key);
+  }
+
+  /**
+   * @internal Guesses that a row of `table` (as the dialect names it) does not exist, so it
+   * can be inserted with a queued plain INSERT instead of being looked for first. Should the
+   * row exist, the insert fails the transaction, which then runs again from the start with
+   * `maySpeculate(key)` false. Returns false (no guess made) where the executor cannot queue
+   * writes, the dialect cannot name a violated table, or `maySpeculate(key)` is false.
+   */
+  guessAbsent(key: string, table: string): boolean {
+    if (!this.exec.enqueue || !this.store.driver.dialect.uniqueViolationTable || !this.maySpeculate(key)) return false;
+    const keys = this.mode.absentGuesses.get(table);
+    if (keys) keys.push(key);
+    else this.mode.absentGuesses.set(table, [key]);
+    return true;
   }
 
   /**

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   defineCommand,
+  defineSaga,
   MessageHeader,
   newId,
   OutboxRelay,
+  SagaOrchestrator,
   SagaParticipant,
   silentLogger,
   type MessageEnvelope,
@@ -69,7 +71,7 @@ describe.skipIf(!available)('postgres participant: barrier claimed without a rou
     await brokerDb?.drop();
   });
 
-  const command = (sagaId: string, entry: number, type = Book.type, payload: unknown = { entry }): MessageEnvelope => ({
+  const command = (sagaId: string, entry: number, type: string = Book.type, payload: unknown = { entry }): MessageEnvelope => ({
     id: newId(),
     type,
     channel,
@@ -142,6 +144,61 @@ describe.skipIf(!available)('postgres participant: barrier claimed without a rou
     } finally {
       abandoned.mockRestore();
       await sub.close();
+    }
+  });
+});
+
+/**
+ * A saga started with a caller's id is guessed new: not looked for first, its row inserted
+ * without waiting. A wrong guess (the id was used) must void the run and end as a repeated
+ * `begin` always did: nothing more happens.
+ */
+describe.skipIf(!available)('postgres orchestrator: a saga start guessed new', () => {
+  let db: TestDatabase;
+  let store: PostgresStore;
+  let broker: PostgresBroker;
+  let brokerDb: TestDatabase;
+  let orchestrator: SagaOrchestrator;
+  let localRuns = 0;
+  const Tally = defineSaga('test.Tally', z.object({ key: z.string() })).step('tally', {
+    local: async (tx, d) => {
+      localRuns++;
+      await tx.sql.execute('INSERT INTO public.tallies (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = tallies.n + 1', [d.key]);
+    },
+  }).build();
+
+  beforeAll(async () => {
+    [db, brokerDb] = await Promise.all([createTestDatabase('spec_start'), createTestDatabase('spec_start_broker')]);
+    store = await openPostgresStore({ connectionString: db.url, logger: silentLogger });
+    broker = await openPostgresBroker({ connectionString: brokerDb.url, logger: silentLogger });
+    await store.driver.run((exec) => exec.execute('CREATE TABLE public.tallies (k TEXT PRIMARY KEY, n INT NOT NULL)'));
+    orchestrator = new SagaOrchestrator({ name: uniqueName('orch'), store: store as unknown as SqlStore, broker, sagas: [Tally], logger: silentLogger });
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await store?.close();
+    await db?.drop();
+    await brokerDb?.drop();
+  });
+
+  it('a repeated begin with the same id is voided by the failed insert and changes nothing', async () => {
+    const abandonedGuesses = vi.spyOn(SqlStoreTransaction.prototype, 'guessAbsent');
+    try {
+      const key = uniqueName('k');
+      const sagaId = uniqueName('tally');
+      await orchestrator.begin('test.Tally', { key }, { sagaId });
+      expect(abandonedGuesses.mock.results.map((r) => r.value)).toEqual([true]);
+      expect((await orchestrator.get(sagaId))?.status).toBe('COMPLETED');
+
+      await orchestrator.begin('test.Tally', { key }, { sagaId });
+      // Guessed new, failed at the insert, then looked first.
+      expect(abandonedGuesses.mock.results.map((r) => r.value)).toEqual([true, true, false]);
+      expect(localRuns).toBe(2);
+      const [row] = await store.driver.run((exec) => exec.query<{ n: number }>('SELECT n FROM public.tallies WHERE k = ?', [key]));
+      expect(row!.n).toBe(1);
+      expect((await orchestrator.get(sagaId))!.history.filter((h) => h.event === 'STARTED')).toHaveLength(1);
+    } finally {
+      abandonedGuesses.mockRestore();
     }
   });
 });

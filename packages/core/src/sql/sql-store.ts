@@ -123,7 +123,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     options?: TransactionOptions,
   ): Promise<T> {
     let committed: SqlStoreTransaction<H> | undefined;
-    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), ordinal: 0, failedNow: false };
+    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), checks: [], ordinal: 0, failedNow: false };
     for (let run = 1; ; run++) {
       mode.optimistic = run <= MAX_OPTIMISTIC_RUNS;
       try {
@@ -132,6 +132,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
           mode.ordinal = 0;
           mode.failedNow = false;
           mode.absentGuesses = new Map();
+          mode.checks = [];
           const tx = new SqlStoreTransaction(this, exec, handle, options?.causedBy, undefined, mode);
           let value: T;
           try {
@@ -140,6 +141,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
             if (mode.failedNow) throw new RunAgain();
             throw error;
           }
+          for (const check of mode.checks) await check();
           if (mode.failedNow) throw new RunAgain();
           await tx.flushOutbox();
           if (tx.outboxWrites > 0 && this.driver.notify) await this.driver.notify(exec, OUTBOX_TOPIC);
@@ -380,6 +382,8 @@ interface SavepointMode {
   readonly abandoned: Set<string>;
   /** This run's `guessAbsent` guesses: the keys that a unique violation of the table proves wrong. */
   absentGuesses: Map<string, string[]>;
+  /** This run's `checkBeforeCommit` checks. */
+  checks: Array<() => Promise<void>>;
   /** Savepoints taken so far in this run. */
   ordinal: number;
   /** One failed in this run, its writes still in the transaction: this run must not commit. */
@@ -418,7 +422,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly causedBy: MessageEnvelope | undefined,
     /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
     private readonly enclosing?: SqlStoreTransaction<H>,
-    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), ordinal: 0, failedNow: false },
+    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), checks: [], ordinal: 0, failedNow: false },
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {
@@ -508,6 +512,15 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     if (keys) keys.push(key);
     else this.mode.absentGuesses.set(table, [key]);
     return true;
+  }
+
+  /**
+   * @internal Runs `check` after the transaction's work and before its commit, so a guess can
+   * be checked when its answer has most likely arrived with a later statement's (answers come
+   * in order) instead of costing a round trip of its own. `check` may `abandonSpeculation`.
+   */
+  checkBeforeCommit(check: () => Promise<void>): void {
+    this.mode.checks.push(check);
   }
 
   /**

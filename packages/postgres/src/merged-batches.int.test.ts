@@ -118,4 +118,38 @@ describe.skipIf(!available)('a consumer merges batches of several partitions int
       await consumer.stop();
     }
   });
+
+  it("a handler's prepare sees the messages of its transaction at once, before any of them is handled", async () => {
+    const channel = uniqueName('merge-prepare');
+    const keys = Array.from({ length: 32 }, (_, i) => `key-${i}`);
+    const prepared = new Map<SqlExecutor, string[]>();
+    const handled: Array<{ key: string; seenByPrepare: boolean }> = [];
+    const consumer = new MessageConsumer({ name: uniqueName('preparing'), store, broker, logger: silentLogger }).handle(
+      counterEvent(channel),
+      (tx, p) => {
+        const seenByPrepare = prepared.get(tx.sql)?.includes(p.key) ?? false;
+        tx.afterCommit(() => handled.push({ key: p.key, seenByPrepare }));
+      },
+      {
+        prepare: async (tx, messages) => {
+          // Statements here run in the handlers' transaction, before their own.
+          await tx.sql.query('SELECT 1 AS one');
+          prepared.set(tx.sql, messages.map((m) => (m.payload as { key: string }).key));
+        },
+      },
+    );
+    await consumer.start();
+    try {
+      await until(() => consumer.assignedPartitions().length === 16);
+      await new Promise((r) => setTimeout(r, 200));
+      await publish(channel, keys);
+      await until(() => handled.length >= keys.length);
+      expect(handled.map((h) => h.key).sort()).toEqual([...keys].sort());
+      // Merged transactions hold several messages, all prepared together.
+      expect(handled.filter((h) => h.seenByPrepare).length).toBeGreaterThanOrEqual(keys.length / 2);
+      expect(Math.max(...[...prepared.values()].map((k) => k.length))).toBeGreaterThan(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
 });

@@ -25,6 +25,8 @@ interface CorkableClient {
  */
 export class PipelinedTransaction {
   private unsent: Statement[];
+  /** The socket is corked, and uncorks when the current job ends. */
+  private corked = false;
   /** Answers of the statements queued by `enqueueCounted`, once they are sent. */
   private readonly answers = new WeakMap<Statement, Promise<PostgresQueryResult<unknown>>>();
   private began = false;
@@ -112,21 +114,26 @@ export class PipelinedTransaction {
     for (const sent of this.writeUnsent()) sent.catch((error: unknown) => (this.failure ??= error));
   }
 
-  /** Writes what is queued (and `last`), corked into one socket write; the answers in order. */
+  /** Writes what is queued (and `last`), corked into one socket write with whatever else this job sends; the answers in order. */
   private writeUnsent(last?: Statement): Array<Promise<PostgresQueryResult<unknown>>> {
     const statements = last ? [...this.unsent, last] : this.unsent;
     this.unsent = [];
     this.began = true;
-    const stream = (this.client as CorkableClient).connection?.stream;
-    stream?.cork?.();
-    try {
-      return statements.map((s) => {
-        const answer = this.client.query(s);
-        this.answers.set(s, answer);
-        return answer;
+    // Corked until the current job ends: statements sent at once by concurrent callers (a
+    // batch's prefetched reads) leave in one socket write too.
+    if (!this.corked) {
+      const stream = (this.client as CorkableClient).connection?.stream;
+      stream?.cork?.();
+      this.corked = true;
+      queueMicrotask(() => {
+        this.corked = false;
+        stream?.uncork?.();
       });
-    } finally {
-      stream?.uncork?.();
     }
+    return statements.map((s) => {
+      const answer = this.client.query(s);
+      this.answers.set(s, answer);
+      return answer;
+    });
   }
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Transaction } from '../ports/store.js';
 import { validatePayload } from '../schema.js';
 import { SqlStoreTransaction } from '../sql/sql-store.js';
+import type { SqlExecutor } from '../sql/sql-driver.js';
 import { DurableTimers } from '../timers/durable-timers.js';
 import type { AnySagaDefinition, SagaDefinitionFor, SagaInputOf, SagaNamed } from './saga-definition.js';
 import type { SagaInstance, SagaInstanceOf, SagaView, SagaViewOf } from './saga-instance.js';
@@ -82,6 +83,8 @@ export class SagaOrchestrator<
   readonly replyChannel: string;
   private readonly sagas: SagaVersionRegistry;
   private readonly repository: SagaRepository;
+  /** Sagas read ahead for a batch of replies, by the transaction's executor (see prefetch). */
+  private readonly prefetched = new WeakMap<SqlExecutor, Map<string, SagaInstance>>();
   private readonly branches: SagaBranches;
   private readonly consumer: MessageConsumer<H>;
   private readonly logger: Logger;
@@ -115,6 +118,7 @@ export class SagaOrchestrator<
       // A reply counts only while its saga waits for exactly it (checked under the row's lock):
       // a repeat finds the saga moved on and is ignored, so no inbox row is needed.
       idempotent: true,
+      prepare: (tx, messages) => this.prefetch(tx, messages),
     });
     this.wakeKind = `concord.saga.wake:${options.name}`;
     this.timers = new DurableTimers<H>({
@@ -393,8 +397,38 @@ export class SagaOrchestrator<
     });
   }
 
+  /**
+   * Locks and reads the sagas a batch of replies is for, all at once where the store pipelines
+   * statements: their reads go out together and cost one round trip, instead of one each as
+   * the replies are handled one after another. One statement per saga, not one `IN` list:
+   * a cached generic plan made while the table was young would scan the whole table.
+   * Taken once: a second reply for the same saga in the batch reads the row this transaction
+   * changed.
+   */
+  private async prefetch(tx: Transaction<unknown>, messages: readonly MessageEnvelope[]): Promise<void> {
+    if (!this.options.store.capabilities.pipelinesStatements) return;
+    const ids = [...new Set(messages.map((m) => (m.payload as { sagaId?: unknown } | null)?.sagaId).filter((id): id is string => typeof id === 'string'))];
+    if (ids.length < 2) return;
+    const loaded = new Map<string, SagaInstance>();
+    for (const instance of await Promise.all(ids.map((id) => this.repository.load(tx.sql, id, true)))) {
+      if (instance) loaded.set(instance.sagaId, instance);
+    }
+    this.prefetched.set(tx.sql, loaded);
+  }
+
+  /** The saga, locked: from this transaction's prefetch when there, else read now. */
+  private async loadForUpdate(tx: Transaction<H>, sagaId: string): Promise<SagaInstance | undefined> {
+    const prefetched = this.prefetched.get(tx.sql);
+    const instance = prefetched?.get(sagaId);
+    if (instance) {
+      prefetched!.delete(sagaId);
+      return instance;
+    }
+    return this.repository.load(tx.sql, sagaId, true);
+  }
+
   private async handleReply(tx: Transaction<H>, reply: SagaReplyPayload, message: MessageEnvelope): Promise<void> {
-    const instance = await this.repository.load(tx.sql, reply.sagaId, true);
+    const instance = await this.loadForUpdate(tx, reply.sagaId);
     if (!instance) {
       this.logger.warn({ sagaId: reply.sagaId, messageId: message.id }, 'reply for an unknown saga ignored');
       return;

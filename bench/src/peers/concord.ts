@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { silentLogger } from '@concord/core';
 import { startDemo } from '../../../examples/customers-orders/src/demo.js';
-import { DemoClient, waitUntil } from '../../../examples/customers-orders/test/demo-client.js';
+import { DemoClient } from '../../../examples/customers-orders/test/demo-client.js';
+import { spawnDemo } from '../../../examples/customers-orders/test/demo-process.js';
 import { processTree } from '../lib/process-cpu.js';
 import { watchFinalStates } from '../lib/saga-load.js';
 import { orderInput, urlOf } from './order-databases.js';
@@ -45,55 +44,39 @@ export async function openConcord(
   };
 }
 
-const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'customers-orders', 'src', 'distributed', 'main.ts');
-
 /**
  * `npm run start:distributed` (two processes each of Customer, Order and Order History, and
- * the gateway) on PostgreSQL + NATS, driven over HTTP: POST /orders, then the order's
- * server-sent events until its final state.
+ * the gateway) on PostgreSQL + NATS, on ports the system picks, driven over HTTP: POST
+ * /orders, then the order's server-sent events until its final state.
  */
-export async function openConcordDistributed(prefix: string, port: number): Promise<PeerSystem> {
-  const logFile = join(tmpdir(), `concord-${prefix}-distributed.log`);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', launcher], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      CONCORD_DATABASE_URL: urlOf(prefix),
-      CONCORD_BROKER_URL: 'nats://127.0.0.1:4222',
-      CONCORD_BROKER_PREFIX: prefix.replaceAll('_', '-'),
-      CONCORD_LOG_LEVEL: 'warn',
-    },
-    // Its warnings and errors go to a file: a failed run says where to look.
-    stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
-  });
-  const api = new DemoClient(`http://127.0.0.1:${port}`);
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
+export async function openConcordDistributed(prefix: string): Promise<PeerSystem> {
+  const demo = await spawnDemo(
+    { CONCORD_DATABASE_URL: urlOf(prefix), CONCORD_BROKER_URL: 'nats://127.0.0.1:4222', CONCORD_BROKER_PREFIX: prefix.replaceAll('_', '-') },
+    { script: 'distributed' },
+  );
+  const api = new DemoClient(demo.url);
+  // A failed run says what the services printed last.
+  const lastWords = () => demo.stderr().slice(-2_000);
   let customers: number[];
   try {
-    await waitUntil(async () => (await api.call('GET', '/health')).status === 200, 180_000);
     customers = await Promise.all(Array.from({ length: 100 }, (_, i) => api.createCustomer(`c${i}`, '10000000.00')));
   } catch (error) {
-    await stop();
+    await demo.stop();
     throw error;
   }
   return {
     name: 'Concord distributed (2x each service + gateway), PostgreSQL + NATS',
     databasePrefix: prefix,
-    helperPids: () => (child.pid === undefined ? [] : processTree(child.pid)),
+    helperPids: () => (demo.child.pid === undefined ? [] : processTree(demo.child.pid)),
     async runSaga(i) {
       const { customerId, total } = orderInput(i);
       try {
         const orderId = await api.createOrder(customers[customerId - 1]!, (total / 100).toFixed(2));
         await api.awaitFinal(orderId);
       } catch (error) {
-        throw new Error(`${(error as Error).message} (the services' log: ${logFile})`, { cause: error });
+        throw new Error(`${(error as Error).message} (the services' last words: ${lastWords()})`, { cause: error });
       }
     },
-    close: stop,
+    close: () => demo.stop(),
   };
 }

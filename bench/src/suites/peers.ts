@@ -42,7 +42,7 @@ const rows: Row[] = [
     needs: [3306, 5672],
     cleanup: (p) => deleteRabbitTopology(p),
   },
-  { open: (p) => openConcordDistributed(p, 28_950), counters: 'postgres', needs: [5432, 4222], cleanup: (p) => deleteNatsStreams(p) },
+  { open: (p) => openConcordDistributed(p), counters: 'postgres', needs: [5432, 4222], cleanup: (p) => deleteNatsStreams(p) },
 ];
 
 async function measure(system: PeerSystem, counters: Row['counters'], concurrency: number, total: number): Promise<BenchRecord> {

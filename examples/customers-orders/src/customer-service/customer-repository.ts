@@ -77,8 +77,10 @@ export class CustomerRepository {
    * concurrent orders can never reserve more than the limit; a repeated reservation for the
    * same order is a no-op. The reservation row goes first: it answers "reserved already?" in
    * the same statement, and takes its lock before the customer's, the order `release` uses.
+   * On PostgreSQL both go in one statement (one round trip instead of two).
    */
   async reserve(sql: SqlExecutor, customerId: number, orderId: number, amount: Cents): Promise<ReserveOutcome> {
+    if (this.d.database === 'postgres') return this.reserveInOneStatement(sql, customerId, orderId, amount);
     const claimed = await sql.execute(this.d.insertIgnore(this.t('example_credit_reservations'), ['order_id', 'customer_id', 'amount']), [
       orderId,
       customerId,
@@ -90,6 +92,23 @@ export class CustomerRepository {
       [amount, customerId, amount],
     );
     if (changed === 1) return { kind: 'reserved' };
+    return this.refused(sql, customerId, orderId);
+  }
+
+  /** The reservation claimed and the credit taken by one statement: data-modifying CTEs. */
+  private async reserveInOneStatement(sql: SqlExecutor, customerId: number, orderId: number, amount: Cents): Promise<ReserveOutcome> {
+    const [row] = await sql.query<{ claimed: number | string; debited: number | string }>(
+      `WITH r AS (${this.d.insertIgnore(this.t('example_credit_reservations'), ['order_id', 'customer_id', 'amount'])} RETURNING order_id), ` +
+        `u AS (UPDATE ${this.t('example_customers')} SET available = available - ? WHERE id = ? AND available >= ? AND EXISTS (SELECT 1 FROM r) RETURNING id) ` +
+        `SELECT (SELECT count(*) FROM r) AS claimed, (SELECT count(*) FROM u) AS debited`,
+      [orderId, customerId, amount, amount, customerId, amount],
+    );
+    if (Number(row!.claimed) === 0 || Number(row!.debited) === 1) return { kind: 'reserved' };
+    return this.refused(sql, customerId, orderId);
+  }
+
+  /** Not enough credit (or no such customer): the reservation just claimed goes again. */
+  private async refused(sql: SqlExecutor, customerId: number, orderId: number): Promise<ReserveOutcome> {
     await sql.execute(`DELETE FROM ${this.t('example_credit_reservations')} WHERE order_id = ?`, [orderId]);
     const customer = await this.find(sql, customerId);
     return customer ? { kind: 'insufficient', available: customer.availableCredit } : { kind: 'unknown-customer' };

@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   defineCommand,
   defineSaga,
-  MessageHeader,
-  newId,
   OutboxRelay,
   SagaOrchestrator,
   SagaParticipant,
@@ -12,7 +10,7 @@ import {
   type SqlStore,
 } from '@concord/core';
 import { SqlStoreTransaction } from '@concord/core/spi';
-import { serviceAvailable, services, eventually, uniqueName } from '@concord/core/testing';
+import { eventually, sagaCommandEnvelope, serviceAvailable, services, uniqueName } from '@concord/core/testing';
 import { z } from 'zod';
 import { openPostgresBroker, openPostgresStore, type PostgresBroker, type PostgresStore } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
@@ -71,21 +69,8 @@ describe.skipIf(!available)('postgres participant: barrier claimed without a rou
     await brokerDb?.drop();
   });
 
-  const command = (sagaId: string, entry: number, type: string = Book.type, payload: unknown = { entry }): MessageEnvelope => ({
-    id: newId(),
-    type,
-    channel,
-    partitionKey: sagaId,
-    headers: {
-      [MessageHeader.sagaId]: sagaId,
-      [MessageHeader.sagaStep]: 'book',
-      [MessageHeader.sagaAction]: 'invoke',
-      [MessageHeader.replyChannel]: replyChannel,
-    },
-    schemaVersion: 1,
-    payload,
-    createdAt: Date.now(),
-  });
+  const command = (sagaId: string, entry: number, type: string = Book.type, payload: unknown = { entry }): MessageEnvelope =>
+    sagaCommandEnvelope({ sagaId, step: 'book', action: 'invoke', type, channel, replyChannel, payload });
   const entries = async () =>
     (await store.driver.run((exec) => exec.query<{ entry: number }>('SELECT entry FROM public.ledger ORDER BY entry'))).map((r) => r.entry);
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
-import { MessageHeader, type MessageEnvelope } from '../message/envelope.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { Broker } from '../ports/broker.js';
 import { defineCommand } from '../saga/command-definition.js';
@@ -8,11 +7,12 @@ import { defineSaga } from '../saga/saga-definition.js';
 import { fail, ok } from '../saga/saga-failure.js';
 import { SagaOrchestrator } from '../saga/saga-orchestrator.js';
 import { SagaParticipant } from '../saga/saga-participant.js';
-import { NULL_COMPENSATION_REPLY, SAGA_ATTEMPT_HEADER } from '../saga/saga-messages.js';
+import { NULL_COMPENSATION_REPLY } from '../saga/saga-messages.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { newId } from '../ids.js';
 import { objectSchema } from './object-schema.js';
 import { eventually, uniqueName } from './wait.js';
+import { sagaCommandEnvelope } from './test-messages.js';
 
 export interface SagaUnderTest {
   /** The orchestrator's service database. */
@@ -181,21 +181,7 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
 
     it('applies a command delivered three times once, and answers each copy with the recorded reply', async () => {
       const sagaId = uniqueName('dup');
-      const base: MessageEnvelope = {
-        id: newId(),
-        type: Debit.type,
-        channel: Debit.channel,
-        partitionKey: sagaId,
-        headers: {
-          [MessageHeader.sagaId]: sagaId,
-          [MessageHeader.sagaStep]: 'debit',
-          [MessageHeader.sagaAction]: 'invoke',
-          [SAGA_ATTEMPT_HEADER]: '1',
-        },
-        schemaVersion: 1,
-        payload: { account: 'dup', amount: 7 },
-        createdAt: Date.now(),
-      };
+      const base = sagaCommandEnvelope({ sagaId, step: 'debit', action: 'invoke', attempt: 1, type: Debit.type, channel: Debit.channel, payload: { account: 'dup', amount: 7 } });
       // the same message twice (broker redelivery), then a resend with a new id (a timeout retry)
       await sut.broker.publish([base, base, { ...base, id: newId() }]);
       await eventually(() => effects.includes('debit dup 7'));
@@ -206,22 +192,8 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     it('turns a compensation that arrives before its action into a no-op that blocks the action', async () => {
       const sagaId = uniqueName('hanging');
       const replyChannel = uniqueName('replies');
-      const headers = (action: string) => ({
-        [MessageHeader.sagaId]: sagaId,
-        [MessageHeader.sagaStep]: 'debit',
-        [MessageHeader.sagaAction]: action,
-        [MessageHeader.replyChannel]: replyChannel,
-      });
-      const envelope = (type: string, action: string): MessageEnvelope => ({
-        id: newId(),
-        type,
-        channel,
-        partitionKey: sagaId,
-        headers: headers(action),
-        schemaVersion: 1,
-        payload: { account: 'hang', amount: 5 },
-        createdAt: Date.now(),
-      });
+      const envelope = (type: string, action: 'invoke' | 'compensate') =>
+        sagaCommandEnvelope({ sagaId, step: 'debit', action, type, channel, replyChannel, payload: { account: 'hang', amount: 5 } });
       const replies: Array<{ reply: string; action: string }> = [];
       const sub = await sut.broker.subscribe({
         group: uniqueName('watch'),
@@ -249,21 +221,8 @@ export function describeSagaConformance(name: string, factory: () => Promise<Sag
     it('keeps the barrier of an unfinished saga past the retention: a compensation months later still compensates', async () => {
       const sagaId = uniqueName('late');
       const replyChannel = uniqueName('replies');
-      const envelope = (type: string, action: string): MessageEnvelope => ({
-        id: newId(),
-        type,
-        channel,
-        partitionKey: sagaId,
-        headers: {
-          [MessageHeader.sagaId]: sagaId,
-          [MessageHeader.sagaStep]: 'debit',
-          [MessageHeader.sagaAction]: action,
-          [MessageHeader.replyChannel]: replyChannel,
-        },
-        schemaVersion: 1,
-        payload: { account: 'late', amount: 9 },
-        createdAt: Date.now(),
-      });
+      const envelope = (type: string, action: 'invoke' | 'compensate') =>
+        sagaCommandEnvelope({ sagaId, step: 'debit', action, type, channel, replyChannel, payload: { account: 'late', amount: 9 } });
       const replies: Array<{ reply: string; action: string }> = [];
       const sub = await sut.broker.subscribe({
         group: uniqueName('watch'),

@@ -47,6 +47,15 @@ describe.skipIf(!available)('a consumer merges batches of several partitions int
     );
   }
 
+  /** Starts the consumer, waits until it owns every partition and idles, publishes `keys` at once, and waits until `handled` has them all. */
+  async function publishToIdleConsumer<H>(consumer: MessageConsumer<H>, channel: string, keys: readonly string[], handled: () => number): Promise<void> {
+    await consumer.start();
+    await until(() => consumer.assignedPartitions().length === 16);
+    await new Promise((r) => setTimeout(r, 200));
+    await publish(channel, keys);
+    await until(() => handled() >= keys.length);
+  }
+
   /**
    * Every partition owned and idle, then one publish of 32 keys wakes them all at once: the
    * transactions the consumer's handler saw, and the keys it applied.
@@ -60,12 +69,8 @@ describe.skipIf(!available)('a consumer merges batches of several partitions int
       transactions.add(tx.sql);
       tx.afterCommit(() => handled.push(p.key));
     });
-    await consumer.start();
     try {
-      await until(() => consumer.assignedPartitions().length === 16);
-      await new Promise((r) => setTimeout(r, 200));
-      await publish(channel, keys);
-      await until(() => handled.length >= keys.length);
+      await publishToIdleConsumer(consumer, channel, keys, () => handled.length);
       return { transactions: transactions.size, handled, keys };
     } finally {
       await consumer.stop();
@@ -138,12 +143,8 @@ describe.skipIf(!available)('a consumer merges batches of several partitions int
         },
       },
     );
-    await consumer.start();
     try {
-      await until(() => consumer.assignedPartitions().length === 16);
-      await new Promise((r) => setTimeout(r, 200));
-      await publish(channel, keys);
-      await until(() => handled.length >= keys.length);
+      await publishToIdleConsumer(consumer, channel, keys, () => handled.length);
       expect(handled.map((h) => h.key).sort()).toEqual([...keys].sort());
       // Merged transactions hold several messages, all prepared together.
       expect(handled.filter((h) => h.seenByPrepare).length).toBeGreaterThanOrEqual(keys.length / 2);

@@ -123,7 +123,7 @@ export class SqlStore<H = unknown> implements SagaStore<H> {
     options?: TransactionOptions,
   ): Promise<T> {
     let committed: SqlStoreTransaction<H> | undefined;
-    const mode: SavepointMode = { optimistic: true, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), checks: [], ordinal: 0, failedNow: false };
+    const mode = savepointMode(true);
     for (let run = 1; ; run++) {
       mode.optimistic = run <= MAX_OPTIMISTIC_RUNS;
       try {
@@ -392,6 +392,10 @@ interface SavepointMode {
 
 const MAX_OPTIMISTIC_RUNS = 3;
 
+function savepointMode(optimistic: boolean): SavepointMode {
+  return { optimistic, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), checks: [], ordinal: 0, failedNow: false };
+}
+
 /** Thrown inside the driver's transaction to roll back an optimistic run (see SavepointMode). */
 class RunAgain extends Error {
   constructor() {
@@ -422,7 +426,7 @@ export class SqlStoreTransaction<H> implements StoreTransaction<H> {
     readonly causedBy: MessageEnvelope | undefined,
     /** Set for a scoped view: writes and hooks belong to the enclosing transaction. */
     private readonly enclosing?: SqlStoreTransaction<H>,
-    private readonly mode: SavepointMode = { optimistic: false, failures: new Map(), abandoned: new Set(), absentGuesses: new Map(), checks: [], ordinal: 0, failedNow: false },
+    private readonly mode: SavepointMode = savepointMode(false),
   ) {
     this.outbox = {
       send: async <D extends MessageDefinition>(def: D, payload: PayloadInputOf<D>, options?: SendOptions) => {

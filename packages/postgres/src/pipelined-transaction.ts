@@ -27,7 +27,8 @@ export class PipelinedTransaction {
   private unsent: Statement[];
   /** The socket is corked, and uncorks when the current job ends. */
   private corked = false;
-  /** Answers of the statements queued by `enqueueCounted`, once they are sent. */
+  /** Statements queued by `enqueueCounted`, and their answers once they are sent. */
+  private readonly counted = new WeakSet<Statement>();
   private readonly answers = new WeakMap<Statement, Promise<PostgresQueryResult<unknown>>>();
   private began = false;
   /** A queued write that failed after being sent without waiting (see `flushUnsent`). */
@@ -52,6 +53,7 @@ export class PipelinedTransaction {
       enqueueCounted: (sql: string, params?: readonly unknown[]) => {
         const statement = this.statement(sql, params);
         this.unsent.push(statement);
+        this.counted.add(statement);
         return async () => {
           if (!this.answers.has(statement)) this.flushUnsent();
           return (await this.answers.get(statement)!).rowCount ?? 0;
@@ -132,7 +134,7 @@ export class PipelinedTransaction {
     }
     return statements.map((s) => {
       const answer = this.client.query(s);
-      this.answers.set(s, answer);
+      if (this.counted.has(s)) this.answers.set(s, answer);
       return answer;
     });
   }

@@ -26,14 +26,13 @@ export class ParticipantBarrier {
     return this.d.table('saga_barrier');
   }
 
+  /** The insert-if-absent of a barrier row, and its parameters. */
+  private row(sagaId: string, step: string, action: string, status: string, now: number): [string, unknown[]] {
+    return [this.d.insertIgnore(this.table, ['saga_id', 'step', 'action', 'status', 'created_at']), [sagaId, step, action, status, now]];
+  }
+
   private insert(exec: SqlExecutor, sagaId: string, step: string, action: string, status: string, now: number) {
-    return exec.execute(this.d.insertIgnore(this.table, ['saga_id', 'step', 'action', 'status', 'created_at']), [
-      sagaId,
-      step,
-      action,
-      status,
-      now,
-    ]);
+    return exec.execute(...this.row(sagaId, step, action, status, now));
   }
 
   private async recorded(exec: SqlExecutor, sagaId: string, step: string, action: string): Promise<BarrierDecision> {
@@ -67,13 +66,7 @@ export class ParticipantBarrier {
    */
   claimLater(exec: SqlExecutor, sagaId: string, step: string, attempt: number, now: number): (() => Promise<boolean>) | undefined {
     if (!exec.enqueueCounted) return undefined;
-    const claimed = exec.enqueueCounted(this.d.insertIgnore(this.table, ['saga_id', 'step', 'action', 'status', 'created_at']), [
-      sagaId,
-      step,
-      barrierAction('invoke', attempt),
-      'running',
-      now,
-    ]);
+    const claimed = exec.enqueueCounted(...this.row(sagaId, step, barrierAction('invoke', attempt), 'running', now));
     return async () => (await claimed()) === 1;
   }
 
